@@ -1,0 +1,220 @@
+/**
+ * The XMPP adapter: Jabirc's one link to the XMPP server as an external component
+ * (XEP-0114), built on @xmpp/component-core.
+ *
+ * Why component-core and not @xmpp/component: the latter installs an iq callee that
+ * answers every iq itself (service-unavailable when no handler returns) and a fixed
+ * 1-second reconnect. We need the core's one error boundary to answer each iq exactly
+ * once, and a capped, jittered back-off, so we drive the connection ourselves.
+ *
+ * Rules:
+ * - start-up: a refused connection, a wrong secret (stream error `not-authorized`,
+ *   XEP-0114 §3 example 5) or a time-out rejects `start()` with one clear `LinkError`;
+ *   no retry loop hides a misconfiguration;
+ * - once online, a dropped link reconnects with full-jitter exponential back-off capped
+ *   at `reconnectMaxDelayMs`, logging every attempt; stanzas sent meanwhile wait in a
+ *   bounded queue and go out when the link is back;
+ * - the handshake (a hash of the secret) never reaches the logs: wire traffic is logged
+ *   at trace with `<handshake>` content replaced.
+ */
+import { Component } from '@xmpp/component-core';
+import type { Element } from '@xmpp/xml';
+import { backoffDelay } from '../core/backoff.js';
+import type { Logger } from '../log.js';
+
+export class LinkError extends Error {
+  override name = 'LinkError';
+}
+
+export interface XmppLinkOptions {
+  host: string;
+  port: number;
+  /** Component domain. */
+  domain: string;
+  secret: string;
+  connectTimeoutMs: number;
+  reconnectMaxDelayMs: number;
+  log: Logger;
+  /** Called for every stanza the server routes to us. */
+  onStanza: (stanza: Element) => void;
+  /** Called each time the link (re)authenticates. */
+  onOnline?: () => void;
+  /** Stanzas kept while the link is down; older ones beyond this are dropped with a warning. */
+  maxQueued?: number;
+  random?: () => number;
+}
+
+const HANDSHAKE_RE = /<handshake>[^<]*<\/handshake>/g;
+
+function redactWire(s: string): string {
+  return s.replace(HANDSHAKE_RE, '<handshake>[Redacted]</handshake>');
+}
+
+export class XmppLink {
+  readonly #opts: XmppLinkOptions;
+  readonly #log: Logger;
+  #entity: Component | undefined;
+  #online = false;
+  #stopping = false;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #queue: Element[] = [];
+
+  constructor(opts: XmppLinkOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+  }
+
+  get online(): boolean {
+    return this.#online;
+  }
+
+  /** Connects and authenticates once; rejects with a `LinkError` saying why it could not. */
+  async start(): Promise<void> {
+    await this.#connect();
+    this.#log.info({ domain: this.#opts.domain, host: this.#opts.host, port: this.#opts.port }, 'component online');
+  }
+
+  /** Sends a stanza now, or as soon as the link is back. */
+  send(stanza: Element): void {
+    if (this.#online && this.#entity) {
+      this.#entity.send(stanza).catch((err: unknown) => {
+        this.#log.warn({ err }, 'failed to write a stanza; queued for the next link');
+        this.#enqueue(stanza);
+      });
+      return;
+    }
+    this.#enqueue(stanza);
+  }
+
+  /** Closes the stream (RFC 6120 §4.4) within `deadlineMs`, then the socket regardless. */
+  async stop(deadlineMs = 5000): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+    const entity = this.#entity;
+    this.#entity = undefined;
+    this.#online = false;
+    if (!entity) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      entity.stop().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const socket = (entity as unknown as { socket?: { destroy(): void } | null }).socket;
+    socket?.destroy();
+  }
+
+  #enqueue(stanza: Element): void {
+    const max = this.#opts.maxQueued ?? 10_000;
+    this.#queue.push(stanza);
+    if (this.#queue.length > max) {
+      const dropped = this.#queue.shift();
+      this.#log.warn({ stanza: dropped?.name, to: dropped?.attrs.to, queued: max }, 'outgoing queue full while offline; dropped the oldest stanza');
+    }
+  }
+
+  #flush(): void {
+    const pending = this.#queue.splice(0);
+    for (const s of pending) this.send(s);
+  }
+
+  #connect(): Promise<void> {
+    const { host, port, domain, secret, connectTimeoutMs } = this.#opts;
+    const entity = new Component({ service: `xmpp://${host}:${port}`, domain });
+    entity.timeout = connectTimeoutMs;
+    let streamError: string | undefined;
+    let socketError: string | undefined;
+
+    entity.on('error', (err) => {
+      if (err.condition) streamError = err.condition;
+      else socketError = (err as NodeJS.ErrnoException).code ?? err.message;
+      // Every error is handled here: an EventEmitter with no 'error' listener would crash the process.
+      this.#log.debug({ err: { message: err.message, condition: err.condition } }, 'component link error');
+    });
+    if (this.#log.isLevelEnabled('trace')) {
+      entity.on('input', (s) => this.#log.trace({ xml: redactWire(s) }, 'xmpp in'));
+      entity.on('output', (s) => this.#log.trace({ xml: redactWire(s) }, 'xmpp out'));
+    }
+    entity.on('stanza', (el) => this.#opts.onStanza(el));
+
+    const attempt = (async () => {
+      await entity.connect(`xmpp://${host}:${port}`);
+      const header = await entity.open({ domain, timeout: connectTimeoutMs });
+      const id = header.attrs.id;
+      if (!id) throw new LinkError('the XMPP server opened the component stream without an id (XEP-0114 §3)');
+      await entity.authenticate(id, secret);
+    })();
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new LinkError(`no answer from the XMPP server at ${host}:${port} within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
+    });
+
+    return Promise.race([attempt, timeout])
+      .then(() => {
+        clearTimeout(timer);
+        this.#entity = entity;
+        this.#online = true;
+        this.#attempt = 0;
+        entity.on('disconnect', () => this.#onDisconnect(entity));
+        this.#opts.onOnline?.();
+        this.#flush();
+      })
+      .catch((err: unknown) => {
+        clearTimeout(timer);
+        const sock = (entity as unknown as { socket?: { destroy(): void } | null }).socket;
+        sock?.destroy();
+        if (err instanceof LinkError) throw err;
+        if (streamError === 'not-authorized') {
+          throw new LinkError(
+            `the XMPP server at ${host}:${port} refused the handshake for ${domain}: wrong component secret (not-authorized)`,
+          );
+        }
+        if (streamError === 'host-unknown') {
+          throw new LinkError(`the XMPP server at ${host}:${port} has no component named ${domain} (host-unknown)`);
+        }
+        if (streamError) throw new LinkError(`the XMPP server at ${host}:${port} closed the stream: ${streamError}`);
+        const code = socketError ?? (err as NodeJS.ErrnoException).code;
+        if (code === 'ECONNREFUSED') throw new LinkError(`cannot connect to the XMPP server at ${host}:${port}: connection refused`);
+        throw new LinkError(
+          `cannot connect to the XMPP server at ${host}:${port}: ${code ?? (err as Error).message ?? String(err)}`,
+        );
+      });
+  }
+
+  #onDisconnect(entity: Component): void {
+    if (entity !== this.#entity) return;
+    this.#online = false;
+    this.#entity = undefined;
+    if (this.#stopping) return;
+    this.#log.warn({}, 'component link lost');
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopping) return;
+    const delayMs = backoffDelay(
+      this.#attempt,
+      { baseMs: 1000, capMs: this.#opts.reconnectMaxDelayMs, minMs: 100 },
+      (this.#opts.random ?? Math.random)(),
+    );
+    this.#attempt++;
+    this.#log.info({ attempt: this.#attempt, delayMs }, 'reconnecting component link');
+    const attempt = this.#attempt;
+    this.#timer = setTimeout(() => {
+      this.#connect().then(
+        () => this.#log.info({ attempt }, 'component link restored'),
+        (err: unknown) => {
+          this.#log.warn({ attempt, reason: (err as Error).message }, 'component reconnect failed');
+          this.#scheduleReconnect();
+        },
+      );
+    }, delayMs);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The one configuration schema.
+ *
+ * Why: the operator's `config.toml` is the only place Jabirc reads settings from, and
+ * a mistake in it must be caught before anything connects. This zod schema is the
+ * single source of three things: the `Config` type used by the code, the validation
+ * (strict objects, so an unknown key is an error that names it), and the option
+ * reference in the README (rendered by `config/docs.ts`, checked by a test).
+ *
+ * Rules: every option has a `.describe()` text; defaults live here and nowhere else;
+ * key names are snake_case as TOML users expect.
+ */
+import { z } from 'zod';
+
+/** A bare domain JID as used for an XMPP component (RFC 7622 §3.2), e.g. `irc.example.org`. */
+const domainPart = z
+  .string()
+  .min(1)
+  .max(1023)
+  .regex(
+    /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i,
+    'must be a domain name such as irc.example.org (no localpart, no resource)',
+  );
+
+/** An IRC network name as it appears in addresses: a host name (`irc.libera.chat`, `localhost`). */
+const networkName = domainPart;
+
+const bareJid = z
+  .string()
+  .regex(/^[^@/\s]+@[^@/\s]+$/, 'must be a bare JID such as admin@example.org');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const componentSchema = z
+  .strictObject({
+    jid: domainPart.describe(
+      'The component domain declared on the XMPP server, e.g. `irc.example.org`. Every gateway address ends in it.',
+    ),
+    secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Shared secret of the component (XEP-0114). May be left out and given as the environment variable `JABIRC_COMPONENT_SECRET` instead.',
+      ),
+    host: z.string().min(1).default('127.0.0.1').describe('Host of the XMPP server\'s component listener.'),
+    port: z.number().int().min(1).max(65535).default(5347).describe('Port of the XMPP server\'s component listener.'),
+    connect_timeout_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe('How long the first connection and handshake may take before start-up fails.'),
+    reconnect_max_delay_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(60_000)
+      .describe('Cap of the jittered exponential back-off used when an established component link drops.'),
+  })
+  .describe('The link to the XMPP server (XEP-0114).');
+
+const databaseSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .min(1)
+      .default('data/jabirc.sqlite')
+      .describe('SQLite database file; its directory is created when missing. Relative paths are relative to the working directory.'),
+  })
+  .describe('Where registrations, settings and history are stored.');
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(LOG_LEVELS).default('info').describe('Log level: fatal, error, warn, info, debug, trace or silent. trace logs wire traffic (secrets redacted).'),
+  })
+  .describe('Logging (pino JSON lines on standard output).');
+
+const accessSchema = z
+  .strictObject({
+    domains: z
+      .array(domainPart)
+      .default([])
+      .describe('XMPP domains whose users may use the gateway. Everybody else gets a `forbidden` error. Empty means nobody.'),
+    admins: z.array(bareJid).default([]).describe('Bare JIDs of gateway administrators.'),
+  })
+  .describe('Who may use the gateway.');
+
+const networkSchema = z.strictObject({
+  host: z.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
+  port: z.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
+  tls: z.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
+});
+
+const ircSchema = z
+  .strictObject({
+    networks: z
+      .record(networkName, networkSchema)
+      .default({})
+      .describe(
+        'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`.',
+      ),
+    allow_unlisted: z
+      .boolean()
+      .default(false)
+      .describe('Also allow networks that are not listed in `irc.networks` (connecting to the network name as host).'),
+    allow_private_addresses: z
+      .boolean()
+      .default(false)
+      .describe('Allow IRC hosts that resolve to loopback, private or link-local addresses. Off by default so the gateway cannot be used to reach internal services.'),
+    fixed_network: networkName
+      .optional()
+      .describe('Fixed-network mode: the one network of this gateway. Rooms are then `#chan@gw` and users `nick@gw`.'),
+    port: z.number().int().min(1).max(65535).default(6697).describe('Default IRC port.'),
+    tls: z.boolean().default(true).describe('Connect with TLS by default.'),
+    max_connections_per_user: z.number().int().min(1).default(10).describe('How many IRC networks one XMPP user may be connected to at once.'),
+    max_channels_per_user: z.number().int().min(1).default(50).describe('How many channels one XMPP user may have joined at once, over all networks.'),
+    connect_timeout_ms: z
+      .number()
+      .int()
+      .min(1000)
+      .default(30_000)
+      .describe('How long connecting to an IRC server and registering may take before joins fail with an error.'),
+  })
+  .describe('Which IRC networks may be reached, and how.');
+
+export const configSchema = z
+  .strictObject({
+    component: componentSchema,
+    database: databaseSchema.default({ path: 'data/jabirc.sqlite' }),
+    log: logSchema.default({ level: 'info' }),
+    access: accessSchema.default({ domains: [], admins: [] }),
+    irc: ircSchema.default(() => ircSchema.parse({})),
+  })
+  .superRefine((cfg, ctx) => {
+    const fixed = cfg.irc.fixed_network;
+    if (fixed !== undefined && !cfg.irc.allow_unlisted && !(fixed in cfg.irc.networks)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['irc', 'fixed_network'],
+        message: `network "${fixed}" must be listed in [irc.networks] (or set irc.allow_unlisted)`,
+      });
+    }
+  });
+
+/** The validated configuration; `component.secret` is always filled after loading. */
+export type Config = z.infer<typeof configSchema> & {
+  component: z.infer<typeof componentSchema> & { secret: string };
+};
+export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,0 +1,93 @@
+/**
+ * The bridge core's entry point for XMPP input: routes each inbound stanza to the entity
+ * it is addressed to, inside the one error boundary.
+ *
+ * Rules:
+ * - every iq get/set gets exactly one reply (a result or an error); iq results and
+ *   errors addressed to us are answers to our own requests and are never answered;
+ * - only users of `allowedDomains` may use the gateway: anyone else gets `forbidden`
+ *   (XEP-0100 §6 leaves access policy to the gateway);
+ * - a `to` that does not parse gets `jid-malformed`; a well-formed address of nothing
+ *   gets `item-not-found`.
+ * Pure: returns effects, never performs IO.
+ */
+import type { Element } from '@xmpp/xml';
+import { sendStanza, type Effect } from './effects.js';
+import { withErrorBoundary } from './error-boundary.js';
+import { StanzaError } from './errors.js';
+import { gatewayIq, type SoftwareInfo } from './gateway-entity.js';
+import { splitJid, type JidParts } from './jid.js';
+import type { CoreLog } from './log-port.js';
+import { isErrorStanza, stanzaKind } from './stanza.js';
+
+export interface GatewayOptions {
+  /** The component domain, e.g. `irc.example.org`. */
+  domain: string;
+  /** XMPP domains whose users may use the gateway. */
+  allowedDomains: readonly string[];
+  software: SoftwareInfo;
+  log: CoreLog;
+}
+
+export class GatewayCore {
+  readonly #opts: GatewayOptions;
+  readonly #allowed: ReadonlySet<string>;
+  readonly #log: CoreLog;
+
+  constructor(opts: GatewayOptions) {
+    this.#opts = opts;
+    this.#allowed = new Set(opts.allowedDomains.map((d) => d.toLowerCase()));
+    this.#log = opts.log;
+  }
+
+  /** Handles one inbound stanza from the XMPP server. */
+  onStanza(stanza: Element): Effect[] {
+    if (stanzaKind(stanza) === undefined) {
+      this.#log.warn({ element: stanza.name }, 'ignored a non-stanza element');
+      return [];
+    }
+    const from = splitJid(stanza.attrs.from ?? '');
+    if (from === undefined) {
+      // Without a sender there is nobody to answer; the server is at fault (XEP-0114 §3).
+      this.#log.warn({ stanza: stanza.name, from: stanza.attrs.from }, 'dropped a stanza without a valid from');
+      return [];
+    }
+    if (isErrorStanza(stanza) || (stanza.name === 'iq' && stanza.attrs.type === 'result')) {
+      this.#log.debug({ stanza: stanza.name, type: stanza.attrs.type }, 'ignored an answer to nothing pending');
+      return [];
+    }
+    return withErrorBoundary(stanza, this.#log, () => this.#route(stanza, from));
+  }
+
+  #route(stanza: Element, from: JidParts): Effect[] {
+    if (stanza.name === 'iq' && stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set') {
+      throw new StanzaError('bad-request', 'an iq must be of type get, set, result or error');
+    }
+    if (!this.#allowed.has(from.domain)) {
+      throw new StanzaError('forbidden', `users of ${from.domain} may not use this gateway`);
+    }
+    const to = splitJid(stanza.attrs.to ?? '');
+    if (to === undefined) throw new StanzaError('jid-malformed', 'the destination address is malformed');
+    if (to.domain !== this.#opts.domain.toLowerCase()) {
+      throw new StanzaError('item-not-found', `${to.domain} is not served here`);
+    }
+    if (to.local === '' && to.resource === '') return this.#toGateway(stanza);
+    throw new StanzaError('item-not-found', 'no such address on this gateway');
+  }
+
+  #toGateway(stanza: Element): Effect[] {
+    switch (stanza.name) {
+      case 'iq':
+        return [sendStanza(gatewayIq(stanza, this.#opts.software))];
+      case 'message':
+        throw new StanzaError(
+          'service-unavailable',
+          'the gateway itself takes no messages: write to #channel%network@gateway or nick%network@gateway',
+        );
+      default:
+        // Directed presence to the gateway asks nothing yet (XEP-0100 subscriptions come
+        // with registration).
+        return [];
+    }
+  }
+}
