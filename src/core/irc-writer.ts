@@ -1,0 +1,325 @@
+/**
+ * The IRC writer: the one place where outgoing IRC lines are built.
+ *
+ * Why: every byte Jabirc sends to an IRC server comes from XMPP users, whose
+ * nicks, room names and bodies may hold anything. A CR or LF that reaches the
+ * wire ends the line and starts a command of the sender's choosing (`hi\r\nQUIT`),
+ * a NUL truncates the line on many servers, a space in a middle parameter
+ * shifts every parameter after it. So this module refuses, and never silently
+ * repairs, anything that would change the meaning of a line; the callers
+ * sanitize explicitly, and message bodies go through `splitMessageText`, which
+ * turns line breaks into separate messages.
+ *
+ * Rules kept (RFC 1459 §2.3 and §2.3.1, RFC 2812 §2.3, https://modern.ircdocs.horse):
+ * - A line is `command *( SPACE middle ) [ SPACE ":" trailing ]`; clients send no
+ *   prefix. Message tags are not written here.
+ * - The command is letters or exactly three digits.
+ * - No part contains CR, LF or NUL.
+ * - Only the last parameter may be empty, contain a space or start with ':';
+ *   it gets the ':' trailing marker exactly when it needs one. Middle
+ *   parameters are non-empty, hold no space and do not start with ':'.
+ * - At most 15 parameters (RFC 1459 §2.3.1).
+ * - At most 512 bytes including the CRLF that the transport appends.
+ *
+ * Long text is split by `splitMessageText` into messages that fit the budget
+ * `messagePayloadBudget` computes for the line the server relays to others,
+ * which is longer than the one we send because the server prepends our
+ * `:nick!user@host`. CTCP (https://modern.ircdocs.horse/ctcp) framing is here
+ * too, because a /me eats into that budget.
+ */
+
+/** RFC 1459 §2.3: a line is at most 512 bytes, CRLF included. */
+export const IRC_MAX_LINE_BYTES = 512;
+/** RFC 1459 §2.3.1: at most 15 parameters. */
+export const IRC_MAX_PARAMS = 15;
+/** Common USERLEN (solanum, InspIRCd, UnrealIRCd), '~' of a missing ident included. */
+export const DEFAULT_USER_BYTES = 10;
+/** Common HOSTLEN: a DNS label limit that ircds also apply to whole hosts and cloaks. */
+export const DEFAULT_HOST_BYTES = 63;
+
+const CTCP_DELIM = '\x01';
+const CTCP_ACTION_PREFIX = `${CTCP_DELIM}ACTION `;
+/** Bytes a CTCP ACTION adds around its text: `\x01ACTION ` and `\x01`. */
+export const CTCP_ACTION_OVERHEAD_BYTES = CTCP_ACTION_PREFIX.length + CTCP_DELIM.length;
+
+export type ForbiddenChar = 'CR' | 'LF' | 'NUL';
+
+/** Why `tryBuildLine` refused a line. `paramIndex` counts from 0. */
+export type IrcLineRefusal =
+  | { kind: 'bad-command'; command: string }
+  | { kind: 'forbidden-char'; where: 'command' }
+  | { kind: 'forbidden-char'; where: 'param'; paramIndex: number; char: ForbiddenChar }
+  | { kind: 'bad-middle-param'; paramIndex: number; reason: 'empty' | 'space' | 'leading-colon' }
+  | { kind: 'too-many-params'; count: number }
+  | { kind: 'too-long'; bytes: number };
+
+export type BuildLineResult = { kind: 'line'; line: string } | { kind: 'refused'; refusal: IrcLineRefusal };
+
+/** Thrown by `buildLine`; the message names the rule, never the text. */
+export class IrcLineRefusedError extends Error {
+  readonly refusal: IrcLineRefusal;
+
+  constructor(refusal: IrcLineRefusal) {
+    super(`IRC line refused: ${describeRefusal(refusal)}`);
+    this.name = 'IrcLineRefusedError';
+    this.refusal = refusal;
+  }
+}
+
+function describeRefusal(r: IrcLineRefusal): string {
+  switch (r.kind) {
+    case 'bad-command':
+      return 'command must be letters or three digits';
+    case 'forbidden-char':
+      return r.where === 'command' ? 'command contains CR, LF or NUL' : `param ${r.paramIndex} contains ${r.char}`;
+    case 'bad-middle-param':
+      return `middle param ${r.paramIndex} is invalid (${r.reason})`;
+    case 'too-many-params':
+      return `${r.count} params, at most ${IRC_MAX_PARAMS} allowed`;
+    case 'too-long':
+      return `${r.bytes} bytes with CRLF, at most ${IRC_MAX_LINE_BYTES} allowed`;
+  }
+}
+
+const COMMAND = /^(?:[A-Za-z]+|[0-9]{3})$/;
+
+function forbiddenChar(s: string): ForbiddenChar | null {
+  if (s.includes('\r')) return 'CR';
+  if (s.includes('\n')) return 'LF';
+  if (s.includes('\0')) return 'NUL';
+  return null;
+}
+
+/**
+ * Builds the wire form of one line, without CRLF, or says why it may not be sent.
+ *
+ *     tryBuildLine('PRIVMSG', ['#chan', 'hello world']) → line 'PRIVMSG #chan :hello world'
+ *     tryBuildLine('JOIN', ['#chan'])                   → line 'JOIN #chan'
+ *     tryBuildLine('TOPIC', ['#chan', ''])              → line 'TOPIC #chan :'
+ *     tryBuildLine('KICK', ['#c', 'bad nick', 'bye'])   → refused (middle param with space)
+ *     tryBuildLine('NICK', ['a\r\nQUIT'])               → refused (CR)
+ */
+export function tryBuildLine(command: string, params: readonly string[]): BuildLineResult {
+  const refuse = (refusal: IrcLineRefusal): BuildLineResult => ({ kind: 'refused', refusal });
+  if (forbiddenChar(command) !== null) return refuse({ kind: 'forbidden-char', where: 'command' });
+  if (!COMMAND.test(command)) return refuse({ kind: 'bad-command', command });
+  if (params.length > IRC_MAX_PARAMS) return refuse({ kind: 'too-many-params', count: params.length });
+  const parts = [command];
+  for (const [paramIndex, param] of params.entries()) {
+    const char = forbiddenChar(param);
+    if (char !== null) return refuse({ kind: 'forbidden-char', where: 'param', paramIndex, char });
+    const needsTrailing = param === '' || param.includes(' ') || param.startsWith(':');
+    if (!needsTrailing) {
+      parts.push(param);
+    } else if (paramIndex === params.length - 1) {
+      parts.push(`:${param}`);
+    } else {
+      const reason = param === '' ? 'empty' : param.startsWith(':') ? 'leading-colon' : 'space';
+      return refuse({ kind: 'bad-middle-param', paramIndex, reason });
+    }
+  }
+  const line = parts.join(' ');
+  const bytes = utf8ByteLength(line) + 2;
+  if (bytes > IRC_MAX_LINE_BYTES) return refuse({ kind: 'too-long', bytes });
+  return { kind: 'line', line };
+}
+
+/** `tryBuildLine` for callers that have validated their input: a refusal is a bug, so it throws. */
+export function buildLine(command: string, params: readonly string[]): string {
+  const result = tryBuildLine(command, params);
+  if (result.kind === 'refused') throw new IrcLineRefusedError(result.refusal);
+  return result.line;
+}
+
+/** Bytes of `s` in UTF-8; a lone surrogate counts 3 (it is sent as U+FFFD). */
+export function utf8ByteLength(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && isLowSurrogate(s.charCodeAt(i + 1))) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/** The sender as the server will show it when relaying; unknown parts take the defaults. */
+export interface RelayPrefix {
+  nick: string;
+  /** Our user (ident) as the server shows it; if unknown, DEFAULT_USER_BYTES is assumed. */
+  user?: string;
+  /** Our host or cloak as the server shows it; if unknown, DEFAULT_HOST_BYTES is assumed. */
+  host?: string;
+}
+
+export interface MessageBudgetInput {
+  command: 'PRIVMSG' | 'NOTICE';
+  target: string;
+  sender: RelayPrefix;
+  /** True for a /me: the CTCP ACTION framing is taken off the budget. */
+  action?: boolean;
+}
+
+/**
+ * Bytes left for the text of one PRIVMSG/NOTICE once the server has relayed it
+ * as `:nick!user@host COMMAND target :text\r\n` (and, for an action, wrapped the
+ * text in `\x01ACTION …\x01`). The line we send is shorter than that, so text
+ * within this budget reaches every recipient whole.
+ *
+ *     messagePayloadBudget({ command: 'PRIVMSG', target: '#chan', sender: { nick: 'alice' } })
+ *       === 512 - ':alice!'.length - 10 - '@'.length - 63 - ' PRIVMSG #chan :'.length - 2 === 413
+ */
+export function messagePayloadBudget(input: MessageBudgetInput): number {
+  const { nick, user, host } = input.sender;
+  const prefix =
+    1 +
+    utf8ByteLength(nick) +
+    1 +
+    (user === undefined ? DEFAULT_USER_BYTES : utf8ByteLength(user)) +
+    1 +
+    (host === undefined ? DEFAULT_HOST_BYTES : utf8ByteLength(host));
+  const rest = utf8ByteLength(` ${input.command} ${input.target} :`) + 2;
+  return IRC_MAX_LINE_BYTES - prefix - rest - (input.action === true ? CTCP_ACTION_OVERHEAD_BYTES : 0);
+}
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const LINE_BREAK = /\r\n|\r|\n/;
+/** NUL cannot be sent and \x01 would frame a CTCP: both become U+FFFD, as do lone surrogates. */
+const UNSENDABLE = /[\0\x01]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** A piece of a line that is never cut: a grapheme cluster, or a code point of an oversized one. */
+interface Unit {
+  readonly index: number;
+  readonly bytes: number;
+  readonly isSpace: boolean;
+}
+
+function unitsOf(line: string, maxBytes: number): Unit[] {
+  const units: Unit[] = [];
+  for (const { segment, index } of GRAPHEMES.segment(line)) {
+    const bytes = utf8ByteLength(segment);
+    if (bytes <= maxBytes) {
+      units.push({ index, bytes, isSpace: segment === ' ' });
+      continue;
+    }
+    let offset = index;
+    for (const codePoint of segment) {
+      units.push({ index: offset, bytes: utf8ByteLength(codePoint), isSpace: false });
+      offset += codePoint.length;
+    }
+  }
+  return units;
+}
+
+function splitLine(line: string, maxBytes: number): string[] {
+  const units = unitsOf(line, maxBytes);
+  const chunks: string[] = [];
+  let start = 0;
+  while (start < units.length) {
+    let end = start;
+    let bytes = 0;
+    let afterLastSpace = -1;
+    for (let u = units[end]; u !== undefined && bytes + u.bytes <= maxBytes; u = units[++end]) {
+      bytes += u.bytes;
+      if (u.isSpace) afterLastSpace = end + 1;
+    }
+    if (end < units.length && afterLastSpace > start) end = afterLastSpace;
+    chunks.push(line.slice(units[start]?.index ?? line.length, units[end]?.index ?? line.length));
+    start = end;
+  }
+  return chunks;
+}
+
+/**
+ * Splits a message body into IRC message texts of at most `maxBytes` UTF-8
+ * bytes each (use `messagePayloadBudget`); `maxBytes` must be at least 4 so
+ * that any code point fits.
+ *
+ * 1. Lines: `\r\n`, `\r` and `\n` each end a line, and each line becomes its
+ *    own message(s). Lines that are empty or only whitespace are skipped, so a
+ *    body of nothing but whitespace yields `[]`: the caller must tell the
+ *    sender that nothing was sent. No CR or LF is ever in a result.
+ * 2. Characters: NUL and \x01 (which would frame a CTCP) and lone surrogates
+ *    become U+FFFD, one for one. Other C0 controls are kept: they are IRC
+ *    formatting or harmless, and XMPP bodies cannot carry them anyway.
+ * 3. Long lines: cut after the last U+0020 SPACE that fits; the space stays at
+ *    the end of the earlier piece. Where no space fits, cut at the last
+ *    grapheme-cluster boundary that fits (a cluster larger than `maxBytes`,
+ *    e.g. a run of combining marks, is cut between code points). Nothing is
+ *    dropped or added: the pieces of a line concatenate to the line.
+ *
+ *     splitMessageText('hi\r\nQUIT :x', 400) → ['hi', 'QUIT :x']
+ *     splitMessageText('aaa bbb ccc', 8)     → ['aaa bbb ', 'ccc']
+ *     splitMessageText(' \n\t\r\n', 400)     → []
+ */
+export function splitMessageText(text: string, maxBytes: number): string[] {
+  if (!Number.isInteger(maxBytes) || maxBytes < 4) {
+    throw new RangeError(`maxBytes must be an integer of at least 4, got ${maxBytes}`);
+  }
+  const chunks: string[] = [];
+  for (const rawLine of text.split(LINE_BREAK)) {
+    if (rawLine.trim() === '') continue;
+    chunks.push(...splitLine(rawLine.replace(UNSENDABLE, '\uFFFD'), maxBytes));
+  }
+  return chunks;
+}
+
+export interface MessageLinesInput extends MessageBudgetInput {
+  text: string;
+}
+
+/**
+ * The wire lines (without CRLF) for one message body: split as
+ * `splitMessageText` does within `messagePayloadBudget`, wrapped as CTCP ACTION
+ * for a /me. `[]` means there was nothing to send. Throws IrcLineRefusedError
+ * when the target is not a valid middle parameter.
+ *
+ *     buildMessageLines({ command: 'PRIVMSG', target: '#c', sender: { nick: 'a' }, text: 'hi\nyo' })
+ *       → ['PRIVMSG #c hi', 'PRIVMSG #c yo']
+ */
+export function buildMessageLines(input: MessageLinesInput): string[] {
+  const chunks = splitMessageText(input.text, messagePayloadBudget(input));
+  return chunks.map((chunk) =>
+    buildLine(input.command, [input.target, input.action === true ? ctcpAction(chunk) : chunk]),
+  );
+}
+
+/** `\x01ACTION text\x01`. Throws RangeError when `text` holds \x01 (it would end the frame). */
+export function ctcpAction(text: string): string {
+  if (text.includes(CTCP_DELIM)) throw new RangeError('CTCP ACTION text must not contain \\x01');
+  return `${CTCP_ACTION_PREFIX}${text}${CTCP_DELIM}`;
+}
+
+export type CtcpMessage =
+  | { kind: 'action'; text: string }
+  | { kind: 'ctcp'; command: string; args: string }
+  | { kind: 'plain'; text: string };
+
+/**
+ * Reads the text of an incoming PRIVMSG/NOTICE as CTCP (modern.ircdocs.horse/ctcp,
+ * "Message Syntax": `\x01 command [SPACE params] [\x01]`). The final \x01 is
+ * optional, as the spec asks parsers to accept; the command is returned in
+ * upper case and ACTION is recognised in any case. A text that does not start
+ * with \x01 followed by a command is plain.
+ *
+ *     parseCtcp('\x01ACTION waves\x01') → { kind: 'action', text: 'waves' }
+ *     parseCtcp('\x01VERSION\x01')      → { kind: 'ctcp', command: 'VERSION', args: '' }
+ *     parseCtcp('\x01ACTION waves')     → { kind: 'action', text: 'waves' }
+ *     parseCtcp('\x01\x01')             → { kind: 'plain', text: '\x01\x01' }
+ */
+export function parseCtcp(text: string): CtcpMessage {
+  if (!text.startsWith(CTCP_DELIM)) return { kind: 'plain', text };
+  const body = text.endsWith(CTCP_DELIM) && text.length > 1 ? text.slice(1, -1) : text.slice(1);
+  const space = body.indexOf(' ');
+  const command = (space < 0 ? body : body.slice(0, space)).toUpperCase();
+  const args = space < 0 ? '' : body.slice(space + 1);
+  if (command === '' || /[\0\x01\r\n]/.test(command)) return { kind: 'plain', text };
+  return command === 'ACTION' ? { kind: 'action', text: args } : { kind: 'ctcp', command, args };
+}
