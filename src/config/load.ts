@@ -80,7 +80,9 @@ export function checkDatabasePath(path: string, source: string): void {
     return;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new ConfigError(`${source}: "database.path": a parent of ${abs} is not a directory`);
+    if (code !== 'ENOENT') {
       throw new ConfigError(`${source}: "database.path": ${abs} is not readable and writable`);
     }
   }
