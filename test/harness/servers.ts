@@ -1,0 +1,817 @@
+/**
+ * The real-server test bed: Prosody, ejabberd, InspIRCd and ngIRCd started on
+ * loopback for integration tests and the local dev setup.
+ *
+ * Rules this module keeps:
+ * - Every server gets its own fresh temp directory (config, data, logs) and
+ *   ports chosen at run time; nothing is shared with a system-wide install
+ *   (no /etc config, no /var data, no epmd: ejabberd's Erlang distribution
+ *   listens on its own port via `-erl_epmd_port`, so no epmd daemon starts).
+ * - Only 127.0.0.1 is bound; nothing here ever dials another address.
+ * - A start resolves only once the server really serves: every XMPP port
+ *   accepts a TCP connection and accounts exist; an IRC server has sent 001 to
+ *   a registering client. Otherwise it rejects within a bounded time with the
+ *   server's log in the message, having cleaned up after itself.
+ * - Each server runs in its own process group; `stop()` signals the whole
+ *   group (TERM, then KILL after a grace period), waits until the group is
+ *   empty and removes the temp directory. A process exit hook kills whatever
+ *   is still running if a test run dies without calling `stop()`.
+ * - Nothing is printed on success; `logs()` returns the server's output and
+ *   log files so a failing test can print them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Loopback address every server binds and every test dials. */
+export const LOOPBACK = '127.0.0.1';
+
+/** An account on an XMPP server. `username` is the localpart only. */
+export interface XmppAccount {
+  username: string;
+  password: string;
+}
+
+/** The XEP-0114 component the server accepts, e.g. `{ domain: 'irc.localhost', secret: 's3cret' }`. */
+export interface ComponentEntry {
+  domain: string;
+  secret: string;
+}
+
+export interface XmppServerOptions {
+  /** The component entry (a `jabber:component:accept` listener for this domain). */
+  component: ComponentEntry;
+  /** XMPP domain of the server's one virtual host. Default `localhost`. */
+  domain?: string;
+  /** Accounts created before the start resolves. */
+  users?: XmppAccount[];
+  /** Bound on the whole start, in ms. Default 30 s (Prosody), 60 s (ejabberd). */
+  startTimeoutMs?: number;
+  /**
+   * Offer SCRAM-SHA-1 on c2s. Default false: with the locked
+   * sasl-scram-sha-1 1.4.0, whose `response()` became async, @xmpp/sasl 0.13
+   * (which calls it synchronously) sends an empty `<response/>` and every
+   * login fails (Prosody: malformed-request; ejabberd: not-authorized).
+   * @xmpp/client prefers SCRAM whenever offered, so the harness offers PLAIN
+   * only. Turn on once sasl-scram-sha-1 is pinned to 1.3.x.
+   */
+  offerScram?: boolean;
+}
+
+/** A running XMPP server. Plaintext c2s (no STARTTLS offered), PLAIN allowed (SCRAM-SHA-1 with `offerScram`). */
+export interface XmppServer {
+  kind: 'prosody' | 'ejabberd';
+  domain: string;
+  host: typeof LOOPBACK;
+  c2sPort: number;
+  componentPort: number;
+  component: ComponentEntry;
+  /** Temp directory holding config, data and logs; removed by `stop()`. */
+  dir: string;
+  /** Creates another account while the server runs (e.g. a unique user per test). */
+  addUser(account: XmppAccount): Promise<void>;
+  /** Server output and log files, for printing on failure. */
+  logs(): string;
+  /** Kills the server's whole process group and removes `dir`. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface IrcServerOptions {
+  /** Server name sent as the prefix of numerics. Default `irc.local`. */
+  name?: string;
+  /** Bound on the whole start, in ms. Default 20 s. */
+  startTimeoutMs?: number;
+}
+
+/** A running IRC server on loopback, plaintext, with flood limits lifted for 127.0.0.1. */
+export interface IrcServer {
+  kind: 'inspircd' | 'ngircd';
+  host: typeof LOOPBACK;
+  port: number;
+  name: string;
+  dir: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Prosody
+
+/**
+ * Prosody 0.12 in the foreground (`prosody --config FILE -F`) with
+ * `run_as_root = true`. Accounts are written with `prosodyctl register`, which
+ * works on the data directory whether or not the server runs.
+ */
+export async function startProsody(opts: XmppServerOptions): Promise<XmppServer> {
+  const domain = opts.domain ?? 'localhost';
+  checkDomain(domain);
+  checkDomain(opts.component.domain);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-prosody-'));
+  const [c2sPort, componentPort] = await freePorts(2);
+  const configFile = path.join(dir, 'prosody.cfg.lua');
+  const logFile = path.join(dir, 'prosody.log');
+  await mkdir(path.join(dir, 'data'));
+  await mkdir(path.join(dir, 'certs'));
+  const L = luaString;
+  await writeFile(
+    configFile,
+    `-- Generated by test/harness/servers.ts
+run_as_root = true
+pidfile = ${L(path.join(dir, 'prosody.pid'))}
+data_path = ${L(path.join(dir, 'data'))}
+-- An empty certificate dir: no certificate, so STARTTLS is never offered.
+certificates = ${L(path.join(dir, 'certs'))}
+log = { { levels = { min = "debug" }, to = "file", filename = ${L(logFile)} } }
+interfaces = { ${L(LOOPBACK)} }
+c2s_interfaces = { ${L(LOOPBACK)} }
+c2s_ports = { ${c2sPort} }
+c2s_direct_tls_ports = {}
+legacy_ssl_ports = {}
+s2s_ports = {}
+http_ports = {}
+https_ports = {}
+component_interfaces = { ${L(LOOPBACK)} }
+component_ports = { ${componentPort} }
+c2s_require_encryption = false
+s2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+authentication = "internal_hashed"
+${opts.offerScram ? '' : 'disable_sasl_mechanisms = { "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS" }\n'}storage = "internal"
+limits = {}
+modules_enabled = { "roster", "saslauth", "disco", "ping", "version", "time", "uptime", "private", "vcard" }
+modules_disabled = { "s2s" }
+
+VirtualHost ${L(domain)}
+
+Component ${L(opts.component.domain)}
+  component_secret = ${L(opts.component.secret)}
+`,
+  );
+
+  const register = async (account: XmppAccount): Promise<void> => {
+    checkAccount(account);
+    const res = await runCommand(
+      'prosodyctl',
+      ['--config', configFile, 'register', account.username, domain, account.password],
+      { cwd: dir, timeoutMs: 15_000 },
+    );
+    if (res.code !== 0) {
+      throw new Error(`prosodyctl register ${account.username}@${domain} failed (exit ${res.code}):\n${res.output}`);
+    }
+  };
+
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const running = await startWithin('Prosody', timeoutMs, dir, async (attempt) => {
+    for (const account of opts.users ?? []) await register(account);
+    const proc = attempt.spawn('prosody', ['--config', configFile, '-F'], { cwd: dir, logFiles: [logFile] });
+    await waitForTcp(proc, LOOPBACK, c2sPort);
+    await waitForTcp(proc, LOOPBACK, componentPort);
+    return proc;
+  });
+  return {
+    kind: 'prosody',
+    domain,
+    host: LOOPBACK,
+    c2sPort,
+    componentPort,
+    component: { ...opts.component },
+    addUser: register,
+    ...runningHandle(running, dir),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// ejabberd
+
+/**
+ * ejabberd 23.01 started with `erl` directly, as `ejabberdctl foreground` would
+ * but without its switch to the `ejabberd` user and without epmd:
+ *
+ *   erl -sname jabirc<hex>@localhost -setcookie <random> -erl_epmd_port <distPort>
+ *       -start_epmd false -kernel inet_dist_use_interface {127,0,0,1}
+ *       +P 250000 -env ERL_CRASH_DUMP_BYTES 0 -noshell -noinput
+ *       -mnesia dir "<dir>/spool" -s ejabberd
+ *
+ * with EJABBERD_CONFIG_PATH, EJABBERD_LOG_PATH, ERL_LIBS (read from
+ * ejabberdctl) and HOME pointing into the temp dir. Accounts are registered by
+ * a hidden `erl` peer (`-dist_listen false`) calling `ejabberd_admin:register/3`
+ * over RPC, the function behind `ejabberdctl register`.
+ */
+export async function startEjabberd(opts: XmppServerOptions): Promise<XmppServer> {
+  const domain = opts.domain ?? 'localhost';
+  checkDomain(domain);
+  checkDomain(opts.component.domain);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-ejabberd-'));
+  const [c2sPort, componentPort, distPort] = await freePorts(3);
+  const node = `jabirc${randomBytes(6).toString('hex')}@localhost`;
+  const cookie = randomBytes(16).toString('hex');
+  const configFile = path.join(dir, 'ejabberd.yml');
+  const logDir = path.join(dir, 'logs');
+  const spoolDir = path.join(dir, 'spool');
+  await mkdir(logDir);
+  await mkdir(spoolDir);
+  // JSON strings are valid YAML double-quoted scalars.
+  const Y = JSON.stringify;
+  await writeFile(
+    configFile,
+    `# Generated by test/harness/servers.ts
+hosts:
+  - ${Y(domain)}
+loglevel: info
+log_rotate_count: 0
+hide_sensitive_log_data: true
+listen:
+  -
+    port: ${c2sPort}
+    ip: ${Y(LOOPBACK)}
+    module: ejabberd_c2s
+    starttls_required: false
+    max_stanza_size: 1048576
+    shaper: none
+  -
+    port: ${componentPort}
+    ip: ${Y(LOOPBACK)}
+    module: ejabberd_service
+    shaper: none
+    hosts:
+      ${Y(opts.component.domain)}:
+        password: ${Y(opts.component.secret)}
+auth_method: internal
+auth_password_format: scram
+${opts.offerScram ? '' : 'disable_sasl_mechanisms: ["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS"]\n'}shaper_rules:
+  max_user_sessions: 1000
+  max_user_offline_messages: 5000
+  c2s_shaper: none
+  s2s_shaper: none
+acl:
+  local:
+    user_regexp: ""
+access_rules:
+  local:
+    allow: local
+  c2s:
+    allow: all
+modules:
+  mod_disco: {}
+  mod_ping: {}
+  mod_version: {}
+  mod_time: {}
+  mod_roster: {}
+  mod_vcard: {}
+`,
+  );
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: dir,
+    EJABBERD_CONFIG_PATH: configFile,
+    EJABBERD_LOG_PATH: path.join(logDir, 'ejabberd.log'),
+    ERL_LIBS: await ejabberdErlLibs(),
+    ERL_CRASH_DUMP: path.join(logDir, 'erl_crash.dump'),
+    ERL_MAX_PORTS: '32000',
+    ERL_MAX_ETS_TABLES: '1400',
+  };
+  const distArgs = ['-setcookie', cookie, '-erl_epmd_port', String(distPort), '-start_epmd', 'false'];
+
+  const register = async (account: XmppAccount): Promise<void> => {
+    checkAccount(account);
+    // Arguments after -extra reach the script as plain strings: no quoting of user input.
+    const script = [
+      '[NodeS, Host, User, Pass] = init:get_plain_arguments(),',
+      'B = fun unicode:characters_to_binary/1,',
+      'R = rpc:call(list_to_atom(NodeS), ejabberd_admin, register, [B(User), B(Host), B(Pass)]),',
+      'io:format("~p~n", [R]),',
+      'halt(case R of {ok, _} -> 0; _ -> 1 end).',
+    ].join(' ');
+    const res = await runCommand(
+      'erl',
+      [
+        '-sname', `ctl${randomBytes(6).toString('hex')}@localhost`, ...distArgs, '-dist_listen', 'false',
+        '-hidden', '-noshell', '-noinput', '-eval', script,
+        '-extra', node, domain, account.username, account.password,
+      ],
+      { cwd: dir, env, timeoutMs: 30_000 },
+    );
+    if (res.code !== 0) {
+      throw new Error(`ejabberd register ${account.username}@${domain} failed (exit ${res.code}):\n${res.output}`);
+    }
+  };
+
+  const timeoutMs = opts.startTimeoutMs ?? 60_000;
+  const running = await startWithin('ejabberd', timeoutMs, dir, async (attempt) => {
+    const proc = attempt.spawn(
+      'erl',
+      [
+        '-sname', node, ...distArgs, '-kernel', 'inet_dist_use_interface', '{127,0,0,1}',
+        '+P', '250000', '-env', 'ERL_CRASH_DUMP_BYTES', '0', '-noshell', '-noinput',
+        '-mnesia', 'dir', JSON.stringify(spoolDir), '-s', 'ejabberd',
+      ],
+      { cwd: dir, env, logFiles: [path.join(logDir, 'ejabberd.log'), path.join(logDir, 'error.log')] },
+    );
+    // Listeners open only once ejabberd has started, so both ports up means ready.
+    await waitForTcp(proc, LOOPBACK, c2sPort);
+    await waitForTcp(proc, LOOPBACK, componentPort);
+    for (const account of opts.users ?? []) await register(account);
+    return proc;
+  });
+  return {
+    kind: 'ejabberd',
+    domain,
+    host: LOOPBACK,
+    c2sPort,
+    componentPort,
+    component: { ...opts.component },
+    addUser: register,
+    ...runningHandle(running, dir),
+  };
+}
+
+/** ERL_LIBS as Debian's ejabberdctl sets it (the multiarch lib dir holding ejabberd-<version>). */
+async function ejabberdErlLibs(): Promise<string> {
+  try {
+    const ctl = await readFile('/usr/sbin/ejabberdctl', 'utf8');
+    const m = /^ERL_LIBS='([^']+)'/m.exec(ctl);
+    if (m?.[1]) return m[1];
+  } catch {
+    // Not the Debian layout; fall through.
+  }
+  return '/usr/lib/x86_64-linux-gnu';
+}
+
+// ---------------------------------------------------------------------------
+// InspIRCd
+
+/** IRCv3 and channel-mode modules the bridge relies on (InspIRCd 3 names). */
+const INSPIRCD_MODULES = [
+  'cap',
+  'ircv3', // account-notify, away-notify, extended-join
+  'ircv3_accounttag',
+  'ircv3_batch',
+  'ircv3_capnotify',
+  'ircv3_chghost',
+  'ircv3_ctctags', // message-tags
+  'ircv3_echomessage',
+  'ircv3_invitenotify',
+  'ircv3_msgid',
+  'ircv3_servertime',
+  'namesx', // multi-prefix
+  'uhnames', // userhost-in-names
+  'banexception', // +e
+  'inviteexception', // +I
+  // Loads without services; the `sasl` capability appears only once the
+  // target server links, which never happens here.
+  'sasl',
+];
+
+/**
+ * InspIRCd 3 in the foreground: `inspircd --runasroot --nofork --config FILE`.
+ * One connect class for everyone with flood and clone limits lifted, no DNS
+ * or ident lookups. Note InspIRCd completes registrations on a one-second
+ * timer, so every client waits up to ~1 s for 001.
+ */
+export async function startInspircd(opts: IrcServerOptions = {}): Promise<IrcServer> {
+  const name = opts.name ?? 'irc.local';
+  checkDomain(name);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-inspircd-'));
+  const [port] = await freePorts(1);
+  const configFile = path.join(dir, 'inspircd.conf');
+  const logFile = path.join(dir, 'inspircd.log');
+  await mkdir(path.join(dir, 'data'));
+  await mkdir(path.join(dir, 'logs'));
+  await writeFile(
+    configFile,
+    `# Generated by test/harness/servers.ts
+<server name="${name}" description="Jabirc test server" network="JabircTest">
+<admin name="Jabirc" nick="jabirc" email="jabirc@localhost">
+<bind address="${LOOPBACK}" port="${port}" type="clients">
+<path configdir="${dir}" datadir="${dir}/data" logdir="${dir}/logs">
+<pid file="${dir}/inspircd.pid">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${logFile}">
+<dns server="${LOOPBACK}" timeout="1">
+<connect name="main" allow="*" maxchans="500" timeout="60" pingfreq="2m"
+         hardsendq="8M" softsendq="1M" recvq="1M"
+         threshold="100000" commandrate="1000000" fakelag="no"
+         localmax="100000" globalmax="100000" maxconnwarn="no" limit="100000"
+         resolvehostnames="no" useident="no">
+<channels users="500" opers="500">
+<options prefixquit="Quit: " syntaxhints="no" announcets="yes" hostintopic="yes" pingwarning="15" splitwhois="no" exemptchanops="">
+<security hideserver="" userstats="Pu" customversion="" flatlinks="no" hidesplits="no" hideulines="no" hidebans="no" maxtargets="20">
+<performance quietbursts="yes" softlimit="10000" somaxconn="128" netbuffersize="10240" clonesonconnect="no">
+<whowas groupsize="10" maxgroups="100000" maxkeep="3d">
+<maxlist chan="*" limit="100">
+${INSPIRCD_MODULES.map((m) => `<module name="${m}">`).join('\n')}
+<ircv3 accountnotify="yes" awaynotify="yes" extendedjoin="yes">
+<sasl target="services.${name}" requiressl="no">
+`,
+  );
+  return startIrc('inspircd', ['--runasroot', '--nofork', '--config', configFile], {
+    name,
+    port,
+    dir,
+    logFiles: [logFile],
+    timeoutMs: opts.startTimeoutMs ?? 20_000,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// ngIRCd
+
+/**
+ * ngIRCd 26 in the foreground: `ngircd -n -f FILE`. It drops to `nobody`
+ * after reading the config (so no PID file in the 0700 temp dir); its log is
+ * its stderr. Penalties, per-IP and join limits are off; DNS and ident off.
+ */
+export async function startNgircd(opts: IrcServerOptions = {}): Promise<IrcServer> {
+  const name = opts.name ?? 'irc.local';
+  checkDomain(name);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-ngircd-'));
+  const [port] = await freePorts(1);
+  const configFile = path.join(dir, 'ngircd.conf');
+  await mkdir(path.join(dir, 'conf.d'));
+  await writeFile(
+    configFile,
+    `# Generated by test/harness/servers.ts
+[Global]
+	Name = ${name}
+	Info = Jabirc test server
+	AdminInfo1 = Jabirc tests
+	AdminInfo2 = loopback
+	AdminEMail = jabirc@localhost
+	Listen = ${LOOPBACK}
+	Ports = ${port}
+	MotdPhrase = Jabirc test server
+[Limits]
+	MaxConnections = 0
+	MaxConnectionsIP = 0
+	MaxJoins = -1
+	MaxNickLength = 30
+	MaxPenaltyTime = 0
+	MaxListSize = 1000
+	PingTimeout = 120
+	PongTimeout = 60
+[Options]
+	DNS = no
+	Ident = no
+	PAM = no
+	RequireAuthPing = no
+	OperCanUseMode = yes
+	IncludeDir = ${path.join(dir, 'conf.d')}
+`,
+  );
+  return startIrc('ngircd', ['-n', '-f', configFile], {
+    name,
+    port,
+    dir,
+    logFiles: [],
+    timeoutMs: opts.startTimeoutMs ?? 20_000,
+  });
+}
+
+async function startIrc(
+  kind: IrcServer['kind'],
+  args: string[],
+  o: { name: string; port: number; dir: string; logFiles: string[]; timeoutMs: number },
+): Promise<IrcServer> {
+  const running = await startWithin(kind, o.timeoutMs, o.dir, async (attempt) => {
+    const proc = attempt.spawn(kind, args, { cwd: o.dir, logFiles: o.logFiles });
+    await waitForTcp(proc, LOOPBACK, o.port);
+    await ircWelcome(proc, LOOPBACK, o.port);
+    return proc;
+  });
+  return {
+    kind,
+    host: LOOPBACK,
+    port: o.port,
+    name: o.name,
+    ...runningHandle(running, o.dir),
+  };
+}
+
+/** Registers a throwaway client and resolves on RPL_WELCOME (001), then quits. */
+function ircWelcome(proc: ServerProcess, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const nick = `probe${randomBytes(3).toString('hex')}`;
+    const sock = net.connect(port, host);
+    let buf = '';
+    const done = (err?: Error): void => {
+      proc.child.off('exit', onExit);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const onExit = (): void => done(new Error(`exited while a client registered (${proc.exitDescription()})`));
+    proc.child.once('exit', onExit);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`NICK ${nick}\r\nUSER probe 0 * :harness probe\r\n`));
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i).replace(/\r$/, '');
+        buf = buf.slice(i + 1);
+        const m = /^(?::\S+ )?(\S+)(?: (.*))?$/.exec(line);
+        if (m?.[1] === 'PING') sock.write(`PONG ${m[2] ?? ''}\r\n`);
+        if (m?.[1] === '001') {
+          sock.write('QUIT :probe done\r\n');
+          done();
+          return;
+        }
+      }
+    });
+    sock.on('error', (err) => done(new Error(`probe client: ${err.message}`)));
+    sock.on('close', () => done(new Error(`connection closed before 001; got:\n${buf}`)));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+
+interface SpawnOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Files whose text `logs()` appends to the captured stdout/stderr. */
+  logFiles: string[];
+}
+
+/** Bytes of stdout/stderr kept per server (the tail). */
+const OUTPUT_CAP = 1 << 20;
+
+/** Process groups still running, killed by the exit hook if a run dies without `stop()`. */
+const liveGroups = new Map<number, string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const [pgid, dir] of liveGroups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+class ServerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  private output = '';
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  constructor(
+    readonly command: string,
+    args: string[],
+    private readonly opts: SpawnOptions,
+  ) {
+    installExitHook();
+    // detached: own process group, so stop() reaches beam's helpers too.
+    this.child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const capture = (chunk: Buffer): void => {
+      this.output += chunk.toString('utf8');
+      if (this.output.length > OUTPUT_CAP) this.output = this.output.slice(-OUTPUT_CAP);
+    };
+    this.child.stdout?.on('data', capture);
+    this.child.stderr?.on('data', capture);
+    this.exited = new Promise((resolve) => {
+      this.child.once('error', (err) => {
+        capture(Buffer.from(`[harness] spawn ${command} failed: ${err.message}\n`));
+        this.exitInfo ??= { code: null, signal: null };
+        resolve();
+      });
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolve();
+      });
+    });
+    if (this.child.pid !== undefined) liveGroups.set(this.child.pid, opts.cwd);
+  }
+
+  get hasExited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  exitDescription(): string {
+    if (!this.exitInfo) return 'still running';
+    const { code, signal } = this.exitInfo;
+    return signal ? `killed by ${signal}` : `exit code ${code}`;
+  }
+
+  logs(): string {
+    const parts = [`--- ${this.command} stdout/stderr ---\n${this.output}`];
+    for (const file of this.opts.logFiles) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        text = '(not written)';
+      }
+      parts.push(`--- ${file} ---\n${text.length > OUTPUT_CAP ? text.slice(-OUTPUT_CAP) : text}`);
+    }
+    return parts.join('\n');
+  }
+
+  /** TERM to the group, KILL after `graceMs`; resolves once no process of the group remains. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const pgid = this.child.pid;
+    if (pgid === undefined) return;
+    signalGroup(pgid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
+    if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+    const killDeadline = Date.now() + 5_000;
+    while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(50);
+    await this.exited;
+    liveGroups.delete(pgid);
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already empty.
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a short command to completion; output is stdout and stderr interleaved. */
+function runCommand(
+  command: string,
+  args: string[],
+  o: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      output += `\n[harness] ${command} timed out after ${o.timeoutMs} ms\n`;
+      child.kill('SIGKILL');
+    }, o.timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, output: `${output}\n[harness] spawn ${command} failed: ${err.message}` });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Ports and waiting
+
+/** A tuple of `N` port numbers, so `const [a, b] = await freePorts(2)` is typed `number`. */
+export type Ports<N extends number, Acc extends number[] = []> = Acc['length'] extends N ? Acc : Ports<N, [...Acc, number]>;
+
+/**
+ * Ports the kernel hands out for listeners on port 0, all held open together
+ * so they differ. A small race remains (another process may take one before
+ * the server binds); on loopback in tests that has not been seen to matter.
+ */
+export async function freePorts<N extends number>(n: N): Promise<Ports<N>> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const srv = net.createServer();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, LOOPBACK, () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port) as Ports<N>;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+/** Polls until `host:port` accepts a TCP connection; fails at once if the server exits. */
+async function waitForTcp(proc: ServerProcess, host: string, port: number): Promise<void> {
+  for (;;) {
+    if (proc.hasExited) throw new Error(`exited before port ${port} opened (${proc.exitDescription()})`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, host);
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+}
+
+/**
+ * One bounded start: `run` spawns through `attempt.spawn`, which refuses once
+ * the deadline passed, so a late step can never start a server nobody stops.
+ * On failure the spawned server is stopped, the dir removed, and the error
+ * carries the server's log.
+ */
+async function startWithin(
+  label: string,
+  ms: number,
+  dir: string,
+  run: (attempt: StartAttempt) => Promise<ServerProcess>,
+): Promise<ServerProcess> {
+  const attempt = new StartAttempt();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      attempt.aborted = true;
+      reject(new Error(`${label} did not become ready within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([run(attempt), timeout]);
+  } catch (err) {
+    attempt.aborted = true;
+    const reason = err instanceof Error ? err.message : String(err);
+    const logs = attempt.proc?.logs() ?? '(server not spawned)';
+    await attempt.proc?.stop(1_000);
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`${label} failed to start: ${reason}\n${logs}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class StartAttempt {
+  aborted = false;
+  proc: ServerProcess | undefined;
+
+  spawn(command: string, args: string[], opts: SpawnOptions): ServerProcess {
+    if (this.aborted) throw new Error('start aborted');
+    this.proc = new ServerProcess(command, args, opts);
+    return this.proc;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+/** The `dir`, `logs()` and idempotent `stop()` every server handle shares. */
+function runningHandle(proc: ServerProcess, dir: string): { dir: string; logs(): string; stop(): Promise<void> } {
+  return {
+    dir,
+    logs: () => proc.logs(),
+    stop: once(async () => {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    }),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
+
+/** Domains and server names go into configs unquoted in places: keep them plain. */
+function checkDomain(domain: string): void {
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(domain)) {
+    throw new Error(`harness: not a plain DNS name: ${JSON.stringify(domain)}`);
+  }
+}
+
+function checkAccount(account: XmppAccount): void {
+  if (!/^[a-z0-9._-]+$/.test(account.username)) {
+    throw new Error(`harness: username must be lowercase [a-z0-9._-]: ${JSON.stringify(account.username)}`);
+  }
+  if (account.password === '' || /[\0\r\n]/.test(account.password)) {
+    throw new Error('harness: password must be non-empty without NUL, CR or LF');
+  }
+}
+
+/** A Lua double-quoted string literal. */
+function luaString(s: string): string {
+  if (/[\0-\x1f]/.test(s)) throw new Error(`harness: control character in ${JSON.stringify(s)}`);
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
