@@ -2,42 +2,128 @@
  * Carries out the core's effects with the adapters, and feeds adapter input to the core.
  *
  * Why: the core decides, adapters do IO; this is the only module that holds both. It
- * owns no protocol logic: each effect kind maps to one adapter call.
+ * owns no protocol logic: each effect kind maps to one adapter call. Adapter callbacks
+ * that arrive while effects are being carried out are queued, so the core is never
+ * re-entered.
  */
 import type { Element } from '@xmpp/xml';
-import type { Effect } from './core/effects.js';
-import type { GatewayCore } from './core/gateway.js';
+import type { ConnKey, Effect, IrcConnectParams, IrcConnEvent } from './core/effects.js';
 import type { Logger } from './log.js';
 
 export interface StanzaSink {
   send(stanza: Element): void;
 }
 
-export class Runtime {
-  readonly #core: GatewayCore;
-  readonly #xmpp: StanzaSink;
-  readonly #log: Logger;
+export interface IrcSink {
+  connect(key: ConnKey, params: IrcConnectParams): void;
+  send(key: ConnKey, lines: string[]): void;
+  quit(key: ConnKey, message: string): void;
+}
 
-  constructor(core: GatewayCore, xmpp: StanzaSink, log: Logger) {
+/** What the runtime needs of the core. */
+export interface CoreInputs {
+  onStanza(stanza: Element): Effect[];
+  onIrcLine(key: ConnKey, line: string): Effect[];
+  onIrcEvent(key: ConnKey, event: IrcConnEvent): Effect[];
+  onTimer(id: string): Effect[];
+}
+
+export class Runtime {
+  readonly #core: CoreInputs;
+  readonly #xmpp: StanzaSink;
+  readonly #irc: IrcSink;
+  readonly #log: Logger;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #busy = false;
+  readonly #pending: Array<() => Effect[]> = [];
+
+  constructor(core: CoreInputs, xmpp: StanzaSink, irc: IrcSink, log: Logger) {
     this.#core = core;
     this.#xmpp = xmpp;
+    this.#irc = irc;
     this.#log = log;
   }
 
   onStanza(stanza: Element): void {
-    this.#run(this.#core.onStanza(stanza));
+    this.#input(() => this.#core.onStanza(stanza));
+  }
+
+  onIrcLine(key: ConnKey, line: string): void {
+    this.#input(() => this.#core.onIrcLine(key, line));
+  }
+
+  onIrcEvent(key: ConnKey, event: IrcConnEvent): void {
+    this.#input(() => this.#core.onIrcEvent(key, event));
+  }
+
+  /** Cancels every timer (at shutdown). */
+  stop(): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  #input(step: () => Effect[]): void {
+    this.#pending.push(step);
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) {
+        let effects: Effect[];
+        try {
+          effects = next();
+        } catch (err) {
+          this.#log.error({ err }, 'core failed on an input');
+          continue;
+        }
+        this.#run(effects);
+      }
+    } finally {
+      this.#busy = false;
+    }
   }
 
   #run(effects: Effect[]): void {
     for (const effect of effects) {
-      switch (effect.kind) {
-        case 'send-stanza':
-          this.#xmpp.send(effect.stanza);
-          break;
-        default: {
-          const never: never = effect.kind;
-          this.#log.error({ effect: never }, 'unknown effect');
-        }
+      try {
+        this.#apply(effect);
+      } catch (err) {
+        this.#log.error({ err, effect: effect.kind }, 'failed to carry out an effect');
+      }
+    }
+  }
+
+  #apply(effect: Effect): void {
+    switch (effect.kind) {
+      case 'send-stanza':
+        this.#xmpp.send(effect.stanza);
+        return;
+      case 'irc-connect':
+        this.#irc.connect(effect.key, effect.params);
+        return;
+      case 'irc-send':
+        this.#irc.send(effect.key, effect.lines);
+        return;
+      case 'irc-quit':
+        this.#irc.quit(effect.key, effect.message);
+        return;
+      case 'set-timer': {
+        clearTimeout(this.#timers.get(effect.id));
+        const id = effect.id;
+        const t = setTimeout(() => {
+          this.#timers.delete(id);
+          this.#input(() => this.#core.onTimer(id));
+        }, effect.delayMs);
+        t.unref();
+        this.#timers.set(id, t);
+        return;
+      }
+      case 'clear-timer':
+        clearTimeout(this.#timers.get(effect.id));
+        this.#timers.delete(effect.id);
+        return;
+      default: {
+        const unknown: never = effect;
+        this.#log.error({ effect: unknown }, 'unknown effect');
       }
     }
   }

@@ -10,7 +10,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { StanzaError } from './errors.js';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION } from './namespaces.js';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_VERSION } from './namespaces.js';
 import { iqResult } from './stanza.js';
 
 export interface SoftwareInfo {
@@ -20,6 +20,8 @@ export interface SoftwareInfo {
 
 /** XEP-0030 §3.1 identity of the gateway (category/type from the XMPP registrar). */
 export const GATEWAY_IDENTITY = { category: 'gateway', type: 'irc', name: 'Jabirc IRC gateway' } as const;
+/** Also a MUC service (XEP-0045 §6.1), so clients list it among their conference services. */
+export const CONFERENCE_IDENTITY = { category: 'conference', type: 'irc', name: 'IRC channels' } as const;
 
 export interface DiscoInfo {
   identities: Array<{ category: string; type: string; name?: string }>;
@@ -65,7 +67,8 @@ export function gatewayIq(iq: Element, software: SoftwareInfo, extraFeatures: re
       if (type !== 'get') throw new StanzaError('feature-not-implemented');
       if (payload.attrs.node) throw new StanzaError('item-not-found', `no such node: ${payload.attrs.node}`);
       const features = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_VERSION, NS_PING, ...extraFeatures];
-      return iqResult(iq, discoInfoPayload({ identities: [GATEWAY_IDENTITY], features }));
+      const identities = extraFeatures.includes(NS_MUC) ? [GATEWAY_IDENTITY, CONFERENCE_IDENTITY] : [GATEWAY_IDENTITY];
+      return iqResult(iq, discoInfoPayload({ identities, features }));
     }
     case NS_DISCO_ITEMS: {
       if (type !== 'get') throw new StanzaError('feature-not-implemented');

@@ -12,13 +12,16 @@
  * Pure: returns effects, never performs IO.
  */
 import type { Element } from '@xmpp/xml';
-import { sendStanza, type Effect } from './effects.js';
+import { parseAddress } from './address.js';
+import type { Bridge } from './bridge.js';
+import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
-import { gatewayIq, type SoftwareInfo } from './gateway-entity.js';
-import { splitJid, type JidParts } from './jid.js';
+import { discoInfoPayload, discoItemsPayload, gatewayIq, iqPayload, type SoftwareInfo } from './gateway-entity.js';
+import { fullOf, splitJid, type JidParts } from './jid.js';
 import type { CoreLog } from './log-port.js';
-import { isErrorStanza, stanzaKind } from './stanza.js';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING } from './namespaces.js';
+import { iqResult, isErrorStanza, stanzaKind } from './stanza.js';
 
 export interface GatewayOptions {
   /** The component domain, e.g. `irc.example.org`. */
@@ -27,6 +30,10 @@ export interface GatewayOptions {
   allowedDomains: readonly string[];
   software: SoftwareInfo;
   log: CoreLog;
+  /** Fixed-network mode: the one network, whose rooms are `#chan@gw`. */
+  fixedNetwork?: string;
+  /** The bridge that serves channel, occupant, user and network addresses. */
+  bridge: Bridge;
 }
 
 export class GatewayCore {
@@ -52,6 +59,10 @@ export class GatewayCore {
       this.#log.warn({ stanza: stanza.name, from: stanza.attrs.from }, 'dropped a stanza without a valid from');
       return [];
     }
+    if (isErrorStanza(stanza) && this.#allowed.has(from.domain)) {
+      // A bounce from a user's resource: the bridge removes that resource (never answered).
+      return withErrorBoundary(stanza, this.#log, () => this.#route(stanza, from));
+    }
     if (isErrorStanza(stanza) || (stanza.name === 'iq' && stanza.attrs.type === 'result')) {
       this.#log.debug({ stanza: stanza.name, type: stanza.attrs.type }, 'ignored an answer to nothing pending');
       return [];
@@ -71,14 +82,44 @@ export class GatewayCore {
     if (to.domain !== this.#opts.domain.toLowerCase()) {
       throw new StanzaError('item-not-found', `${to.domain} is not served here`);
     }
-    if (to.local === '' && to.resource === '') return this.#toGateway(stanza);
-    throw new StanzaError('item-not-found', 'no such address on this gateway');
+    if (to.local === '' && (to.resource === '' || this.#opts.fixedNetwork === undefined)) return this.#toGateway(stanza);
+    const address = parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
+    if (address.kind === 'error') throw new StanzaError(address.condition, address.text);
+    if (address.kind === 'gateway') return this.#toGateway(stanza);
+    if (address.kind === 'network' && stanza.name === 'iq') return this.#networkIq(stanza, address.network);
+    return this.#opts.bridge.onStanza(stanza, fullOf(from), address);
+  }
+
+  /** The network entity `net@gw` (XEP-0030 identity gateway/irc, named after the network). */
+  #networkIq(iq: Element, network: string): Effect[] {
+    const payload = iqPayload(iq);
+    const get = iq.attrs.type === 'get';
+    if (get && payload.is('query', NS_DISCO_INFO) && !payload.attrs.node) {
+      return [sendStanza(iqResult(iq, discoInfoPayload({ identities: [{ category: 'gateway', type: 'irc', name: network }], features: [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING] })))];
+    }
+    if (get && payload.is('query', NS_DISCO_ITEMS) && !payload.attrs.node) {
+      return [sendStanza(iqResult(iq, discoItemsPayload([])))];
+    }
+    if (get && payload.is('ping', NS_PING)) return [sendStanza(iqResult(iq))];
+    throw new StanzaError('service-unavailable');
+  }
+
+  onIrcLine(key: ConnKey, line: string): Effect[] {
+    return this.#opts.bridge.onIrcLine(key, line);
+  }
+
+  onIrcEvent(key: ConnKey, event: IrcConnEvent): Effect[] {
+    return this.#opts.bridge.onIrcEvent(key, event);
+  }
+
+  onTimer(id: string): Effect[] {
+    return this.#opts.bridge.onTimer(id);
   }
 
   #toGateway(stanza: Element): Effect[] {
     switch (stanza.name) {
       case 'iq':
-        return [sendStanza(gatewayIq(stanza, this.#opts.software))];
+        return [sendStanza(gatewayIq(stanza, this.#opts.software, [NS_MUC]))];
       case 'message':
         throw new StanzaError(
           'service-unavailable',

@@ -1,0 +1,1026 @@
+/**
+ * The bridge: IRC channels as MUC rooms (XEP-0045) and IRC users as contacts, both ways.
+ *
+ * Why here: this is the one module that knows both protocols' semantics. It is pure:
+ * inputs are stanzas addressed below the gateway, parsed IRC lines and connection
+ * events of one session, and timer ticks; outputs are `Effect`s.
+ *
+ * Rules kept (each proven by a test):
+ * - one IRC session per (bare JID, network), shared by all of that user's resources;
+ *   QUIT when the last resource has left the last channel;
+ * - a join always ends: with the room state (occupants, self-presence 110 [+210],
+ *   subject) or with an error presence — an IRC refusal, a connection failure, or the
+ *   join timer; never a hang;
+ * - a message the gateway cannot deliver goes back to its sender as an error;
+ * - the sender's own groupchat message is reflected exactly once per joined resource
+ *   with its original id: on the echo when the server has echo-message, at once when not;
+ * - every IRC line is built by `irc-writer.ts`; user text never becomes a command;
+ * - lookups are by folded name in per-session maps and a per-user index: nothing on
+ *   the message path scans all sessions.
+ * Handlers are grouped by direction: XMPP → IRC first, then IRC → XMPP, then lifecycle.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { buildJid, isValidChannelName, type Address } from './address.js';
+import { backoffDelay } from './backoff.js';
+import { foldCase, parseIsupportTokens, type ServerSupport } from './casemap.js';
+import { connKey, sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
+import { StanzaError } from './errors.js';
+import { ircToXep0393 } from './formatting.js';
+import { JOIN_ERRORS, MESSAGE_ERRORS, NICK_CHANGE_ERRORS, ircErrorToCondition } from './irc-numerics.js';
+import { DEFAULT_CHANMODES, parseChanmodes, parseIrcLine, parseModeChanges, parseNamesEntry, type IrcMessage } from './irc-message.js';
+import { buildLine, buildMessageLines, IrcLineRefusedError, parseCtcp } from './irc-writer.js';
+import { fullOf, splitJid, type BareJid, type FullJid } from './jid.js';
+import type { CoreLog } from './log-port.js';
+import {
+  STATUS,
+  groupchatMessage,
+  joinErrorPresence,
+  mucStanding,
+  occupantPresence,
+  subjectMessage,
+} from './muc-stanzas.js';
+import { NS_MUC, NS_PING } from './namespaces.js';
+import { newChannel, newSession, type Channel, type Occupant, type Session } from './session.js';
+import { errorReply, iqResult } from './stanza.js';
+
+export interface NetworkSettings {
+  host: string;
+  port: number;
+  tls: boolean;
+}
+
+export interface BridgeOptions {
+  domain: string;
+  fixedNetwork?: string;
+  /** Settings of a network users may reach, or undefined when it is not allowed. */
+  network(name: string): NetworkSettings | undefined;
+  allowPrivateAddresses: boolean;
+  maxConnectionsPerUser: number;
+  maxChannelsPerUser: number;
+  /** How long a join may wait for the IRC server before it fails. */
+  joinTimeoutMs: number;
+  reconnectBaseMs: number;
+  reconnectCapMs: number;
+  /** Unique ids for stanzas (XEP-0359 stanza-id, message ids). */
+  newId(): string;
+  random(): number;
+  log: CoreLog;
+}
+
+const MAX_NICK_TRIES = 5;
+const QUIT_MESSAGE = 'Leaving';
+
+/** IRC-safe form of a JID localpart, used as the default nick (RFC 2812 §2.3.1, leniently). */
+export function ircSafeNick(local: string): string {
+  let nick = local.replace(/[^A-Za-z0-9\-_[\]\\^{}|`]/g, '_');
+  if (nick === '' || /^[0-9-]/.test(nick)) nick = `_${nick}`;
+  return nick.slice(0, 30);
+}
+
+/** IRC error condition → stanza error with the server's own text. */
+function ircError(table: Parameters<typeof ircErrorToCondition>[0], msg: IrcMessage): StanzaError {
+  const c = ircErrorToCondition(table, msg.command);
+  const text = ircToXep0393(msg.params[msg.params.length - 1] ?? msg.command);
+  return new StanzaError(c.condition, text, c.type);
+}
+
+export class Bridge {
+  readonly #o: BridgeOptions;
+  readonly #log: CoreLog;
+  readonly #sessions = new Map<ConnKey, Session>();
+  /** Per-user index: bare JID → network → session. */
+  readonly #byUser = new Map<BareJid, Map<string, Session>>();
+  #out: Effect[] = [];
+
+  constructor(opts: BridgeOptions) {
+    this.#o = opts;
+    this.#log = opts.log;
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  // ---------------------------------------------------------------- addresses
+
+  #jid(address: Address): string {
+    return fullOf(buildJid(address, { gatewayDomain: this.#o.domain, fixedNetwork: this.#o.fixedNetwork }));
+  }
+  #roomJid(s: Session, channel: string): string {
+    return this.#jid({ kind: 'channel', network: s.network, channel });
+  }
+  #occupantJid(s: Session, channel: string, nick: string): string {
+    return this.#jid({ kind: 'occupant', network: s.network, channel, nick });
+  }
+  #userJid(s: Session, nick: string): string {
+    return this.#jid({ kind: 'user', network: s.network, nick });
+  }
+  #networkJid(s: Session): string {
+    return this.#jid({ kind: 'network', network: s.network });
+  }
+
+  #emit(...effects: Effect[]): void {
+    this.#out.push(...effects);
+  }
+  #send(stanza: Element): void {
+    this.#out.push(sendStanza(stanza));
+  }
+  #irc(s: Session, ...lines: string[]): void {
+    if (lines.length > 0) this.#out.push({ kind: 'irc-send', key: s.key, lines });
+  }
+  #drain(): Effect[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  // ============================================================ XMPP → IRC
+
+  /**
+   * A stanza from an allowed user to a channel, occupant, IRC user or network address.
+   * Throws `StanzaError` for the error boundary; returns the effects otherwise.
+   */
+  onStanza(stanza: Element, from: FullJid, address: Address): Effect[] {
+    try {
+      this.#stanza(stanza, from, address);
+    } catch (err) {
+      this.#out = []; // a refused stanza has no other effects than its error
+      throw err;
+    }
+    return this.#drain();
+  }
+
+  #stanza(stanza: Element, from: FullJid, address: Address): void {
+    if (stanza.attrs.type === 'error') {
+      // A bounce: the resource is gone (RFC 6120 §8.3; XEP-0045 §7.2 "ghost" users).
+      this.#removeResource(from, 'error bounce');
+      return;
+    }
+    switch (stanza.name) {
+      case 'presence':
+        this.#presence(stanza, from, address);
+        return;
+      case 'message':
+        this.#message(stanza, from, address);
+        return;
+      case 'iq':
+        this.#iq(stanza, from, address);
+        return;
+    }
+  }
+
+  #userOf(from: FullJid): BareJid {
+    const parts = splitJid(from)!;
+    return (parts.local ? `${parts.local}@${parts.domain}` : parts.domain) as BareJid;
+  }
+
+  #session(user: BareJid, network: string): Session | undefined {
+    return this.#byUser.get(user)?.get(network);
+  }
+
+  #presence(stanza: Element, from: FullJid, address: Address): void {
+    const type = stanza.attrs.type;
+    if (address.kind === 'channel' && type === undefined) {
+      // XEP-0045 §7.2.1: a join without a nick.
+      throw new StanzaError('jid-malformed', 'a room nickname is required: join #channel%network@gateway/nick');
+    }
+    if (address.kind !== 'occupant' && address.kind !== 'channel') return; // no presence semantics there
+    const s = this.#session(this.#userOf(from), address.network);
+    const channel = s?.channels.get(address.channel);
+    if (type === 'unavailable') {
+      if (s && channel) this.#leave(s, channel, from);
+      return;
+    }
+    if (type !== undefined || address.kind !== 'occupant') return; // subscriptions and probes ask nothing here
+    if (s && channel?.resources.has(from)) {
+      this.#presenceUpdate(s, channel, from, address.nick, stanza);
+      return;
+    }
+    this.#join(stanza, from, address.network, address.channel, address.nick);
+  }
+
+  #join(stanza: Element, from: FullJid, network: string, channelName: string, nick: string): void {
+    const room = `${channelName}%${network}`;
+    const settings = this.#o.network(network);
+    if (!settings) throw new StanzaError('not-allowed', `the IRC network ${network} is not open on this gateway`);
+    const user = this.#userOf(from);
+    let s = this.#session(user, network);
+    if (s && !isValidChannelName(channelName, s.support.chantypes)) {
+      throw new StanzaError('jid-malformed', `${channelName} is not a channel name on ${network}`);
+    }
+    const userSessions = this.#byUser.get(user);
+    if (!s && (userSessions?.size ?? 0) >= this.#o.maxConnectionsPerUser) {
+      throw new StanzaError('resource-constraint', `you are connected to ${this.#o.maxConnectionsPerUser} IRC networks, the most this gateway allows`);
+    }
+    const existing = s?.channels.get(channelName);
+    if (!existing) {
+      let count = 0;
+      for (const other of userSessions?.values() ?? []) count += other.channels.size;
+      if (count >= this.#o.maxChannelsPerUser) {
+        throw new StanzaError('resource-constraint', `you are in ${this.#o.maxChannelsPerUser} channels, the most this gateway allows`);
+      }
+    }
+    const password = stanza.getChild('x', NS_MUC)?.getChildText('password') ?? undefined;
+    if (!s) s = this.#openSession(user, network, settings, nick);
+    if (existing) {
+      existing.resources.set(from, { jid: from, requestedNick: nick, joined: false });
+      if (existing.state === 'joined') this.#sendRoomState(s, existing, from);
+      return;
+    }
+    const channel = newChannel(channelName, s.support.casemapping);
+    channel.resources.set(from, { jid: from, requestedNick: nick, joined: false });
+    channel.key = password;
+    s.channels.set(channelName, channel);
+    this.#log.debug({ user, network, channel: channelName, room }, 'joining channel');
+    if (s.state === 'registered') this.#sendJoin(s, channel);
+    // Connecting or waiting: JOIN goes out on registration. The timer bounds both.
+    this.#emit({ kind: 'set-timer', id: this.#joinTimer(s, channelName), delayMs: this.#o.joinTimeoutMs });
+  }
+
+  #joinTimer(s: Session, channel: string): string {
+    return `join ${s.key} ${foldCase(s.support.casemapping, channel)}`;
+  }
+
+  #sendJoin(s: Session, channel: Channel): void {
+    try {
+      this.#irc(s, buildLine('JOIN', channel.key ? [channel.name, channel.key] : [channel.name]));
+    } catch (err) {
+      if (!(err instanceof IrcLineRefusedError)) throw err;
+      this.#failJoin(s, channel, new StanzaError('not-acceptable', 'the channel name or key cannot be sent to IRC'));
+    }
+  }
+
+  #openSession(user: BareJid, network: string, settings: NetworkSettings, requestedNick: string): Session {
+    const local = splitJid(user)?.local ?? 'user';
+    // The user's nick: from registration when there is one (issue 4), else the localpart.
+    void requestedNick;
+    const nick = ircSafeNick(local);
+    const key = connKey(user, network);
+    const s = newSession(key, user, network, nick);
+    this.#sessions.set(key, s);
+    let mine = this.#byUser.get(user);
+    if (!mine) this.#byUser.set(user, (mine = new Map()));
+    mine.set(network, s);
+    this.#connect(s, settings);
+    return s;
+  }
+
+  #connect(s: Session, settings: NetworkSettings): void {
+    s.state = 'connecting';
+    s.nickTries = 0;
+    this.#emit({
+      kind: 'irc-connect',
+      key: s.key,
+      params: {
+        network: s.network,
+        host: settings.host,
+        port: settings.port,
+        tls: settings.tls,
+        nick: s.wantedNick,
+        username: s.wantedNick.replace(/[^A-Za-z0-9]/g, '').slice(0, 10) || 'jabirc',
+        realname: `${s.user} via Jabirc`.replace(/[\r\n\0]/g, ''),
+        allowPrivateAddresses: this.#o.allowPrivateAddresses,
+      },
+    });
+  }
+
+  /** Room state for one resource, XEP-0045 §7.2.3–§7.2.15: occupants, self, subject. */
+  #sendRoomState(s: Session, channel: Channel, to: FullJid, occupantsOnly = false): void {
+    const res = channel.resources.get(to);
+    if (!res) return;
+    const selfFold = foldCase(s.support.casemapping, s.nick);
+    for (const [, o] of channel.occupants) {
+      if (foldCase(s.support.casemapping, o.nick) === selfFold) continue;
+      this.#send(occupantPresence({ from: this.#occupantJid(s, channel.name, o.nick), to, ...mucStanding(o.prefixes), ...this.#awayOf(o) }));
+    }
+    if (occupantsOnly && res.joined) return;
+    const self = channel.occupants.get(s.nick);
+    const statuses: number[] = [STATUS.SELF];
+    if (foldCase(s.support.casemapping, res.requestedNick) !== selfFold) statuses.push(STATUS.NICK_ASSIGNED);
+    this.#send(
+      occupantPresence({
+        from: this.#occupantJid(s, channel.name, s.nick),
+        to,
+        ...mucStanding(self?.prefixes ?? ''),
+        statuses,
+      }),
+    );
+    this.#send(subjectMessage(this.#roomJid(s, channel.name), to, channel.topic, this.#o.newId()));
+    res.joined = true;
+  }
+
+  #awayOf(o: Occupant): { show?: 'away'; status?: string } {
+    return o.away !== undefined ? { show: 'away', status: o.away } : {};
+  }
+
+  #leave(s: Session, channel: Channel, from: FullJid): void {
+    const res = channel.resources.get(from);
+    if (!res) return;
+    channel.resources.delete(from);
+    // XEP-0045 §7.14: the leaving occupant gets its own unavailable presence with 110.
+    this.#send(
+      occupantPresence({
+        from: this.#occupantJid(s, channel.name, s.nick),
+        to: from,
+        affiliation: mucStanding(channel.occupants.get(s.nick)?.prefixes ?? '').affiliation,
+        role: 'none',
+        unavailable: true,
+        statuses: [STATUS.SELF],
+      }),
+    );
+    if (channel.resources.size === 0) this.#dropChannel(s, channel, true);
+  }
+
+  /** Forgets a channel with no resources left; PARTs it and QUITs when nothing is left. */
+  #dropChannel(s: Session, channel: Channel, part: boolean): void {
+    s.channels.delete(channel.name);
+    this.#emit({ kind: 'clear-timer', id: this.#joinTimer(s, channel.name) });
+    if (part && s.state === 'registered') this.#irc(s, buildLine('PART', [channel.name]));
+    if (s.channels.size === 0) this.#closeSession(s, QUIT_MESSAGE);
+  }
+
+  #closeSession(s: Session, message: string): void {
+    if (s.state !== 'waiting') this.#emit({ kind: 'irc-quit', key: s.key, message });
+    this.#emit({ kind: 'clear-timer', id: `reconnect ${s.key}` });
+    this.#forget(s);
+  }
+
+  #forget(s: Session): void {
+    this.#sessions.delete(s.key);
+    const mine = this.#byUser.get(s.user);
+    mine?.delete(s.network);
+    if (mine?.size === 0) this.#byUser.delete(s.user);
+  }
+
+  /** A resource went away (bounce or unavailable): out of every room it was in. */
+  #removeResource(from: FullJid, why: string): void {
+    const user = this.#userOf(from);
+    for (const s of [...(this.#byUser.get(user)?.values() ?? [])]) {
+      for (const [, channel] of [...s.channels]) {
+        if (!channel.resources.delete(from)) continue;
+        this.#log.debug({ network: s.network, channel: channel.name, why }, 'removed resource from room');
+        if (channel.resources.size === 0) this.#dropChannel(s, channel, true);
+      }
+    }
+  }
+
+  /** Presence to a room already joined: a nick change (XEP-0045 §7.6) or a show/status change. */
+  #presenceUpdate(s: Session, channel: Channel, from: FullJid, nick: string, stanza: Element): void {
+    if (s.state !== 'registered') return;
+    if (foldCase(s.support.casemapping, nick) !== foldCase(s.support.casemapping, s.nick)) {
+      s.pendingNick = { from, nick, room: channel.name };
+      this.#irc(s, buildLine('NICK', [nick]));
+      return;
+    }
+    // XEP-0045 §7.7 presence broadcast → IRC AWAY (RFC 2812 §4.1).
+    const show = stanza.getChildText('show');
+    const status = (stanza.getChildText('status') ?? '').replace(/[\r\n\0]+/g, ' ').trim();
+    if (show === 'away' || show === 'xa' || show === 'dnd') {
+      this.#irc(s, buildLine('AWAY', [status || show]));
+    } else {
+      this.#irc(s, buildLine('AWAY', []));
+    }
+  }
+
+  #message(stanza: Element, from: FullJid, address: Address): void {
+    const body = stanza.getChildText('body');
+    const subject = stanza.getChild('subject');
+    if (address.kind === 'channel') {
+      const s = this.#session(this.#userOf(from), address.network);
+      const channel = s?.channels.get(address.channel);
+      if (!s || !channel?.resources.get(from)?.joined) {
+        // XEP-0045 §7.4: only occupants may send to the room.
+        throw new StanzaError('not-acceptable', 'join the room before sending messages to it');
+      }
+      if (stanza.attrs.type !== 'groupchat' && stanza.attrs.type !== undefined) {
+        throw new StanzaError('bad-request', 'messages to a room must be of type groupchat');
+      }
+      if (s.state !== 'registered') {
+        throw new StanzaError('recipient-unavailable', `not connected to ${s.network} right now; the message was not sent`);
+      }
+      if (subject && body === null) {
+        this.#irc(s, buildLine('TOPIC', [channel.name, subject.getText().replace(/[\r\n\0]+/g, ' ')]));
+        return;
+      }
+      if (body === null) return; // chat states and receipts are not IRC traffic
+      this.#sendText(s, channel.name, body, stanza.attrs.id, from, channel);
+      return;
+    }
+    if (address.kind === 'user' || address.kind === 'occupant') {
+      if (body === null) return; // chat states alone are not turned into IRC noise
+      const s = this.#session(this.#userOf(from), address.network);
+      if (!s || s.state !== 'registered') {
+        throw new StanzaError('recipient-unavailable', `you are not connected to ${address.network}: join a room there first`);
+      }
+      // In-room private messages go to the nick itself: IRC has no per-channel PMs; the
+      // reply comes from nick%network@gateway.
+      this.#sendText(s, address.nick, body, stanza.attrs.id, from, undefined);
+      return;
+    }
+    if (body === null) return;
+    throw new StanzaError('service-unavailable', 'this address takes no messages');
+  }
+
+  #sendText(s: Session, target: string, body: string, id: string | undefined, from: FullJid, channel: Channel | undefined): void {
+    const action = body.startsWith('/me ');
+    const text = action ? body.slice(4) : body;
+    let lines: string[];
+    try {
+      lines = buildMessageLines({ command: 'PRIVMSG', target, sender: { nick: s.nick }, text, action });
+    } catch (err) {
+      if (err instanceof IrcLineRefusedError) throw new StanzaError('jid-malformed', `${target} cannot be addressed on IRC`);
+      throw err;
+    }
+    if (lines.length === 0) throw new StanzaError('not-acceptable', 'the message is empty');
+    this.#irc(s, ...lines);
+    if (!channel) {
+      let pending = s.pendingPrivate.get(target);
+      if (!pending) s.pendingPrivate.set(target, (pending = []));
+      pending.push({ id, from, body });
+      if (pending.length > 8) pending.shift();
+      return;
+    }
+    const reflectId = id ?? this.#o.newId();
+    if (s.caps.has('echo-message')) {
+      channel.echoes.push({ id: reflectId, body, linesLeft: lines.length, from });
+    } else {
+      this.#reflect(s, channel, reflectId, body, this.#o.newId());
+    }
+  }
+
+  /** The sender's own message back to each joined resource, once (XEP-0045 §7.4). */
+  #reflect(s: Session, channel: Channel, id: string, body: string, stanzaId: string): void {
+    const roomJid = this.#roomJid(s, channel.name);
+    const fromJid = this.#occupantJid(s, channel.name, s.nick);
+    for (const res of channel.resources.values()) {
+      if (!res.joined) continue;
+      this.#send(groupchatMessage({ from: fromJid, to: res.jid, id, body, stanzaId, roomJid }));
+    }
+  }
+
+  #iq(stanza: Element, from: FullJid, address: Address): void {
+    const payload = stanza.getChildElements()[0];
+    if (payload?.attrs.xmlns === NS_PING && address.kind === 'occupant' && stanza.attrs.type === 'get') {
+      // XEP-0410 §4: self-ping answers success while joined, not-acceptable otherwise.
+      const s = this.#session(this.#userOf(from), address.network);
+      const res = s?.channels.get(address.channel)?.resources.get(from);
+      if (!s || !res?.joined) throw new StanzaError('not-acceptable', 'you are not joined to this room');
+      if (foldCase(s.support.casemapping, address.nick) === foldCase(s.support.casemapping, s.nick)) {
+        this.#send(iqResult(stanza));
+        return;
+      }
+      throw new StanzaError('feature-not-implemented', 'IRC users cannot be pinged through the room');
+    }
+    throw new StanzaError('service-unavailable');
+  }
+
+  // ============================================================ IRC → XMPP
+
+  onIrcLine(key: ConnKey, line: string): Effect[] {
+    const s = this.#sessions.get(key);
+    if (!s) return [];
+    const msg = parseIrcLine(line);
+    if (msg.kind === 'malformed') {
+      this.#log.warn({ network: s.network, reason: msg.reason }, 'ignored a malformed IRC line');
+      return [];
+    }
+    try {
+      this.#ircMessage(s, msg);
+    } catch (err) {
+      this.#log.error({ err, network: s.network, command: msg.command }, 'failed to handle an IRC line');
+    }
+    return this.#drain();
+  }
+
+  #isMe(s: Session, nick: string | undefined): boolean {
+    return nick !== undefined && foldCase(s.support.casemapping, nick) === foldCase(s.support.casemapping, s.nick);
+  }
+
+  #ircMessage(s: Session, m: IrcMessage): void {
+    const p = m.params;
+    const nick = m.source?.nick;
+    switch (m.command) {
+      case '005':
+        this.#isupport(s, p.slice(1, -1));
+        return;
+      case 'CAP':
+        this.#cap(s, p);
+        return;
+      case '432':
+      case '433':
+      case '436':
+      case '437':
+        if (s.state === 'connecting' && (m.command === '433' || m.command === '437' || m.command === '432')) {
+          this.#nextNick(s, m);
+          return;
+        }
+        if (m.command === '437' && p[1] !== undefined && s.channels.has(p[1])) {
+          this.#joinRefused(s, m);
+          return;
+        }
+        if (s.pendingNick) {
+          const { from, nick: wanted, room } = s.pendingNick;
+          s.pendingNick = undefined;
+          const err = ircError(NICK_CHANGE_ERRORS, m);
+          const stanza = xml('presence', { from: this.#occupantJid(s, room, wanted), to: from });
+          this.#send(errorReply(xml('presence', { from, to: stanza.attrs.from }), err));
+        }
+        return;
+      case 'JOIN':
+        this.#ircJoin(s, m);
+        return;
+      case '353':
+        this.#names(s, p);
+        return;
+      case '366':
+        this.#endOfNames(s, p[1] ?? '');
+        return;
+      case '332': {
+        const ch = s.channels.get(p[1] ?? '');
+        if (ch) ch.topic = this.#text(p[2] ?? '');
+        return;
+      }
+      case '331': {
+        const ch = s.channels.get(p[1] ?? '');
+        if (ch) ch.topic = '';
+        return;
+      }
+      case 'TOPIC':
+        this.#ircTopic(s, p[0] ?? '', p[1] ?? '', nick ?? '');
+        return;
+      case 'PRIVMSG':
+      case 'NOTICE':
+        this.#ircText(s, m);
+        return;
+      case 'PART':
+        this.#ircPart(s, nick ?? '', p[0] ?? '', p[1]);
+        return;
+      case 'KICK':
+        this.#ircKick(s, p[0] ?? '', p[1] ?? '', nick ?? '', p[2]);
+        return;
+      case 'QUIT':
+        this.#ircQuit(s, nick ?? '', p[0] ?? '');
+        return;
+      case 'NICK':
+        this.#ircNick(s, nick ?? '', p[0] ?? '');
+        return;
+      case 'MODE':
+        this.#ircMode(s, m);
+        return;
+      case 'AWAY':
+        this.#ircAway(s, nick ?? '', p[0]);
+        return;
+      case '375':
+        s.motd = s.motd ?? [];
+        return;
+      case '372':
+        (s.motd ??= []).push(this.#text((p[1] ?? '').replace(/^- ?/, '')));
+        return;
+      case '376':
+      case '422':
+        this.#flushMotd(s, m.command === '422' ? this.#text(p[1] ?? 'No MOTD') : undefined);
+        return;
+      case '401':
+      case '404':
+        this.#messageRefused(s, m);
+        return;
+      case '464':
+      case '465':
+      case '904':
+        s.fatal = this.#text(p[p.length - 1] ?? m.command);
+        this.#networkNotice(s, `${s.network} refused the connection: ${s.fatal}`);
+        return;
+      case 'ERROR':
+        s.lastError = this.#text(p[0] ?? 'closed by the server');
+        if (/\b(k-?lined?|g-?lined?|z-?lined?|banned)\b/i.test(s.lastError)) s.fatal = s.lastError;
+        return;
+      default:
+        if (JOIN_ERRORS[m.command] !== undefined && p[1] !== undefined && s.channels.has(p[1])) {
+          this.#joinRefused(s, m);
+          return;
+        }
+        if (/^[45]\d\d$/.test(m.command)) {
+          // Other errors reach the user rather than vanishing.
+          this.#networkNotice(s, this.#text(p.slice(1).join(' ')));
+        }
+    }
+  }
+
+  #text(s: string): string {
+    return ircToXep0393(s);
+  }
+
+  #isupport(s: Session, tokens: string[]): void {
+    const before: ServerSupport = s.support;
+    s.support = parseIsupportTokens(tokens, before);
+    for (const t of tokens) {
+      if (t.startsWith('CHANMODES=')) s.chanmodes = parseChanmodes(t.slice('CHANMODES='.length));
+      else if (t === '-CHANMODES') s.chanmodes = DEFAULT_CHANMODES;
+    }
+    if (s.support.casemapping !== before.casemapping) {
+      s.channels.remap(s.support.casemapping);
+      s.pendingPrivate.remap(s.support.casemapping);
+      for (const [, ch] of s.channels) ch.occupants.remap(s.support.casemapping);
+    }
+  }
+
+  #cap(s: Session, p: string[]): void {
+    const sub = (p[1] ?? '').toUpperCase();
+    const list = (p[p.length - 1] ?? '').split(' ').filter(Boolean);
+    if (sub === 'ACK') {
+      for (const c of list) {
+        if (c.startsWith('-')) s.caps.delete(c.slice(1));
+        else s.caps.add(c.split('=')[0]!);
+      }
+    } else if (sub === 'DEL') {
+      for (const c of list) s.caps.delete(c.split('=')[0]!);
+    }
+  }
+
+  #nextNick(s: Session, m: IrcMessage): void {
+    s.nickTries++;
+    if (s.nickTries > MAX_NICK_TRIES) {
+      s.fatal = `no free nick: ${this.#text(m.params[m.params.length - 1] ?? m.command)}`;
+      this.#emit({ kind: 'irc-quit', key: s.key, message: QUIT_MESSAGE });
+      return;
+    }
+    const base = s.wantedNick.slice(0, 26);
+    const alt = s.nickTries <= 3 ? `${base}${'_'.repeat(s.nickTries)}` : `${base}${Math.floor(this.#o.random() * 1000)}`;
+    s.nick = alt;
+    this.#irc(s, buildLine('NICK', [alt]));
+  }
+
+  #ircJoin(s: Session, m: IrcMessage): void {
+    const name = m.params[0] ?? '';
+    const nick = m.source?.nick ?? '';
+    const channel = s.channels.get(name);
+    if (this.#isMe(s, nick)) {
+      if (!channel) {
+        // Joined a channel nobody wants any more (the join timed out, or everyone left).
+        this.#irc(s, buildLine('PART', [name]));
+        return;
+      }
+      channel.name = name; // IRC's spelling wins
+      channel.namesBuffer = [];
+      return;
+    }
+    if (!channel) return;
+    const o: Occupant = { nick, prefixes: '' };
+    channel.occupants.set(nick, o);
+    this.#broadcast(s, channel, (to) =>
+      occupantPresence({ from: this.#occupantJid(s, channel.name, nick), to, ...mucStanding('') }),
+    );
+  }
+
+  #names(s: Session, p: string[]): void {
+    const channel = s.channels.get(p[2] ?? '');
+    if (!channel) return;
+    channel.namesBuffer ??= [];
+    for (const entry of (p[3] ?? '').split(' ')) {
+      if (!entry) continue;
+      const e = parseNamesEntry(entry, s.support.prefixes);
+      if (!e) continue;
+      channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes });
+    }
+  }
+
+  #endOfNames(s: Session, name: string): void {
+    const channel = s.channels.get(name);
+    if (!channel?.namesBuffer) return;
+    channel.occupants.clear();
+    for (const o of channel.namesBuffer) channel.occupants.set(o.nick, o);
+    channel.namesBuffer = undefined;
+    if (channel.state === 'joined') return;
+    channel.state = 'joined';
+    this.#emit({ kind: 'clear-timer', id: this.#joinTimer(s, channel.name) });
+    for (const res of channel.resources.values()) this.#sendRoomState(s, channel, res.jid, res.joined);
+  }
+
+  /** Sends a stanza built per joined resource. */
+  #broadcast(s: Session, channel: Channel, build: (to: FullJid) => Element): void {
+    for (const res of channel.resources.values()) if (res.joined) this.#send(build(res.jid));
+  }
+
+  #ircTopic(s: Session, name: string, topic: string, by: string): void {
+    const channel = s.channels.get(name);
+    if (!channel) return;
+    channel.topic = this.#text(topic);
+    const from = by ? this.#occupantJid(s, channel.name, by) : this.#roomJid(s, channel.name);
+    this.#broadcast(s, channel, (to) => subjectMessage(from, to, channel.topic, this.#o.newId()));
+  }
+
+  #ircText(s: Session, m: IrcMessage): void {
+    const target = m.params[0] ?? '';
+    const raw = m.params[1] ?? '';
+    const nick = m.source?.nick;
+    const fromServer = !m.source || m.source.isServer || nick === undefined;
+    const ctcp = parseCtcp(raw);
+    if (ctcp.kind === 'ctcp') return; // CTCP queries are answered by nobody here and not relayed
+    let body = ctcp.kind === 'action' ? `/me ${this.#text(ctcp.text)}` : this.#text(ctcp.text);
+    if (m.command === 'NOTICE' && ctcp.kind !== 'action') body = `[notice] ${body}`;
+    const channel = s.channels.get(target);
+    if (channel) {
+      if (this.#isMe(s, nick)) {
+        this.#echo(s, channel, body, m.tags.msgid);
+        return;
+      }
+      const roomJid = this.#roomJid(s, channel.name);
+      const from = fromServer ? roomJid : this.#occupantJid(s, channel.name, nick!);
+      const stanzaId = m.tags.msgid ?? this.#o.newId();
+      this.#broadcast(s, channel, (to) => groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid }));
+      return;
+    }
+    if (!this.#isMe(s, target)) {
+      // A STATUSMSG (@#chan) or a target we do not track: tell the user, do not drop silently.
+      if (!fromServer) this.#log.debug({ network: s.network, target }, 'message to an untracked target');
+      if (fromServer && s.state === 'registered') this.#networkNotice(s, body);
+      return;
+    }
+    if (fromServer) {
+      if (s.motd !== undefined || s.state === 'connecting') (s.motd ??= []).push(body);
+      else this.#networkNotice(s, body);
+      return;
+    }
+    if (this.#isMe(s, nick)) return; // our own PM echoed back
+    s.pendingPrivate.delete(nick!);
+    const id = m.tags.msgid ?? this.#o.newId();
+    this.#send(
+      xml('message', { from: this.#userJid(s, nick!), to: s.user, type: 'chat', id }, xml('body', {}, body)),
+    );
+  }
+
+  #echo(s: Session, channel: Channel, body: string, msgid: string | undefined): void {
+    const pending = channel.echoes[0];
+    if (!pending) {
+      // Sent by nobody we know of: show it as ours anyway rather than lose it.
+      this.#reflect(s, channel, this.#o.newId(), body, msgid ?? this.#o.newId());
+      return;
+    }
+    pending.linesLeft--;
+    if (pending.linesLeft > 0) return;
+    channel.echoes.shift();
+    this.#reflect(s, channel, pending.id, pending.body, msgid ?? this.#o.newId());
+  }
+
+  #networkNotice(s: Session, body: string): void {
+    this.#send(xml('message', { from: this.#networkJid(s), to: s.user, type: 'chat', id: this.#o.newId() }, xml('body', {}, body)));
+  }
+
+  #flushMotd(s: Session, fallback: string | undefined): void {
+    const lines = s.motd ?? [];
+    if (fallback) lines.push(fallback);
+    s.motd = undefined;
+    if (lines.length > 0) this.#networkNotice(s, lines.join('\n'));
+  }
+
+  #occupantGone(s: Session, channel: Channel, nick: string, extra: Partial<Parameters<typeof occupantPresence>[0]>): void {
+    const o = channel.occupants.get(nick);
+    channel.occupants.delete(nick);
+    this.#broadcast(s, channel, (to) =>
+      occupantPresence({
+        from: this.#occupantJid(s, channel.name, o?.nick ?? nick),
+        to,
+        ...mucStanding(o?.prefixes ?? ''),
+        unavailable: true,
+        ...extra,
+      }),
+    );
+  }
+
+  #ircPart(s: Session, nick: string, name: string, reason: string | undefined): void {
+    const channel = s.channels.get(name);
+    if (!channel) return;
+    if (!this.#isMe(s, nick)) {
+      this.#occupantGone(s, channel, nick, reason ? { status: this.#text(reason) } : {});
+      return;
+    }
+    // Parted by the server (or another client): every resource leaves.
+    this.#occupantGone(s, channel, s.nick, { statuses: [STATUS.SELF], status: reason ? this.#text(reason) : undefined });
+    this.#dropChannel(s, channel, false);
+  }
+
+  #ircKick(s: Session, name: string, kicked: string, by: string, reason: string | undefined): void {
+    const channel = s.channels.get(name);
+    if (!channel) return;
+    const extra = {
+      statuses: this.#isMe(s, kicked) ? [STATUS.SELF, STATUS.KICKED] : [STATUS.KICKED],
+      actor: by || undefined,
+      reason: reason !== undefined ? this.#text(reason) : undefined,
+    };
+    this.#occupantGone(s, channel, kicked, extra);
+    if (this.#isMe(s, kicked)) this.#dropChannel(s, channel, false);
+  }
+
+  #ircQuit(s: Session, nick: string, reason: string): void {
+    for (const [, channel] of s.channels) {
+      if (channel.occupants.has(nick)) this.#occupantGone(s, channel, nick, { status: this.#text(reason) });
+    }
+  }
+
+  #ircNick(s: Session, oldNick: string, newNick: string): void {
+    const me = this.#isMe(s, oldNick);
+    if (me) {
+      s.nick = newNick;
+      s.pendingNick = undefined;
+    }
+    for (const [, channel] of s.channels) {
+      const o = channel.occupants.get(oldNick);
+      if (!o) continue;
+      channel.occupants.rename(oldNick, newNick);
+      o.nick = newNick;
+      const standing = mucStanding(o.prefixes);
+      const self = me ? [STATUS.SELF] : [];
+      // XEP-0045 §7.6: unavailable with 303 and the new nick, then available under it.
+      this.#broadcast(s, channel, (to) =>
+        occupantPresence({ from: this.#occupantJid(s, channel.name, oldNick), to, ...standing, unavailable: true, nick: newNick, statuses: [STATUS.NEW_NICK, ...self] }),
+      );
+      this.#broadcast(s, channel, (to) =>
+        occupantPresence({ from: this.#occupantJid(s, channel.name, newNick), to, ...standing, statuses: self, ...this.#awayOf(o) }),
+      );
+    }
+  }
+
+  #ircMode(s: Session, m: IrcMessage): void {
+    const channel = s.channels.get(m.params[0] ?? '');
+    if (!channel) return;
+    const prefixModes = new Map(s.support.prefixes.map((pr) => [pr.mode, pr.symbol]));
+    const changes = parseModeChanges(m.params.slice(1), { prefixes: s.support.prefixes, chanmodes: s.chanmodes });
+    const touched = new Set<string>();
+    for (const c of changes) {
+      const symbol = prefixModes.get(c.mode);
+      if (symbol === undefined || c.param === undefined) continue;
+      const o = channel.occupants.get(c.param);
+      if (!o) continue;
+      const set = new Set(o.prefixes);
+      if (c.add) set.add(symbol);
+      else set.delete(symbol);
+      o.prefixes = s.support.prefixes.map((pr) => pr.symbol).filter((sym) => set.has(sym)).join('');
+      touched.add(o.nick);
+    }
+    for (const n of touched) {
+      const o = channel.occupants.get(n)!;
+      const statuses = this.#isMe(s, n) ? [STATUS.SELF] : [];
+      this.#broadcast(s, channel, (to) =>
+        occupantPresence({ from: this.#occupantJid(s, channel.name, n), to, ...mucStanding(o.prefixes), statuses, ...this.#awayOf(o) }),
+      );
+    }
+  }
+
+  #ircAway(s: Session, nick: string, message: string | undefined): void {
+    for (const [, channel] of s.channels) {
+      const o = channel.occupants.get(nick);
+      if (!o) continue;
+      o.away = message !== undefined && message !== '' ? this.#text(message) : undefined;
+      this.#broadcast(s, channel, (to) =>
+        occupantPresence({ from: this.#occupantJid(s, channel.name, o.nick), to, ...mucStanding(o.prefixes), ...this.#awayOf(o) }),
+      );
+    }
+  }
+
+  #joinRefused(s: Session, m: IrcMessage): void {
+    const channel = s.channels.get(m.params[1] ?? '');
+    if (!channel || channel.state !== 'joining') return;
+    this.#failJoin(s, channel, ircError(JOIN_ERRORS, m));
+  }
+
+  #failJoin(s: Session, channel: Channel, err: StanzaError): void {
+    for (const res of channel.resources.values()) {
+      const from = this.#occupantJid(s, channel.name, res.requestedNick);
+      if (res.joined) {
+        this.#send(occupantPresence({ from: this.#occupantJid(s, channel.name, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
+      } else {
+        this.#send(joinErrorPresence(from, res.jid, err));
+      }
+    }
+    channel.resources.clear();
+    this.#dropChannel(s, channel, false);
+  }
+
+  #messageRefused(s: Session, m: IrcMessage): void {
+    const target = m.params[1] ?? '';
+    const err = ircError(MESSAGE_ERRORS, m);
+    const channel = s.channels.get(target);
+    if (channel) {
+      const pending = channel.echoes.shift();
+      const to = pending?.from ?? [...channel.resources.keys()][0];
+      if (to) {
+        this.#send(
+          xml('message', { from: this.#roomJid(s, channel.name), to, type: 'error', id: pending?.id }, pending ? xml('body', {}, pending.body) : null, errorReplyError(err)),
+        );
+      }
+      return;
+    }
+    const pending = s.pendingPrivate.get(target);
+    const first = pending?.shift();
+    if (pending?.length === 0) s.pendingPrivate.delete(target);
+    if (!first) {
+      this.#networkNotice(s, `${target}: ${err.text ?? err.condition}`);
+      return;
+    }
+    this.#send(
+      xml('message', { from: this.#userJid(s, target), to: first.from, type: 'error', id: first.id }, xml('body', {}, first.body), errorReplyError(err)),
+    );
+  }
+
+  // ============================================================ lifecycle
+
+  onIrcEvent(key: ConnKey, ev: IrcConnEvent): Effect[] {
+    const s = this.#sessions.get(key);
+    if (!s) return [];
+    if (ev.kind === 'registered') this.#registered(s, ev.nick);
+    else this.#closed(s, ev.reason, ev.refused === true);
+    return this.#drain();
+  }
+
+  #registered(s: Session, nick: string): void {
+    s.state = 'registered';
+    s.nick = nick;
+    s.reconnectAttempt = 0;
+    s.fatal = undefined;
+    s.lastError = undefined;
+    this.#log.info({ user: s.user, network: s.network, nick }, 'registered on IRC');
+    for (const [, channel] of s.channels) {
+      this.#sendJoin(s, channel);
+      this.#emit({ kind: 'set-timer', id: this.#joinTimer(s, channel.name), delayMs: this.#o.joinTimeoutMs });
+    }
+  }
+
+  #closed(s: Session, reason: string, refused: boolean): void {
+    const why = s.fatal ?? s.lastError ?? reason;
+    const wasRegistered = s.state === 'registered';
+    this.#log.info({ user: s.user, network: s.network, reason: why, refused }, 'IRC connection closed');
+    const retry = !refused && s.fatal === undefined && (wasRegistered || s.reconnectAttempt > 0);
+    if (!retry) {
+      // Nothing retrying can fix, or the first connection failed: every join ends now.
+      const err = new StanzaError(refused ? 'not-allowed' : 'remote-server-not-found', `${s.network}: ${why}`);
+      for (const [, channel] of [...s.channels]) this.#failJoinQuietly(s, channel, err);
+      if (s.motd?.length) this.#flushMotd(s, undefined);
+      this.#networkNotice(s, `Disconnected from ${s.network}: ${why}`);
+      this.#emit({ kind: 'clear-timer', id: `reconnect ${s.key}` });
+      this.#forget(s);
+      return;
+    }
+    s.state = 'waiting';
+    const delayMs = backoffDelay(s.reconnectAttempt, { baseMs: this.#o.reconnectBaseMs, capMs: this.#o.reconnectCapMs, minMs: 100 }, this.#o.random());
+    s.reconnectAttempt++;
+    for (const [, channel] of s.channels) {
+      // Tell the room at once; the occupants it can no longer vouch for leave.
+      for (const [, o] of [...channel.occupants]) {
+        if (!this.#isMe(s, o.nick)) this.#occupantGone(s, channel, o.nick, { status: 'IRC connection lost' });
+      }
+      channel.state = 'joining';
+      channel.echoes = [];
+      const note = `Connection to ${s.network} lost (${why}); reconnecting in ${Math.ceil(delayMs / 1000)} s.`;
+      this.#broadcast(s, channel, (to) =>
+        xml('message', { from: this.#roomJid(s, channel.name), to, type: 'groupchat', id: this.#o.newId() }, xml('body', {}, note)),
+      );
+    }
+    this.#emit({ kind: 'set-timer', id: `reconnect ${s.key}`, delayMs });
+  }
+
+  #failJoinQuietly(s: Session, channel: Channel, err: StanzaError): void {
+    for (const res of channel.resources.values()) {
+      if (res.joined) {
+        // XEP-0045 §10.2 status 332: removed because the link to IRC is gone.
+        this.#send(occupantPresence({ from: this.#occupantJid(s, channel.name, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
+      } else {
+        this.#send(joinErrorPresence(this.#occupantJid(s, channel.name, res.requestedNick), res.jid, err));
+      }
+    }
+    s.channels.delete(channel.name);
+    this.#emit({ kind: 'clear-timer', id: this.#joinTimer(s, channel.name) });
+  }
+
+  onTimer(id: string): Effect[] {
+    const [kind, user, network, folded] = id.split(' ');
+    const s = this.#sessions.get(connKey(user ?? '', network ?? ''));
+    if (!s) return [];
+    if (kind === 'reconnect') {
+      if (s.channels.size === 0) {
+        this.#forget(s);
+      } else {
+        const settings = this.#o.network(s.network);
+        if (settings) this.#connect(s, settings);
+        else this.#forget(s);
+      }
+    } else if (kind === 'join') {
+      for (const [, channel] of s.channels) {
+        if (foldCase(s.support.casemapping, channel.name) !== folded || channel.state !== 'joining') continue;
+        const err = new StanzaError('remote-server-timeout', `${s.network} did not answer the join of ${channel.name} within ${Math.round(this.#o.joinTimeoutMs / 1000)} s`);
+        this.#failJoin(s, channel, err);
+        break;
+      }
+    }
+    return this.#drain();
+  }
+
+  /** QUITs every session (shutdown). */
+  quitAll(message: string): Effect[] {
+    for (const s of [...this.#sessions.values()]) this.#closeSession(s, message);
+    return this.#drain();
+  }
+}
+
+function errorReplyError(err: StanzaError): Element {
+  return errorReply(xml('message', {}), err).getChild('error')!;
+}

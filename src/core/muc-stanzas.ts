@@ -1,0 +1,117 @@
+/**
+ * Builders for the XEP-0045 stanzas the bridge sends: occupant presence, self-presence,
+ * subject, groupchat messages and join errors.
+ *
+ * IRC channel membership prefixes map to MUC affiliation and role (XEP-0045 §5) as:
+ *
+ * | prefix | IRC meaning | affiliation | role        |
+ * | ------ | ----------- | ----------- | ----------- |
+ * | `~`    | owner       | owner       | moderator   |
+ * | `&`    | admin       | admin       | moderator   |
+ * | `@`    | operator    | admin       | moderator   |
+ * | `%`    | half-op     | member      | moderator   |
+ * | `+`    | voice       | member      | participant |
+ * | none   |             | none        | participant |
+ *
+ * The highest prefix a user holds decides (multi-prefix gives all of them). Prefix
+ * symbols a server defines beyond these fall back by rank: above `@` as admin, below as
+ * member.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { StanzaError } from './errors.js';
+import { NS_DELAY, NS_MUC, NS_MUC_USER, NS_STANZA_ID } from './namespaces.js';
+import { errorElement } from './stanza.js';
+
+export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
+export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
+
+const PREFIX_TABLE: Record<string, { affiliation: Affiliation; role: Role }> = {
+  '~': { affiliation: 'owner', role: 'moderator' },
+  '&': { affiliation: 'admin', role: 'moderator' },
+  '@': { affiliation: 'admin', role: 'moderator' },
+  '%': { affiliation: 'member', role: 'moderator' },
+  '+': { affiliation: 'member', role: 'participant' },
+};
+
+/** Affiliation and role for a member whose prefix symbols are given highest first. */
+export function mucStanding(prefixes: string): { affiliation: Affiliation; role: Role } {
+  const top = prefixes[0];
+  if (top === undefined) return { affiliation: 'none', role: 'participant' };
+  return PREFIX_TABLE[top] ?? { affiliation: 'member', role: 'participant' };
+}
+
+/** XEP-0045 §10.2 status codes used by the bridge. */
+export const STATUS = {
+  NON_ANONYMOUS: 100,
+  SELF: 110,
+  NICK_ASSIGNED: 210,
+  BANNED: 301,
+  NEW_NICK: 303,
+  KICKED: 307,
+  SHUTDOWN: 332,
+  ERROR_REMOVED: 333,
+} as const;
+
+export interface OccupantPresenceInput {
+  from: string; // occupant JID
+  to: string; // full JID of the joined resource
+  affiliation: Affiliation;
+  role: Role;
+  statuses?: number[];
+  /** For status 303: the new nick. */
+  nick?: string;
+  unavailable?: boolean;
+  actor?: string;
+  reason?: string;
+  show?: 'away' | 'xa' | 'dnd' | 'chat';
+  status?: string;
+}
+
+/** Occupant presence, XEP-0045 §7.2.3 (and §7.6 nick change, §8.2 kick). */
+export function occupantPresence(p: OccupantPresenceInput): Element {
+  const item = xml(
+    'item',
+    { affiliation: p.affiliation, role: p.unavailable ? 'none' : p.role, nick: p.nick },
+    p.actor !== undefined ? xml('actor', { nick: p.actor }) : null,
+    p.reason !== undefined ? xml('reason', {}, p.reason) : null,
+  );
+  return xml(
+    'presence',
+    { from: p.from, to: p.to, type: p.unavailable ? 'unavailable' : undefined },
+    p.show ? xml('show', {}, p.show) : null,
+    p.status !== undefined ? xml('status', {}, p.status) : null,
+    xml('x', { xmlns: NS_MUC_USER }, item, ...(p.statuses ?? []).map((code) => xml('status', { code: String(code) }))),
+  );
+}
+
+/** Room subject, XEP-0045 §7.2.15: sent last on join; empty when the channel has no topic. */
+export function subjectMessage(from: string, to: string, subject: string, id: string): Element {
+  return xml('message', { from, to, type: 'groupchat', id }, xml('subject', {}, subject));
+}
+
+export interface GroupchatInput {
+  from: string;
+  to: string;
+  id: string;
+  body: string;
+  /** XEP-0359 stanza-id assigned by the room. */
+  stanzaId: string;
+  roomJid: string;
+  /** XEP-0203 delay for history; live messages carry none. */
+  delay?: string;
+}
+
+export function groupchatMessage(m: GroupchatInput): Element {
+  return xml(
+    'message',
+    { from: m.from, to: m.to, type: 'groupchat', id: m.id },
+    xml('body', {}, m.body),
+    xml('stanza-id', { xmlns: NS_STANZA_ID, id: m.stanzaId, by: m.roomJid }),
+    m.delay ? xml('delay', { xmlns: NS_DELAY, from: m.roomJid, stamp: m.delay }) : null,
+  );
+}
+
+/** A join refused, XEP-0045 §7.2.6–§7.2.9: error presence echoing the MUC `<x/>`. */
+export function joinErrorPresence(from: string, to: string, err: StanzaError): Element {
+  return xml('presence', { from, to, type: 'error' }, xml('x', { xmlns: NS_MUC }), errorElement(err));
+}

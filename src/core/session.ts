@@ -1,0 +1,119 @@
+/**
+ * The state of one IRC session: one XMPP user (bare JID) on one IRC network.
+ *
+ * Why one per (bare JID, network): IRC sees one user however many XMPP clients
+ * (resources) that user has; every resource shares the session and sees the same
+ * channels. All per-name maps are `CaseMappedMap`s under the server's CASEMAPPING, so
+ * `#Foo` and `#foo` are one channel and every lookup is O(1) (no scans on the message
+ * path).
+ *
+ * States: `connecting` (connect sent, waiting for 001) → `registered` → `closed`
+ * (removed from the bridge), or `waiting` (link lost, a reconnect timer is set).
+ */
+import { CaseMappedMap, DEFAULT_SERVER_SUPPORT, type ServerSupport } from './casemap.js';
+import type { ConnKey } from './effects.js';
+import { DEFAULT_CHANMODES, type Chanmodes } from './irc-message.js';
+import type { BareJid, FullJid } from './jid.js';
+
+export interface Occupant {
+  nick: string;
+  /** Membership prefix symbols, highest first (`@+`). */
+  prefixes: string;
+  away?: string;
+}
+
+/** One XMPP resource joined to a room. */
+export interface JoinedResource {
+  jid: FullJid;
+  /** The nick the client asked for (status 210 when IRC gave another). */
+  requestedNick: string;
+  /** Whether the join finished (self-presence sent). */
+  joined: boolean;
+}
+
+/** A message sent to IRC and waiting for its echo (IRCv3 echo-message). */
+export interface PendingEcho {
+  /** The client's original id, reflected back (XEP-0045 §7.4). */
+  id: string;
+  body: string;
+  /** Echoed lines still to come before the reflection is sent. */
+  linesLeft: number;
+  /** The resource that sent it, for an error if IRC refuses it. */
+  from: FullJid;
+}
+
+export interface Channel {
+  /** The name as IRC spells it. */
+  name: string;
+  state: 'joining' | 'joined';
+  occupants: CaseMappedMap<Occupant>;
+  /** NAMES replies collected until 366. */
+  namesBuffer: Occupant[] | undefined;
+  topic: string;
+  resources: Map<FullJid, JoinedResource>;
+  echoes: PendingEcho[];
+  /** Channel key given in the join's MUC `<password/>` (XEP-0045 §7.2.5). */
+  key: string | undefined;
+}
+
+export interface Session {
+  key: ConnKey;
+  user: BareJid;
+  network: string;
+  state: 'connecting' | 'registered' | 'waiting';
+  /** Our current nick on IRC. */
+  nick: string;
+  /** The nick we asked for at connection and how many alternatives were tried. */
+  wantedNick: string;
+  nickTries: number;
+  support: ServerSupport;
+  caps: Set<string>;
+  chanmodes: Chanmodes;
+  /** Text of the server's ERROR line, the best reason when the link then closes. */
+  lastError: string | undefined;
+  channels: CaseMappedMap<Channel>;
+  /** Private-message targets with the ids of messages sent, for 401 bounces. */
+  pendingPrivate: CaseMappedMap<Array<{ id: string | undefined; from: FullJid; body: string }>>;
+  motd: string[] | undefined;
+  reconnectAttempt: number;
+  /** Set when a refusal that retrying cannot fix was received. */
+  fatal: string | undefined;
+  /** Nick changes requested from XMPP and not yet confirmed, by resource. */
+  pendingNick: { from: FullJid; nick: string; room: string } | undefined;
+}
+
+export function newSession(key: ConnKey, user: BareJid, network: string, nick: string): Session {
+  const mapping = DEFAULT_SERVER_SUPPORT.casemapping;
+  return {
+    key,
+    user,
+    network,
+    state: 'connecting',
+    nick,
+    wantedNick: nick,
+    nickTries: 0,
+    support: DEFAULT_SERVER_SUPPORT,
+    caps: new Set(),
+    chanmodes: DEFAULT_CHANMODES,
+    lastError: undefined,
+    channels: new CaseMappedMap(mapping),
+    pendingPrivate: new CaseMappedMap(mapping),
+    motd: undefined,
+    reconnectAttempt: 0,
+    fatal: undefined,
+    pendingNick: undefined,
+  };
+}
+
+export function newChannel(name: string, mapping: ServerSupport['casemapping']): Channel {
+  return {
+    name,
+    state: 'joining',
+    occupants: new CaseMappedMap(mapping),
+    namesBuffer: undefined,
+    topic: '',
+    resources: new Map(),
+    echoes: [],
+    key: undefined,
+  };
+}
