@@ -1,0 +1,657 @@
+/**
+ * The IRC adapter: one irc-framework client per connection key (XMPP bare JID ×
+ * network), kept thin. It opens and closes connections and moves lines; the core
+ * reads every line itself and decides everything else (nick collisions,
+ * reconnection, what to join).
+ *
+ * Rules kept:
+ * - Addresses: the host is resolved first; unless `allowPrivateAddresses`, a host
+ *   with any private, loopback, link-local… address (core/ip-policy.ts) is refused
+ *   without a connection. The socket then dials the checked addresses themselves
+ *   (in resolver order, the next one only when TCP to the previous failed), so a
+ *   second DNS answer cannot point the gateway elsewhere (DNS rebinding). With
+ *   TLS the server name (SNI) is the host and the certificate is verified
+ *   against it.
+ * - Events: `registered` on RPL_WELCOME; `closed` exactly once per `connect`,
+ *   whatever ended it (refusal, DNS, TCP, TLS, time-out before registration,
+ *   ERROR, QUIT, shutdown), never from inside a call the core made: `connect`,
+ *   `send` and `quit` report later, from a timer or socket event. Once `closed`
+ *   is reported, `has(key)` is false and the key may be connected again.
+ * - Lines in: every line the server sends, before and after 001, decoded as
+ *   UTF-8 or else `fallbackEncoding` (core/formatting.ts `decodeIrcBytes`), goes
+ *   to `onLine` without its line ending, including those irc-framework answers
+ *   itself (PING, CAP, AUTHENTICATE).
+ * - Lines out: already built by core/irc-writer.ts. A line with CR, LF or NUL or
+ *   over 510 bytes is a bug upstream: it is logged and dropped, never repaired.
+ *   Lines are paced per connection (core/pacing.ts) in FIFO order; after QUIT
+ *   nothing more is sent.
+ * - Logs: trace = every line in and out, with PASS/AUTHENTICATE/OPER arguments
+ *   replaced by `[Redacted]`; debug = state changes. Passwords never reach a log
+ *   call.
+ * - Nothing irc-framework does can throw out of a socket event: our callbacks
+ *   and its line handling run inside try/catch (logged at error).
+ *
+ * irc-framework (4.14) details this relies on, read in its source:
+ * - `raw` events carry `{ line, from_server }` for every line read (before it is
+ *   parsed) and every line written (`from_server: false`); `registered` fires on
+ *   001 with the nick the server gave; `irc error` with `error: 'irc'` carries an
+ *   ERROR line's text; `socket close` fires once per socket with the error.
+ * - It answers PING itself, negotiates CAP 302 and SASL PLAIN, and requests,
+ *   when offered: cap-notify, batch, multi-prefix, message-tags,
+ *   draft/message-tags-0.2, away-notify, invite-notify, account-notify,
+ *   account-tag, server-time, userhost-in-names, extended-join,
+ *   znc.in/server-time(-iso), plus echo-message and chghost because we set
+ *   `enable_echomessage`/`enable_chghost`, and sasl when `account` is given.
+ * - It answers CTCP VERSION only when `options.version` is truthy (we pass
+ *   null); no other CTCP is answered automatically.
+ * - With `account` undefined it would reuse the server password for SASL; we
+ *   pass `account: {}` to turn that off when no SASL credentials are given.
+ * - Its transport is swappable (`options.transport`); ours dials the pinned
+ *   addresses and decodes bytes as above, instead of transports/net.js, which
+ *   dials the host name and sends no SNI for an IP address.
+ */
+import { EventEmitter } from 'node:events';
+import dns from 'node:dns';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Client, type ClientOptions, type IrcTransport } from 'irc-framework';
+import type { ConnKey, IrcConnectParams, IrcConnEvent } from '../core/effects.js';
+import { decodeIrcBytes } from '../core/formatting.js';
+import { classifyAddress } from '../core/ip-policy.js';
+import { IRC_MAX_LINE_BYTES, utf8ByteLength } from '../core/irc-writer.js';
+import { DEFAULT_PACER_OPTIONS, createPacer, type Pacer, type PacerOptions } from '../core/pacing.js';
+import type { Logger } from '../log.js';
+
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+export type HostLookup = (host: string) => Promise<ResolvedAddress[]>;
+
+export interface IrcPoolOptions {
+  log: Logger;
+  /** Every line the server sends, without its line ending. */
+  onLine(key: ConnKey, line: string): void;
+  onEvent(key: ConnKey, ev: IrcConnEvent): void;
+  /** Flood control per connection; default DEFAULT_PACER_OPTIONS. */
+  pacer?: PacerOptions;
+  /** Bound from `connect` to RPL_WELCOME (DNS, TCP, TLS and registration), in ms. */
+  connectTimeoutMs: number;
+  /** Resolves a host name to addresses; default `dns.promises.lookup(host, { all: true })`. */
+  lookup?: HostLookup;
+  /** WHATWG encoding label for lines that are not valid UTF-8; default windows-1252. */
+  fallbackEncoding?: string;
+}
+
+/** Lines we send are at most this many bytes, CRLF excluded (RFC 1459 §2.3). */
+const MAX_SEND_BYTES = IRC_MAX_LINE_BYTES - 2;
+/** A server line longer than this (IRCv3 tags included) is a broken peer: the connection is dropped. */
+const MAX_RECEIVE_BYTES = 64 * 1024;
+/** How long the server gets to close the socket after our QUIT. */
+const QUIT_GRACE_MS = 5_000;
+/** irc-framework keep-alive, in seconds: PING every 30 s once registered; give up after 120 s of silence. */
+const PING_INTERVAL_S = 30;
+const PING_TIMEOUT_S = 120;
+
+const DEFAULT_FALLBACK_ENCODING = 'windows-1252';
+
+const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
+
+/** A line for the trace log: arguments of commands that carry secrets are replaced. */
+function redactLine(line: string): string {
+  const m = SECRET_COMMANDS.exec(line);
+  return m ? `${m[1]} [Redacted]` : line;
+}
+
+const defaultLookup: HostLookup = (host) => dns.promises.lookup(host, { all: true, verbatim: true });
+
+type ConnState = 'resolving' | 'connecting' | 'open' | 'registered' | 'quitting';
+
+interface Conn {
+  readonly key: ConnKey;
+  readonly params: IrcConnectParams;
+  readonly log: Logger;
+  readonly pacer: Pacer;
+  state: ConnState;
+  client: Client | undefined;
+  transport: PinnedTransport | undefined;
+  /** Lines waiting for the socket or the pacer. */
+  queue: string[];
+  pumpTimer: NodeJS.Timeout | undefined;
+  deadlineTimer: NodeJS.Timeout | undefined;
+  /** Why we ended it, when we did; wins over what the socket says. */
+  localReason: string | undefined;
+  /** Text of the server's ERROR line, if one came. */
+  serverError: string | undefined;
+  finished: boolean;
+  readonly done: Promise<void>;
+  resolveDone(): void;
+}
+
+/** Socket errors in words a user can act on. */
+function describeSocketError(err: Error & { code?: string }): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'connection reset by the server';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'EHOSTUNREACH':
+      return 'host unreachable';
+    case 'ENETUNREACH':
+      return 'network unreachable';
+    default:
+      break;
+  }
+  // OpenSSL errors carry `library`/`reason`; certificate checks fail with codes such as
+  // DEPTH_ZERO_SELF_SIGNED_CERT or ERR_TLS_CERT_ALTNAME_INVALID.
+  const code = err.code ?? '';
+  if (/^ERR_(TLS|SSL)_|CERT|SIGNATURE|ISSUER/.test(code) || 'library' in err) return `TLS error: ${err.message}`;
+  return err.message;
+}
+
+interface PinnedTarget {
+  addresses: readonly string[];
+  port: number;
+  tls: boolean;
+  /** SNI and the name the certificate must match; undefined when the host is an IP address. */
+  servername: string | undefined;
+}
+
+/**
+ * An irc-framework transport (see src/types/irc-framework.d.ts) that dials the
+ * already-checked addresses and splits and decodes lines itself.
+ */
+class PinnedTransport extends EventEmitter implements IrcTransport {
+  readonly #target: PinnedTarget;
+  readonly #log: Logger;
+  readonly #fallbackEncoding: string;
+  #socket: net.Socket | undefined;
+  #tcpConnected = false;
+  #open = false;
+  #closing = false;
+  #index = 0;
+  #lastError: Error | undefined;
+  #buffer: Buffer = Buffer.alloc(0);
+
+  constructor(target: PinnedTarget, log: Logger, fallbackEncoding: string) {
+    super();
+    this.#target = target;
+    this.#log = log;
+    this.#fallbackEncoding = fallbackEncoding;
+  }
+
+  connect(): void {
+    this.#index = 0;
+    this.#dial();
+  }
+
+  #dial(): void {
+    const address = this.#target.addresses[this.#index];
+    if (address === undefined) {
+      this.emit('close', this.#lastError ?? new Error('no address to connect to'));
+      return;
+    }
+    const { port } = this.#target;
+    this.#log.debug({ address, port, tls: this.#target.tls }, 'connecting');
+    this.#tcpConnected = false;
+    this.#buffer = Buffer.alloc(0);
+    const socket = this.#target.tls
+      ? tls.connect({ host: address, port, servername: this.#target.servername, rejectUnauthorized: true })
+      : net.connect({ host: address, port });
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.once('connect', () => {
+      this.#tcpConnected = true;
+    });
+    socket.once(this.#target.tls ? 'secureConnect' : 'connect', () => {
+      if (socket !== this.#socket) return;
+      this.#open = true;
+      this.#guard('socket open', () => this.emit('open'));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (socket === this.#socket) this.#guard('data', () => this.#onData(chunk));
+    });
+    socket.on('error', (err) => {
+      this.#lastError = err;
+    });
+    socket.once('close', () => this.#onClose(socket));
+  }
+
+  #onClose(socket: net.Socket): void {
+    if (socket !== this.#socket) return;
+    this.#open = false;
+    if (!this.#tcpConnected && !this.#closing && this.#index + 1 < this.#target.addresses.length) {
+      this.#log.debug({ err: this.#lastError }, 'address failed, trying the next one');
+      this.#index++;
+      this.#dial();
+      return;
+    }
+    this.#socket = undefined;
+    this.#guard('socket close', () => this.emit('close', this.#lastError ?? false));
+  }
+
+  #onData(chunk: Buffer): void {
+    const buf = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    let start = 0;
+    for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+      const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+      const bytes = buf.subarray(start, end);
+      start = nl + 1;
+      if (bytes.length === 0) continue;
+      const line = decodeIrcBytes(bytes, this.#fallbackEncoding);
+      this.#guard('line', () => this.emit('line', line));
+      if (this.#socket === undefined || this.#socket.destroyed) return;
+    }
+    this.#buffer = Buffer.from(buf.subarray(start));
+    if (this.#buffer.length > MAX_RECEIVE_BYTES) {
+      this.#log.warn({ bytes: this.#buffer.length }, 'server sent an over-long line; closing');
+      this.#lastError = new Error(`the server sent a line longer than ${MAX_RECEIVE_BYTES} bytes`);
+      this.close(true);
+    }
+  }
+
+  /** irc-framework runs its whole line handling inside our emit: a bug there must not crash the process. */
+  #guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error({ err, event: what }, 'irc-framework threw while handling a socket event');
+    }
+  }
+
+  writeLine(line: string, cb?: () => void): void {
+    if (this.#socket !== undefined && this.#open && !this.#socket.destroyed) {
+      this.#socket.write(`${line}\r\n`, 'utf8', cb);
+    } else if (cb) {
+      process.nextTick(cb);
+    }
+  }
+
+  close(force: boolean): void {
+    this.#closing = true;
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    if (force || !this.#open) socket.destroy();
+    else socket.end();
+  }
+
+  disposeSocket(): void {
+    this.close(true);
+  }
+
+  /** Lines are always sent as UTF-8; incoming ones are decoded as described above. */
+  setEncoding(): boolean {
+    return true;
+  }
+
+  isConnected(): boolean {
+    return this.#open;
+  }
+}
+
+export class IrcPool {
+  readonly #opts: IrcPoolOptions;
+  readonly #log: Logger;
+  readonly #lookup: HostLookup;
+  readonly #conns = new Map<ConnKey, Conn>();
+  #shuttingDown = false;
+
+  constructor(opts: IrcPoolOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#lookup = opts.lookup ?? defaultLookup;
+    // Fail at start-up, not on the first non-UTF-8 line: TextDecoder throws on an unknown label.
+    new TextDecoder(opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING);
+  }
+
+  get size(): number {
+    return this.#conns.size;
+  }
+
+  has(key: ConnKey): boolean {
+    return this.#conns.has(key);
+  }
+
+  /**
+   * Opens a connection; the answer is `registered` then `closed`, or only `closed`.
+   * A key that is still connected is a core bug: logged, and the call ignored.
+   */
+  connect(key: ConnKey, params: IrcConnectParams): void {
+    if (this.#conns.has(key)) {
+      this.#log.error({ network: params.network }, 'connect for a key that is already connected; ignored');
+      return;
+    }
+    const space = key.indexOf(' ');
+    const log = this.#log.child({ network: params.network, user: space < 0 ? key : key.slice(0, space) });
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const conn: Conn = {
+      key,
+      params,
+      log,
+      pacer: createPacer(this.#opts.pacer ?? DEFAULT_PACER_OPTIONS),
+      state: 'resolving',
+      client: undefined,
+      transport: undefined,
+      queue: [],
+      pumpTimer: undefined,
+      deadlineTimer: undefined,
+      localReason: undefined,
+      serverError: undefined,
+      finished: false,
+      done,
+      resolveDone,
+    };
+    this.#conns.set(key, conn);
+    if (this.#shuttingDown) {
+      this.#finishLater(conn, 'the gateway is shutting down');
+      return;
+    }
+    const timeoutMs = this.#opts.connectTimeoutMs;
+    conn.deadlineTimer = setTimeout(() => {
+      conn.deadlineTimer = undefined;
+      if (conn.state !== 'registered' && conn.state !== 'quitting') this.#abort(conn, `timed out after ${timeoutMs} ms`);
+    }, timeoutMs);
+    log.debug({ host: params.host, port: params.port, tls: params.tls }, 'resolving');
+    this.#resolveAndDial(conn).catch((err: unknown) => {
+      log.error({ err }, 'failed to start an IRC connection');
+      this.#abort(conn, 'internal error while connecting');
+    });
+  }
+
+  async #resolveAndDial(conn: Conn): Promise<void> {
+    const { host } = conn.params;
+    let addresses: ResolvedAddress[];
+    try {
+      addresses = await this.#lookup(host);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      this.#abort(conn, `cannot resolve ${host}${code ? ` (${code})` : ''}`);
+      return;
+    }
+    if (conn.finished || conn.state !== 'resolving') return;
+    if (addresses.length === 0) {
+      this.#abort(conn, `cannot resolve ${host}`);
+      return;
+    }
+    if (!conn.params.allowPrivateAddresses) {
+      for (const { address } of addresses) {
+        const special = classifyAddress(address);
+        if (special !== null) {
+          conn.log.debug({ host, address, range: special.range }, 'refusing a private address');
+          this.#abort(conn, `connection refused: ${host} resolves to a private address (${special.what})`, true);
+          return;
+        }
+      }
+    }
+    const target: PinnedTarget = {
+      addresses: addresses.map((a) => a.address),
+      port: conn.params.port,
+      tls: conn.params.tls,
+      servername: net.isIP(host) === 0 ? host.replace(/\.$/, '') : undefined,
+    };
+    this.#dial(conn, target);
+  }
+
+  #dial(conn: Conn, target: PinnedTarget): void {
+    const { params, log } = conn;
+    const fallbackEncoding = this.#opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING;
+    const transport = new PinnedTransport(target, log, fallbackEncoding);
+    conn.transport = transport;
+    const options: ClientOptions = {
+      host: params.host,
+      port: params.port,
+      tls: params.tls,
+      nick: params.nick,
+      username: params.username,
+      gecos: params.realname,
+      encoding: 'utf8',
+      version: null,
+      enable_echomessage: true,
+      enable_chghost: true,
+      auto_reconnect: false,
+      ping_interval: PING_INTERVAL_S,
+      ping_timeout: PING_TIMEOUT_S,
+      sasl_disconnect_on_fail: false,
+      account: params.sasl ? { account: params.sasl.account, password: params.sasl.password } : {},
+      // Connection constructs the transport itself; hand it the one that holds our pinned target.
+      transport: function PinnedTransportFactory() {
+        return transport;
+      } as unknown as ClientOptions['transport'],
+    };
+    if (params.serverPassword !== undefined) options.password = params.serverPassword;
+    const client = new Client(options);
+    conn.client = client;
+    conn.state = 'connecting';
+    this.#bind(conn, client);
+    try {
+      client.connect();
+    } catch (err) {
+      log.error({ err }, 'irc-framework failed to start connecting');
+      this.#abort(conn, `cannot connect: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  #bind(conn: Conn, client: Client): void {
+    const { log } = conn;
+    const guard =
+      <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          fn(...args);
+        } catch (err) {
+          log.error({ err, event: what }, 'IRC event handler failed');
+        }
+      };
+    client.on(
+      'raw',
+      guard('raw', ({ line, from_server }) => {
+        if (!from_server) {
+          log.trace({ line: redactLine(line) }, 'irc out');
+          return;
+        }
+        log.trace({ line }, 'irc in');
+        if (conn.finished) return;
+        this.#callOnLine(conn, line);
+      }),
+    );
+    client.on(
+      'socket connected',
+      guard('socket connected', () => {
+        if (conn.finished || conn.state !== 'connecting') return;
+        conn.state = 'open';
+        log.debug('socket open, registering');
+        this.#pump(conn);
+      }),
+    );
+    client.on(
+      'registered',
+      guard('registered', ({ nick }) => {
+        if (conn.finished || conn.state === 'quitting') return;
+        conn.state = 'registered';
+        clearTimeout(conn.deadlineTimer);
+        conn.deadlineTimer = undefined;
+        log.debug({ nick }, 'registered');
+        this.#callOnEvent(conn, { kind: 'registered', nick });
+      }),
+    );
+    client.on(
+      'irc error',
+      guard('irc error', (ev) => {
+        if (ev.error === 'irc' && typeof ev.reason === 'string') conn.serverError = ev.reason;
+      }),
+    );
+    client.on(
+      'ping timeout',
+      guard('ping timeout', () => {
+        conn.localReason ??= `ping timeout: no data from the server for ${PING_TIMEOUT_S} s`;
+      }),
+    );
+    client.on(
+      'socket close',
+      guard('socket close', (err) => {
+        const socketReason = err instanceof Error ? describeSocketError(err) : undefined;
+        if (err instanceof Error) log.debug({ err }, 'socket error');
+        const reason =
+          conn.localReason ??
+          conn.serverError ??
+          socketReason ??
+          (conn.state === 'quitting' ? 'disconnected after QUIT' : 'connection closed by the server');
+        this.#finish(conn, reason);
+      }),
+    );
+    client.on(
+      'error',
+      guard('error', (err) => log.error({ err }, 'irc-framework error event')),
+    );
+  }
+
+  /** Queues lines for sending, paced; lines that would break the protocol are dropped and logged. */
+  send(key: ConnKey, lines: string[]): void {
+    const conn = this.#conns.get(key);
+    if (conn === undefined) {
+      this.#log.warn({ lines: lines.length }, 'send on an unknown IRC connection; dropped');
+      return;
+    }
+    if (conn.state === 'quitting' || conn.finished) {
+      conn.log.debug({ lines: lines.length }, 'send after QUIT; dropped');
+      return;
+    }
+    for (const line of lines) {
+      const bad = /[\r\n\0]/.test(line) ? 'contains CR, LF or NUL' : utf8ByteLength(line) > MAX_SEND_BYTES ? 'too long' : null;
+      if (bad !== null) {
+        // A bug upstream (irc-writer refuses these): the text may be a user's, so it stays out of the log.
+        conn.log.error(
+          { command: line.split(' ', 1)[0]?.slice(0, 20), bytes: utf8ByteLength(line), problem: bad },
+          'refusing to send a malformed IRC line',
+        );
+        continue;
+      }
+      conn.queue.push(line);
+    }
+    this.#pump(conn);
+  }
+
+  #pump(conn: Conn): void {
+    if (conn.pumpTimer !== undefined) return;
+    if (conn.state !== 'open' && conn.state !== 'registered') return;
+    const client = conn.client;
+    if (client === undefined) return;
+    while (conn.queue.length > 0) {
+      const now = Date.now();
+      const wait = conn.pacer.peek(now);
+      if (wait > 0) {
+        conn.pumpTimer = setTimeout(() => {
+          conn.pumpTimer = undefined;
+          this.#pump(conn);
+        }, wait);
+        return;
+      }
+      conn.pacer.reserve(now);
+      const line = conn.queue.shift();
+      if (line !== undefined) client.raw(line);
+    }
+  }
+
+  /** Sends QUIT (dropping lines still queued) and closes; `closed` follows. */
+  quit(key: ConnKey, message: string): void {
+    const conn = this.#conns.get(key);
+    if (conn === undefined) {
+      this.#log.warn('quit on an unknown IRC connection; ignored');
+      return;
+    }
+    this.#quit(conn, message);
+  }
+
+  #quit(conn: Conn, message: string): void {
+    if (conn.finished || conn.state === 'quitting') return;
+    conn.queue = [];
+    clearTimeout(conn.pumpTimer);
+    conn.pumpTimer = undefined;
+    const wasOpen = conn.state === 'open' || conn.state === 'registered';
+    conn.state = 'quitting';
+    if (!wasOpen || conn.client === undefined) {
+      conn.log.debug('quit before the connection was open');
+      conn.localReason ??= 'quit before the connection was open';
+      this.#finishLater(conn, conn.localReason);
+      return;
+    }
+    let text = message;
+    if (/[\r\n\0]/.test(text) || utf8ByteLength(`QUIT :${text}`) > MAX_SEND_BYTES) {
+      conn.log.error({ bytes: utf8ByteLength(text) }, 'refusing a malformed QUIT message; quitting without one');
+      text = '';
+    }
+    conn.log.debug('quitting');
+    conn.client.quit(text);
+    clearTimeout(conn.deadlineTimer);
+    conn.deadlineTimer = setTimeout(() => {
+      conn.deadlineTimer = undefined;
+      this.#abort(conn, conn.serverError ?? `the server did not close the connection within ${QUIT_GRACE_MS} ms of QUIT`);
+    }, QUIT_GRACE_MS);
+  }
+
+  /**
+   * Quits every connection, waits up to `deadlineMs` for the servers to close
+   * them, then destroys what is left. Every connection reports `closed`; new
+   * connects are refused from now on.
+   */
+  async closeAll(message: string, deadlineMs: number): Promise<void> {
+    this.#shuttingDown = true;
+    const conns = [...this.#conns.values()];
+    for (const conn of conns) this.#quit(conn, message);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    await Promise.race([Promise.all(conns.map((c) => c.done)), deadline]);
+    clearTimeout(timer);
+    for (const conn of conns) {
+      if (!conn.finished) this.#abort(conn, conn.serverError ?? 'closed at shutdown');
+    }
+  }
+
+  /** Ends the connection now (destroying any socket) and reports `closed` with our reason. */
+  #abort(conn: Conn, reason: string, refused = false): void {
+    if (conn.finished) return;
+    conn.localReason ??= reason;
+    this.#finish(conn, conn.localReason, refused);
+  }
+
+  /** `#finish` on a later turn, for paths reached from a call the core made. */
+  #finishLater(conn: Conn, reason: string): void {
+    setImmediate(() => this.#finish(conn, reason));
+  }
+
+  #finish(conn: Conn, reason: string, refused = false): void {
+    if (conn.finished) return;
+    conn.finished = true;
+    clearTimeout(conn.deadlineTimer);
+    clearTimeout(conn.pumpTimer);
+    conn.deadlineTimer = undefined;
+    conn.pumpTimer = undefined;
+    conn.queue = [];
+    conn.transport?.close(true);
+    if (this.#conns.get(conn.key) === conn) this.#conns.delete(conn.key);
+    conn.log.debug({ reason, refused }, 'closed');
+    conn.resolveDone();
+    this.#callOnEvent(conn, refused ? { kind: 'closed', reason, refused: true } : { kind: 'closed', reason });
+  }
+
+  #callOnLine(conn: Conn, line: string): void {
+    try {
+      this.#opts.onLine(conn.key, line);
+    } catch (err) {
+      conn.log.error({ err }, 'onLine failed');
+    }
+  }
+
+  #callOnEvent(conn: Conn, ev: IrcConnEvent): void {
+    try {
+      this.#opts.onEvent(conn.key, ev);
+    } catch (err) {
+      conn.log.error({ err, event: ev.kind }, 'onEvent failed');
+    }
+  }
+}
