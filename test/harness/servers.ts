@@ -4,7 +4,8 @@
  *
  * Rules this module keeps:
  * - Every server gets its own fresh temp directory (config, data, logs) and
- *   ports chosen at run time; nothing is shared with a system-wide install
+ *   ports chosen at run time (or fixed by the caller, as the local dev setup
+ *   does with 5222 and 6667); nothing is shared with a system-wide install
  *   (no /etc config, no /var data, no epmd: ejabberd's Erlang distribution
  *   listens on its own port via `-erl_epmd_port`, so no epmd daemon starts).
  * - Only 127.0.0.1 is bound; nothing here ever dials another address.
@@ -14,7 +15,9 @@
  *   server's log in the message, having cleaned up after itself.
  * - Each server runs in its own process group; `stop()` signals the whole
  *   group (TERM, then KILL after a grace period), waits until the group is
- *   empty and removes the temp directory. A process exit hook kills whatever
+ *   empty and removes the temp directory. `restart()` stops the group the
+ *   same way and starts the server again on the same ports and data, so
+ *   every connection to it drops (a test of reconnection). A process exit hook kills whatever
  *   is still running if a test run dies without calling `stop()`.
  * - Nothing is printed on success; `logs()` returns the server's output and
  *   log files so a failing test can print them.
@@ -60,6 +63,10 @@ export interface XmppServerOptions {
    * only. Turn on once sasl-scram-sha-1 is pinned to 1.3.x.
    */
   offerScram?: boolean;
+  /** Fixed ports instead of free ones chosen at run time (e.g. c2s 5222 for a local demo). */
+  ports?: { c2s?: number; component?: number };
+  /** Directory in which the server's temp directory is created. Default `os.tmpdir()`. */
+  baseDir?: string;
 }
 
 /** A running XMPP server. Plaintext c2s (no STARTTLS offered), PLAIN allowed (SCRAM-SHA-1 with `offerScram`). */
@@ -74,8 +81,14 @@ export interface XmppServer {
   dir: string;
   /** Creates another account while the server runs (e.g. a unique user per test). */
   addUser(account: XmppAccount): Promise<void>;
-  /** Server output and log files, for printing on failure. */
+  /** Server output and log files (of every run, after `restart()`), for printing on failure. */
   logs(): string;
+  /**
+   * Stops the server (TERM, as `stop()` does) and starts it again on the same
+   * ports with the same data; resolves once it serves again. Every client and
+   * component connection drops.
+   */
+  restart(): Promise<void>;
   /** Kills the server's whole process group and removes `dir`. Idempotent. */
   stop(): Promise<void>;
 }
@@ -85,6 +98,10 @@ export interface IrcServerOptions {
   name?: string;
   /** Bound on the whole start, in ms. Default 20 s. */
   startTimeoutMs?: number;
+  /** A fixed port instead of a free one chosen at run time (e.g. 6667 for a local demo). */
+  port?: number;
+  /** Directory in which the server's temp directory is created. Default `os.tmpdir()`. */
+  baseDir?: string;
 }
 
 /** A running IRC server on loopback, plaintext, with flood limits lifted for 127.0.0.1. */
@@ -95,6 +112,8 @@ export interface IrcServer {
   name: string;
   dir: string;
   logs(): string;
+  /** Stops the server and starts it again on the same port; every connection drops. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -110,8 +129,10 @@ export async function startProsody(opts: XmppServerOptions): Promise<XmppServer>
   const domain = opts.domain ?? 'localhost';
   checkDomain(domain);
   checkDomain(opts.component.domain);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-prosody-'));
-  const [c2sPort, componentPort] = await freePorts(2);
+  const dir = await mkdtemp(path.join(opts.baseDir ?? os.tmpdir(), 'jabirc-prosody-'));
+  const [freeC2s, freeComponent] = await freePorts(2);
+  const c2sPort = opts.ports?.c2s ?? freeC2s;
+  const componentPort = opts.ports?.component ?? freeComponent;
   const configFile = path.join(dir, 'prosody.cfg.lua');
   const logFile = path.join(dir, 'prosody.log');
   await mkdir(path.join(dir, 'data'));
@@ -164,13 +185,16 @@ Component ${L(opts.component.domain)}
     }
   };
 
-  const timeoutMs = opts.startTimeoutMs ?? 30_000;
-  const running = await startWithin('Prosody', timeoutMs, dir, async (attempt) => {
-    for (const account of opts.users ?? []) await register(account);
+  const launch = async (attempt: StartAttempt): Promise<ServerProcess> => {
     const proc = attempt.spawn('prosody', ['--config', configFile, '-F'], { cwd: dir, logFiles: [logFile] });
     await waitForTcp(proc, LOOPBACK, c2sPort);
     await waitForTcp(proc, LOOPBACK, componentPort);
     return proc;
+  };
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const running = await startWithin('Prosody', timeoutMs, dir, async (attempt) => {
+    for (const account of opts.users ?? []) await register(account);
+    return launch(attempt);
   });
   return {
     kind: 'prosody',
@@ -180,7 +204,7 @@ Component ${L(opts.component.domain)}
     componentPort,
     component: { ...opts.component },
     addUser: register,
-    ...runningHandle(running, dir),
+    ...runningHandle(running, dir, { label: 'Prosody', timeoutMs, launch }),
   };
 }
 
@@ -205,8 +229,10 @@ export async function startEjabberd(opts: XmppServerOptions): Promise<XmppServer
   const domain = opts.domain ?? 'localhost';
   checkDomain(domain);
   checkDomain(opts.component.domain);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-ejabberd-'));
-  const [c2sPort, componentPort, distPort] = await freePorts(3);
+  const dir = await mkdtemp(path.join(opts.baseDir ?? os.tmpdir(), 'jabirc-ejabberd-'));
+  const [freeC2s, freeComponent, distPort] = await freePorts(3);
+  const c2sPort = opts.ports?.c2s ?? freeC2s;
+  const componentPort = opts.ports?.component ?? freeComponent;
   const node = `jabirc${randomBytes(6).toString('hex')}@localhost`;
   const cookie = randomBytes(16).toString('hex');
   const configFile = path.join(dir, 'ejabberd.yml');
@@ -301,8 +327,7 @@ modules:
     }
   };
 
-  const timeoutMs = opts.startTimeoutMs ?? 60_000;
-  const running = await startWithin('ejabberd', timeoutMs, dir, async (attempt) => {
+  const launch = async (attempt: StartAttempt): Promise<ServerProcess> => {
     const proc = attempt.spawn(
       'erl',
       [
@@ -315,6 +340,11 @@ modules:
     // Listeners open only once ejabberd has started, so both ports up means ready.
     await waitForTcp(proc, LOOPBACK, c2sPort);
     await waitForTcp(proc, LOOPBACK, componentPort);
+    return proc;
+  };
+  const timeoutMs = opts.startTimeoutMs ?? 60_000;
+  const running = await startWithin('ejabberd', timeoutMs, dir, async (attempt) => {
+    const proc = await launch(attempt);
     for (const account of opts.users ?? []) await register(account);
     return proc;
   });
@@ -326,7 +356,7 @@ modules:
     componentPort,
     component: { ...opts.component },
     addUser: register,
-    ...runningHandle(running, dir),
+    ...runningHandle(running, dir, { label: 'ejabberd', timeoutMs, launch }),
   };
 }
 
@@ -376,8 +406,8 @@ const INSPIRCD_MODULES = [
 export async function startInspircd(opts: IrcServerOptions = {}): Promise<IrcServer> {
   const name = opts.name ?? 'irc.local';
   checkDomain(name);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-inspircd-'));
-  const [port] = await freePorts(1);
+  const dir = await mkdtemp(path.join(opts.baseDir ?? os.tmpdir(), 'jabirc-inspircd-'));
+  const port = opts.port ?? (await freePorts(1))[0];
   const configFile = path.join(dir, 'inspircd.conf');
   const logFile = path.join(dir, 'inspircd.log');
   await mkdir(path.join(dir, 'data'));
@@ -428,8 +458,8 @@ ${INSPIRCD_MODULES.map((m) => `<module name="${m}">`).join('\n')}
 export async function startNgircd(opts: IrcServerOptions = {}): Promise<IrcServer> {
   const name = opts.name ?? 'irc.local';
   checkDomain(name);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'jabirc-ngircd-'));
-  const [port] = await freePorts(1);
+  const dir = await mkdtemp(path.join(opts.baseDir ?? os.tmpdir(), 'jabirc-ngircd-'));
+  const port = opts.port ?? (await freePorts(1))[0];
   const configFile = path.join(dir, 'ngircd.conf');
   await mkdir(path.join(dir, 'conf.d'));
   await writeFile(
@@ -476,18 +506,19 @@ async function startIrc(
   args: string[],
   o: { name: string; port: number; dir: string; logFiles: string[]; timeoutMs: number },
 ): Promise<IrcServer> {
-  const running = await startWithin(kind, o.timeoutMs, o.dir, async (attempt) => {
+  const launch = async (attempt: StartAttempt): Promise<ServerProcess> => {
     const proc = attempt.spawn(kind, args, { cwd: o.dir, logFiles: o.logFiles });
     await waitForTcp(proc, LOOPBACK, o.port);
     await ircWelcome(proc, LOOPBACK, o.port);
     return proc;
-  });
+  };
+  const running = await startWithin(kind, o.timeoutMs, o.dir, launch);
   return {
     kind,
     host: LOOPBACK,
     port: o.port,
     name: o.name,
-    ...runningHandle(running, o.dir),
+    ...runningHandle(running, o.dir, { label: kind, timeoutMs: o.timeoutMs, launch }),
   };
 }
 
@@ -544,6 +575,16 @@ const OUTPUT_CAP = 1 << 20;
 const liveGroups = new Map<number, string>();
 let exitHookInstalled = false;
 
+/**
+ * Kills process group `pgid` and removes `dir` if this process exits before
+ * the returned function is called. Shared by every child the harness starts.
+ */
+export function killOnExit(pgid: number, dir: string): () => void {
+  installExitHook();
+  liveGroups.set(pgid, dir);
+  return () => liveGroups.delete(pgid);
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
@@ -564,13 +605,13 @@ class ServerProcess {
   readonly exited: Promise<void>;
   private output = '';
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private forget: () => void = () => undefined;
 
   constructor(
     readonly command: string,
     args: string[],
     private readonly opts: SpawnOptions,
   ) {
-    installExitHook();
     // detached: own process group, so stop() reaches beam's helpers too.
     this.child = spawn(command, args, {
       cwd: opts.cwd,
@@ -595,7 +636,7 @@ class ServerProcess {
         resolve();
       });
     });
-    if (this.child.pid !== undefined) liveGroups.set(this.child.pid, opts.cwd);
+    if (this.child.pid !== undefined) this.forget = killOnExit(this.child.pid, opts.cwd);
   }
 
   get hasExited(): boolean {
@@ -608,8 +649,13 @@ class ServerProcess {
     return signal ? `killed by ${signal}` : `exit code ${code}`;
   }
 
+  /** Captured stdout and stderr only (log files are shared between runs of one server). */
+  outputLog(): string {
+    return `--- ${this.command} stdout/stderr ---\n${this.output}`;
+  }
+
   logs(): string {
-    const parts = [`--- ${this.command} stdout/stderr ---\n${this.output}`];
+    const parts = [this.outputLog()];
     for (const file of this.opts.logFiles) {
       let text: string;
       try {
@@ -633,7 +679,7 @@ class ServerProcess {
     const killDeadline = Date.now() + 5_000;
     while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(50);
     await this.exited;
-    liveGroups.delete(pgid);
+    this.forget();
   }
 }
 
@@ -736,6 +782,7 @@ async function startWithin(
   ms: number,
   dir: string,
   run: (attempt: StartAttempt) => Promise<ServerProcess>,
+  o: { keepDir?: boolean } = {},
 ): Promise<ServerProcess> {
   const attempt = new StartAttempt();
   let timer: NodeJS.Timeout | undefined;
@@ -752,7 +799,7 @@ async function startWithin(
     const reason = err instanceof Error ? err.message : String(err);
     const logs = attempt.proc?.logs() ?? '(server not spawned)';
     await attempt.proc?.stop(1_000);
-    await rm(dir, { recursive: true, force: true });
+    if (!o.keepDir) await rm(dir, { recursive: true, force: true });
     throw new Error(`${label} failed to start: ${reason}\n${logs}`);
   } finally {
     clearTimeout(timer);
@@ -773,12 +820,33 @@ class StartAttempt {
 // ---------------------------------------------------------------------------
 // Small helpers
 
-/** The `dir`, `logs()` and idempotent `stop()` every server handle shares. */
-function runningHandle(proc: ServerProcess, dir: string): { dir: string; logs(): string; stop(): Promise<void> } {
+/** How a server is started again by `restart()`: the same launch step its first start used. */
+interface Relaunch {
+  label: string;
+  timeoutMs: number;
+  launch: (attempt: StartAttempt) => Promise<ServerProcess>;
+}
+
+/** The `dir`, `logs()`, `restart()` and idempotent `stop()` every server handle shares. */
+function runningHandle(
+  first: ServerProcess,
+  dir: string,
+  relaunch: Relaunch,
+): { dir: string; logs(): string; restart(): Promise<void>; stop(): Promise<void> } {
+  let proc = first;
+  const earlier: ServerProcess[] = [];
+  let stopped = false;
   return {
     dir,
-    logs: () => proc.logs(),
+    logs: () => [...earlier.map((p) => `${p.outputLog()}\n--- (restarted) ---`), proc.logs()].join('\n'),
+    async restart() {
+      if (stopped) throw new Error(`${relaunch.label}: restart() after stop()`);
+      await proc.stop();
+      earlier.push(proc);
+      proc = await startWithin(`${relaunch.label} (restart)`, relaunch.timeoutMs, dir, relaunch.launch, { keepDir: true });
+    },
     stop: once(async () => {
+      stopped = true;
       await proc.stop();
       await rm(dir, { recursive: true, force: true });
     }),
