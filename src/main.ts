@@ -12,10 +12,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { IrcPool } from './adapters/irc-pool.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import type { Config } from './config/schema.js';
+import { Bridge, type NetworkSettings } from './core/bridge.js';
 import { GatewayCore } from './core/gateway.js';
 import { createLogger } from './log.js';
 import { Runtime } from './runtime.js';
@@ -42,6 +45,17 @@ function packageVersion(): string {
     dir = dirname(dir);
   }
   return '0.0.0';
+}
+
+/** Where and how to reach a network, or undefined when users may not reach it. */
+function networkSettings(config: Config, name: string): NetworkSettings | undefined {
+  const listed = config.irc.networks[name];
+  if (!listed && !config.irc.allow_unlisted) return undefined;
+  return {
+    host: listed?.host ?? name,
+    port: listed?.port ?? config.irc.port,
+    tls: listed?.tls ?? config.irc.tls,
+  };
 }
 
 function fail(code: number, message: string): never {
@@ -72,8 +86,29 @@ async function run(config: Config): Promise<void> {
     allowedDomains: config.access.domains,
     software: { name: 'Jabirc', version },
     log: log.child({ module: 'core' }),
+    fixedNetwork: config.irc.fixed_network,
+    bridge: new Bridge({
+      domain: config.component.jid,
+      fixedNetwork: config.irc.fixed_network,
+      network: (name) => networkSettings(config, name),
+      allowPrivateAddresses: config.irc.allow_private_addresses,
+      maxConnectionsPerUser: config.irc.max_connections_per_user,
+      maxChannelsPerUser: config.irc.max_channels_per_user,
+      joinTimeoutMs: config.irc.connect_timeout_ms,
+      reconnectBaseMs: 2_000,
+      reconnectCapMs: 300_000,
+      newId: randomUUID,
+      random: Math.random,
+      log: log.child({ module: 'bridge' }),
+    }),
   });
   let runtime: Runtime | undefined;
+  const irc = new IrcPool({
+    log: log.child({ module: 'irc' }),
+    connectTimeoutMs: config.irc.connect_timeout_ms,
+    onLine: (key, line) => runtime?.onIrcLine(key, line),
+    onEvent: (key, ev) => runtime?.onIrcEvent(key, ev),
+  });
   const link = new XmppLink({
     host: config.component.host,
     port: config.component.port,
@@ -84,7 +119,7 @@ async function run(config: Config): Promise<void> {
     log: log.child({ module: 'xmpp' }),
     onStanza: (stanza) => runtime?.onStanza(stanza),
   });
-  runtime = new Runtime(core, link, log.child({ module: 'runtime' }));
+  runtime = new Runtime(core, link, irc, log.child({ module: 'runtime' }));
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -99,8 +134,11 @@ async function run(config: Config): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
-    link
-      .stop()
+    runtime?.stop();
+    irc
+      .closeAll('Jabirc is shutting down', SHUTDOWN_DEADLINE_MS / 2)
+      .catch((err: unknown) => log.warn({ err }, 'error while closing IRC connections'))
+      .then(() => link.stop())
       .catch((err: unknown) => log.warn({ err }, 'error while closing the component link'))
       .finally(() => {
         store.db.close();

@@ -730,6 +730,7 @@ export class Bridge {
       this.#broadcast(s, channel, (to) => groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid }));
       return;
     }
+    if (this.#isMe(s, nick)) return; // our own private message, echoed back (echo-message)
     if (!this.#isMe(s, target)) {
       // A STATUSMSG (@#chan) or a target we do not track: tell the user, do not drop silently.
       if (!fromServer) this.#log.debug({ network: s.network, target }, 'message to an untracked target');
@@ -741,7 +742,6 @@ export class Bridge {
       else this.#networkNotice(s, body);
       return;
     }
-    if (this.#isMe(s, nick)) return; // our own PM echoed back
     s.pendingPrivate.delete(nick!);
     const id = m.tags.msgid ?? this.#o.newId();
     this.#send(

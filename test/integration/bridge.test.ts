@@ -1,0 +1,322 @@
+/**
+ * The bridge end to end: a real XMPP client on one side, a raw IRC client on the other,
+ * real Prosody/ejabberd and InspIRCd/ngIRCd between them, Jabirc as a child process.
+ * Each scenario uses its own users, nicks and channels.
+ */
+import { randomBytes } from 'node:crypto';
+import xml, { type Element } from '@xmpp/xml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type GatewayProcess } from '../harness/gateway-process.js';
+import { connectIrcUser, type IrcUser } from '../harness/irc-user.js';
+import {
+  startEjabberd,
+  startInspircd,
+  startNgircd,
+  startProsody,
+  type IrcServer,
+  type XmppServer,
+} from '../harness/servers.js';
+import { connectXmppUser, type XmppUser } from '../harness/xmpp-user.js';
+
+const NS_MUC = 'http://jabber.org/protocol/muc';
+const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+const GW = 'irc.localhost';
+
+const combos = [
+  { name: 'Prosody + InspIRCd', xmpp: startProsody, irc: startInspircd },
+  { name: 'ejabberd + ngIRCd', xmpp: startEjabberd, irc: startNgircd },
+] as const;
+
+function uid(): string {
+  return randomBytes(3).toString('hex');
+}
+
+function statuses(p: Element): string[] {
+  return (p.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((s) => s.attrs.code ?? '');
+}
+
+function condition(el: Element): string | undefined {
+  return el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS)?.name;
+}
+
+describe.each(combos)('bridge with $name', (combo) => {
+  let xmppServer: XmppServer;
+  let ircServer: IrcServer;
+  let gw: GatewayProcess;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    [xmppServer, ircServer] = await Promise.all([
+      combo.xmpp({ component: { domain: GW, secret: `s-${uid()}` } }),
+      combo.irc(),
+    ]);
+    gw = await startGateway({ xmpp: xmppServer, irc: ircServer });
+    await gw.waitForLog(/component online/);
+  });
+
+  afterEach(async (ctx) => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    if (ctx.task.result?.state === 'fail') {
+      console.log(`--- Jabirc output ---\n${gw.output().slice(-6000)}\n--- XMPP server ---\n${xmppServer.logs().slice(-3000)}\n--- IRC server ---\n${ircServer.logs().slice(-2000)}`);
+    }
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await Promise.all([xmppServer?.stop(), ircServer?.stop()]);
+  });
+
+  async function xmppUser(name = `u${uid()}`, resource?: string): Promise<XmppUser> {
+    const password = `p-${uid()}`;
+    await xmppServer.addUser({ username: name, password }).catch(() => undefined);
+    const u = await connectXmppUser({ host: xmppServer.host, port: xmppServer.c2sPort, domain: xmppServer.domain, username: name, password, resource });
+    cleanups.push(() => u.stop());
+    await u.send(xml('presence')); // available, as a client is: messages to the bare JID reach it
+    return u;
+  }
+
+  async function sameUser(name: string, password: string, resource: string): Promise<XmppUser> {
+    const u = await connectXmppUser({ host: xmppServer.host, port: xmppServer.c2sPort, domain: xmppServer.domain, username: name, password, resource });
+    cleanups.push(() => u.stop());
+    return u;
+  }
+
+  async function ircUser(nick = `i${uid()}`, caps: string[] = []): Promise<IrcUser> {
+    const u = await connectIrcUser(ircServer.host, ircServer.port, nick, caps);
+    cleanups.push(() => u.stop());
+    return u;
+  }
+
+  function room(channel: string): string {
+    return `${channel.replace('&', '\\26')}%localhost@${GW}`;
+  }
+
+  /** Joins and returns every presence and the subject, in order, up to the subject. */
+  async function join(u: XmppUser, channel: string, nick: string, password?: string): Promise<{ presences: Element[]; subject: Element }> {
+    const roomJid = room(channel);
+    await u.send(xml('presence', { to: `${roomJid}/${nick}` }, xml('x', { xmlns: NS_MUC }, password ? xml('password', {}, password) : null)));
+    const presences: Element[] = [];
+    for (;;) {
+      const el = await u.waitFor((e) => (e.name === 'presence' || (e.name === 'message' && e.getChild('subject') !== undefined)) && (e.attrs.from ?? '').startsWith(roomJid), 20_000);
+      if (el.name === 'message') return { presences, subject: el };
+      if (el.attrs.type === 'error') throw Object.assign(new Error(`join refused: ${el.toString()}`), { stanza: el });
+      presences.push(el);
+    }
+  }
+
+  async function joinError(u: XmppUser, channel: string, nick: string, password?: string): Promise<Element> {
+    try {
+      await join(u, channel, nick, password);
+    } catch (err) {
+      const stanza = (err as { stanza?: Element }).stanza;
+      if (stanza) return stanza;
+      throw err;
+    }
+    throw new Error('the join succeeded');
+  }
+
+  it('joins a channel: occupants from NAMES with roles, self-presence 110, then the subject', async () => {
+    const ch = `#j${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    irc.send(`TOPIC ${ch} :Welcome to the test`);
+    await irc.waitFor((m) => m.command === 'TOPIC');
+    const u = await xmppUser();
+    const { presences, subject } = await join(u, ch, 'whatever');
+    const other = presences.find((p) => p.attrs.from === `${room(ch)}/${irc.nick}`);
+    expect(other?.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs).toMatchObject({ affiliation: 'admin', role: 'moderator' });
+    const self = presences[presences.length - 1]!;
+    expect(statuses(self)).toContain('110');
+    expect(subject.getChildText('subject')).toBe('Welcome to the test');
+    // IRC sees one JOIN of the gateway user.
+    const joinLine = await irc.waitFor((m) => m.command === 'JOIN' && m.source?.nick !== irc.nick);
+    expect(self.attrs.from).toBe(`${room(ch)}/${joinLine.source!.nick}`);
+    // The nick comes from the JID's localpart, not from the requested room nick: status 210.
+    expect(joinLine.source!.nick.toLowerCase()).toBe(u.bareJid.split('@')[0]);
+    expect(statuses(self)).toContain('210');
+  });
+
+  it('relays groupchat both ways with the exact text, reflecting the sender’s message once with its id', async () => {
+    const ch = `#m${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    const u = await xmppUser();
+    const { presences } = await join(u, ch, 'me');
+    const selfJid = presences[presences.length - 1]!.attrs.from!;
+    const body = 'héllo wörld ✓ 🎉 <b>&amp;';
+    await u.send(xml('message', { to: room(ch), type: 'groupchat', id: 'msg-1' }, xml('body', {}, body)));
+    const got = await irc.waitFor((m) => m.command === 'PRIVMSG' && m.params[0] === ch);
+    expect(got.params[1]).toBe(body);
+    const reflected = await u.waitFor((e) => e.name === 'message' && e.attrs.id === 'msg-1');
+    expect(reflected.attrs.from).toBe(selfJid);
+    expect(reflected.getChildText('body')).toBe(body);
+    expect(reflected.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.by).toBe(room(ch));
+    irc.send(`PRIVMSG ${ch} :from irc ü`);
+    const inbound = await u.waitFor((e) => e.name === 'message' && e.getChildText('body') === 'from irc ü');
+    expect(inbound.attrs.from).toBe(`${room(ch)}/${irc.nick}`);
+    expect(inbound.attrs.type).toBe('groupchat');
+    // No duplicate reflection arrives.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(u.pending().filter((e) => e.attrs.id === 'msg-1')).toHaveLength(0);
+  });
+
+  it('cannot be made to send an IRC command: CR/LF in a body become separate PRIVMSGs', async () => {
+    const ch = `#x${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    const u = await xmppUser();
+    await join(u, ch, 'me');
+    await u.send(xml('message', { to: room(ch), type: 'groupchat', id: 'inj' }, xml('body', {}, 'hi\r\nQUIT :x\rPART #y')));
+    const a = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    const b = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    const c = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    expect([a.params[1], b.params[1], c.params[1]]).toEqual(['hi', 'QUIT :x', 'PART #y']);
+    await u.waitFor((e) => e.name === 'message' && e.attrs.id === 'inj');
+    irc.send(`PRIVMSG ${ch} :still here?`);
+    await u.waitFor((e) => e.getChildText('body') === 'still here?');
+    expect(irc.raw().some((l) => / QUIT /.test(l) && !l.includes('PRIVMSG'))).toBe(false);
+  });
+
+  it('maps /me to CTCP ACTION and back, and shows NOTICE distinctly', async () => {
+    const ch = `#a${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    const u = await xmppUser();
+    await join(u, ch, 'me');
+    await u.send(xml('message', { to: room(ch), type: 'groupchat' }, xml('body', {}, '/me waves')));
+    const action = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    expect(action.params[1]).toBe('\x01ACTION waves\x01');
+    irc.send(`PRIVMSG ${ch} :\x01ACTION dances\x01`);
+    expect((await u.waitFor((e) => e.getChildText('body')?.includes('dances') === true)).getChildText('body')).toBe('/me dances');
+    irc.send(`NOTICE ${ch} :\x02bold\x02 news`);
+    expect((await u.waitFor((e) => e.getChildText('body')?.includes('news') === true)).getChildText('body')).toBe('[notice] *bold* news');
+  });
+
+  it('relays private messages both ways through nick%network, and bounces a message to a missing nick', async () => {
+    const ch = `#p${uid()}`;
+    const irc = await ircUser();
+    const u = await xmppUser();
+    await join(u, ch, 'me');
+    const userJid = `${irc.nick}%localhost@${GW}`;
+    await u.send(xml('message', { to: userJid, type: 'chat', id: 'pm1' }, xml('body', {}, 'psst')));
+    const pm = await irc.waitFor((m) => m.command === 'PRIVMSG' && m.params[0] === irc.nick);
+    expect(pm.params[1]).toBe('psst');
+    irc.send(`PRIVMSG ${pm.source!.nick} :hello back`);
+    const back = await u.waitFor((e) => e.name === 'message' && e.getChildText('body') === 'hello back');
+    expect(back.attrs.from?.toLowerCase()).toBe(userJid.toLowerCase());
+    expect(back.attrs.type).toBe('chat');
+    await u.send(xml('message', { to: `nobody${uid()}%localhost@${GW}`, type: 'chat', id: 'pm2' }, xml('body', {}, 'anyone?')));
+    const bounce = await u.waitFor((e) => e.attrs.id === 'pm2' && e.attrs.type === 'error');
+    expect(condition(bounce)).toBe('item-not-found');
+    // Chat states alone make no IRC traffic.
+    await u.send(xml('message', { to: userJid, type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+    await u.send(xml('message', { to: userJid, type: 'chat' }, xml('body', {}, 'after')));
+    const next = await irc.waitFor((m) => m.command === 'PRIVMSG' && m.params[0] === irc.nick);
+    expect(next.params[1]).toBe('after');
+  });
+
+  it('turns IRC refusals into MUC errors: wrong key, invite-only', async () => {
+    const keyed = `#k${uid()}`;
+    const invite = `#i${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${keyed}`);
+    irc.send(`JOIN ${invite}`);
+    await irc.waitFor((m) => m.command === '366' && m.params[1] === keyed);
+    await irc.waitFor((m) => m.command === '366' && m.params[1] === invite);
+    irc.send(`MODE ${keyed} +k sesame`);
+    irc.send(`MODE ${invite} +i`);
+    await irc.waitFor((m) => m.command === 'MODE' && m.params[0] === invite);
+    const u = await xmppUser();
+    expect(condition(await joinError(u, keyed, 'me', 'wrong'))).toBe('not-authorized');
+    expect(condition(await joinError(u, invite, 'me'))).toBe('registration-required');
+    // The right key works.
+    const { presences } = await join(u, keyed, 'me', 'sesame');
+    expect(statuses(presences[presences.length - 1]!)).toContain('110');
+  });
+
+  it('refuses networks that are not open, and fails a join to a dead server quickly', async () => {
+    const u = await xmppUser();
+    await u.send(xml('presence', { to: `#c%irc.example.net@${GW}/me` }, xml('x', { xmlns: NS_MUC })));
+    const refused = await u.waitFor((e) => e.name === 'presence' && e.attrs.type === 'error');
+    expect(condition(refused)).toBe('not-allowed');
+  });
+
+  it('tells occupants about IRC joins, parts, nick changes, kicks and quits with XEP-0045 status codes', async () => {
+    const ch = `#e${uid()}`;
+    const op = await ircUser();
+    op.send(`JOIN ${ch}`);
+    await op.waitFor((m) => m.command === '366');
+    const u = await xmppUser();
+    const { presences } = await join(u, ch, 'me');
+    const myNick = presences[presences.length - 1]!.attrs.from!.split('/')[1]!;
+    const other = await ircUser();
+    other.send(`JOIN ${ch}`);
+    await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${other.nick}` && !e.attrs.type);
+    const renamed = `r${uid()}`;
+    other.send(`NICK ${renamed}`);
+    const gone = await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${other.nick}` && e.attrs.type === 'unavailable');
+    expect(statuses(gone)).toContain('303');
+    expect(gone.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.nick).toBe(renamed);
+    await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${renamed}` && !e.attrs.type);
+    op.send(`MODE ${ch} +v ${renamed}`);
+    const voiced = await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${renamed}` && !e.attrs.type);
+    expect(voiced.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs).toMatchObject({ role: 'participant', affiliation: 'member' });
+    op.send(`KICK ${ch} ${renamed} :behave`);
+    const kicked = await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${renamed}` && e.attrs.type === 'unavailable');
+    expect(statuses(kicked)).toContain('307');
+    expect(kicked.getChild('x', NS_MUC_USER)?.getChild('item')?.getChildText('reason')).toBe('behave');
+    expect(kicked.getChild('x', NS_MUC_USER)?.getChild('item')?.getChild('actor')?.attrs.nick).toBe(op.nick);
+    op.send(`KICK ${ch} ${myNick} :you too`);
+    const selfKick = await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${myNick}` && e.attrs.type === 'unavailable');
+    expect(statuses(selfKick)).toEqual(expect.arrayContaining(['110', '307']));
+  });
+
+  it('shares one IRC connection between two resources; one leaving does not part the other', async () => {
+    const ch = `#r${uid()}`;
+    const name = `u${uid()}`;
+    const password = `p-${uid()}`;
+    await xmppServer.addUser({ username: name, password });
+    const a = await sameUser(name, password, 'phone');
+    const b = await sameUser(name, password, 'laptop');
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    await join(a, ch, 'me');
+    const bJoin = await join(b, ch, 'me');
+    const bSelf = bJoin.presences[bJoin.presences.length - 1]!.attrs.from!;
+    irc.send(`PRIVMSG ${ch} :to both`);
+    await a.waitFor((e) => e.getChildText('body') === 'to both');
+    await b.waitFor((e) => e.getChildText('body') === 'to both');
+    // IRC saw exactly one JOIN from the gateway user.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(irc.raw().filter((l) => / JOIN /.test(l) && !l.startsWith(`:${irc.nick}!`))).toHaveLength(1);
+    await a.send(xml('presence', { to: `${room(ch)}/me`, type: 'unavailable' }));
+    const left = await a.waitFor((e) => e.name === 'presence' && e.attrs.type === 'unavailable');
+    expect(statuses(left)).toContain('110');
+    irc.send(`PRIVMSG ${ch} :only b`);
+    await b.waitFor((e) => e.getChildText('body') === 'only b');
+    // a is no longer an occupant: its messages are refused, and its self-ping says so.
+    await a.send(xml('message', { to: room(ch), type: 'groupchat', id: 'na' }, xml('body', {}, 'x')));
+    expect(condition(await a.waitFor((e) => e.attrs.id === 'na' && e.attrs.type === 'error'))).toBe('not-acceptable');
+    const pingA = await a.iq(xml('iq', { type: 'get', to: `${room(ch)}/me` }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    expect(condition(pingA)).toBe('not-acceptable');
+    const pingB = await b.iq(xml('iq', { type: 'get', to: bSelf }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    expect(pingB.attrs.type).toBe('result');
+    // b leaves too: now IRC sees the PART and the QUIT.
+    await b.send(xml('presence', { to: `${room(ch)}/me`, type: 'unavailable' }));
+    const part = await irc.waitFor((m) => m.command === 'PART' && m.params[0] === ch);
+    // And the connection is closed: ISON no longer finds the nick.
+    for (let i = 0; ; i++) {
+      irc.send(`ISON ${part.source!.nick}`);
+      const ison = await irc.waitFor((m) => m.command === '303');
+      if ((ison.params[1] ?? '').trim() === '') break;
+      if (i > 20) throw new Error('the gateway user is still on IRC');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+});
