@@ -5,6 +5,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
+import { Bridge } from '../../../src/core/bridge.js';
 import { GatewayCore } from '../../../src/core/gateway.js';
 import { silentLog } from '../../../src/core/log-port.js';
 
@@ -16,13 +17,27 @@ const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const NS_VERSION = 'jabber:iq:version';
 const NS_PING = 'urn:xmpp:ping';
 
-/** Built the way src/main.ts builds it. */
+/** Built the way src/main.ts builds it, with one listed network. */
 function makeCore(): GatewayCore {
+  let n = 0;
   return new GatewayCore({
     domain: GW,
     allowedDomains: ['example.org'],
     software: { name: 'Jabirc', version: '9.8.7' },
     log: silentLog,
+    bridge: new Bridge({
+      domain: GW,
+      network: (name) => (name === 'irc.libera.chat' ? { host: 'irc.libera.chat', port: 6697, tls: true } : undefined),
+      allowPrivateAddresses: false,
+      maxConnectionsPerUser: 10,
+      maxChannelsPerUser: 50,
+      joinTimeoutMs: 30_000,
+      reconnectBaseMs: 2_000,
+      reconnectCapMs: 300_000,
+      newId: () => `id-${++n}`,
+      random: () => 0.5,
+      log: silentLog,
+    }),
   });
 }
 
@@ -63,10 +78,10 @@ describe('GatewayCore: the gateway entity', () => {
     expect(r.attrs).toMatchObject({ type: 'result', id: 'q1', from: GW, to: USER });
     const query = r.getChild('query', NS_DISCO_INFO);
     expect(query).toBeDefined();
-    const identities = query?.getChildren('identity') ?? [];
-    expect(identities).toHaveLength(1);
-    expect(identities[0]?.attrs).toMatchObject({ category: 'gateway', type: 'irc' });
-    expect(identities[0]?.attrs.name).toMatch(/\S/);
+    const gateways = (query?.getChildren('identity') ?? []).filter((i) => i.attrs.category === 'gateway');
+    expect(gateways).toHaveLength(1);
+    expect(gateways[0]?.attrs.type).toBe('irc');
+    expect(gateways[0]?.attrs.name).toMatch(/\S/);
     const features = (query?.getChildren('feature') ?? []).map((f) => f.attrs.var);
     expect(features).toEqual(expect.arrayContaining([NS_DISCO_INFO, NS_DISCO_ITEMS, NS_VERSION, NS_PING]));
     expect(new Set(features).size).toBe(features.length);
