@@ -572,14 +572,15 @@ interface SpawnOptions {
 const OUTPUT_CAP = 1 << 20;
 
 /** Process groups still running, killed by the exit hook if a run dies without `stop()`. */
-const liveGroups = new Map<number, string>();
+const liveGroups = new Map<number, string | undefined>();
 let exitHookInstalled = false;
 
 /**
- * Kills process group `pgid` and removes `dir` if this process exits before
- * the returned function is called. Shared by every child the harness starts.
+ * Kills process group `pgid` (and removes `dir`, if given) if this process
+ * exits before the returned function is called. Shared by every child the
+ * harness and the dev setup start.
  */
-export function killOnExit(pgid: number, dir: string): () => void {
+export function killOnExit(pgid: number, dir?: string): () => void {
   installExitHook();
   liveGroups.set(pgid, dir);
   return () => liveGroups.delete(pgid);
@@ -595,7 +596,7 @@ function installExitHook(): void {
       } catch {
         // Already gone.
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
   });
 }
