@@ -1,0 +1,42 @@
+# Jabirc container image.
+#
+#   docker build -t jabirc .
+#   docker run -d --network host \
+#     -v /etc/jabirc/config.toml:/etc/jabirc/config.toml:ro -v jabirc-data:/data \
+#     -e JABIRC_COMPONENT_SECRET=... jabirc
+#
+# Two stages: the build stage has the compilers better-sqlite3 may need (when no
+# prebuilt binary fits) and the dev dependencies for tsc; the runtime stage gets only
+# the compiled program and the production node_modules, and runs as `jabirc`.
+
+FROM node:20-bookworm-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    JABIRC_CONFIG=/etc/jabirc/config.toml
+RUN groupadd --system jabirc \
+ && useradd --system --gid jabirc --home-dir /data --no-create-home --shell /usr/sbin/nologin jabirc \
+ && mkdir -p /data /etc/jabirc \
+ && chown jabirc:jabirc /data
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# A commented starting point; mount the real file at /etc/jabirc/config.toml.
+COPY config.example.toml /etc/jabirc/config.example.toml
+USER jabirc
+# Relative database paths (the default data/jabirc.sqlite) land in the volume too.
+WORKDIR /data
+VOLUME /data
+# Exec form: node is PID 1 and receives SIGTERM from `docker stop` directly.
+ENTRYPOINT ["node", "/app/dist/src/main.js"]
