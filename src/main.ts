@@ -99,6 +99,7 @@ async function run(config: Config): Promise<void> {
       reconnectCapMs: 300_000,
       newId: randomUUID,
       random: Math.random,
+      now: Date.now,
       log: log.child({ module: 'bridge' }),
     }),
   });

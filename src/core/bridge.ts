@@ -39,7 +39,8 @@ import {
   occupantPresence,
   subjectMessage,
 } from './muc-stanzas.js';
-import { NS_MUC, NS_PING } from './namespaces.js';
+import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_PING, NS_RSM, NS_STANZA_ID } from './namespaces.js';
+import { discoInfoPayload, discoItemsPayload, iqPayload } from './gateway-entity.js';
 import { newChannel, newSession, type Channel, type Occupant, type Session } from './session.js';
 import { errorReply, iqResult } from './stanza.js';
 
@@ -64,10 +65,15 @@ export interface BridgeOptions {
   /** Unique ids for stanzas (XEP-0359 stanza-id, message ids). */
   newId(): string;
   random(): number;
+  now(): number;
   log: CoreLog;
 }
 
 const MAX_NICK_TRIES = 5;
+/** A channel list is fetched from IRC at most this often per session. */
+const LIST_CACHE_MS = 60_000;
+/** Bound on the channels kept from one LIST (large networks have tens of thousands). */
+const MAX_LIST_ITEMS = 20_000;
 const QUIT_MESSAGE = 'Leaving';
 
 /** IRC-safe form of a JID localpart, used as the default nick (RFC 2812 §2.3.1, leniently). */
@@ -223,12 +229,12 @@ export class Bridge {
     const password = stanza.getChild('x', NS_MUC)?.getChildText('password') ?? undefined;
     if (!s) s = this.#openSession(user, network, settings, nick);
     if (existing) {
-      existing.resources.set(from, { jid: from, requestedNick: nick, joined: false });
+      existing.resources.set(from, { jid: from, requestedNick: nick, joined: false, room: channelName });
       if (existing.state === 'joined') this.#sendRoomState(s, existing, from);
       return;
     }
     const channel = newChannel(channelName, s.support.casemapping);
-    channel.resources.set(from, { jid: from, requestedNick: nick, joined: false });
+    channel.resources.set(from, { jid: from, requestedNick: nick, joined: false, room: channelName });
     channel.key = password;
     s.channels.set(channelName, channel);
     this.#log.debug({ user, network, channel: channelName, room }, 'joining channel');
@@ -291,7 +297,7 @@ export class Bridge {
     const selfFold = foldCase(s.support.casemapping, s.nick);
     for (const [, o] of channel.occupants) {
       if (foldCase(s.support.casemapping, o.nick) === selfFold) continue;
-      this.#send(occupantPresence({ from: this.#occupantJid(s, channel.name, o.nick), to, ...mucStanding(o.prefixes), ...this.#awayOf(o) }));
+      this.#send(occupantPresence({ from: this.#occupantJid(s, res.room, o.nick), to, ...mucStanding(o.prefixes), ...this.#awayOf(o) }));
     }
     if (occupantsOnly && res.joined) return;
     const self = channel.occupants.get(s.nick);
@@ -299,13 +305,13 @@ export class Bridge {
     if (foldCase(s.support.casemapping, res.requestedNick) !== selfFold) statuses.push(STATUS.NICK_ASSIGNED);
     this.#send(
       occupantPresence({
-        from: this.#occupantJid(s, channel.name, s.nick),
+        from: this.#occupantJid(s, res.room, s.nick),
         to,
         ...mucStanding(self?.prefixes ?? ''),
         statuses,
       }),
     );
-    this.#send(subjectMessage(this.#roomJid(s, channel.name), to, channel.topic, this.#o.newId()));
+    this.#send(subjectMessage(this.#roomJid(s, res.room), to, channel.topic, this.#o.newId()));
     res.joined = true;
   }
 
@@ -320,7 +326,7 @@ export class Bridge {
     // XEP-0045 §7.14: the leaving occupant gets its own unavailable presence with 110.
     this.#send(
       occupantPresence({
-        from: this.#occupantJid(s, channel.name, s.nick),
+        from: this.#occupantJid(s, res.room, s.nick),
         to: from,
         affiliation: mucStanding(channel.occupants.get(s.nick)?.prefixes ?? '').affiliation,
         role: 'none',
@@ -414,14 +420,14 @@ export class Bridge {
       }
       // In-room private messages go to the nick itself: IRC has no per-channel PMs; the
       // reply comes from nick%network@gateway.
-      this.#sendText(s, address.nick, body, stanza.attrs.id, from, undefined);
+      this.#sendText(s, address.nick, body, stanza.attrs.id, from, undefined, stanza.attrs.to);
       return;
     }
     if (body === null) return;
     throw new StanzaError('service-unavailable', 'this address takes no messages');
   }
 
-  #sendText(s: Session, target: string, body: string, id: string | undefined, from: FullJid, channel: Channel | undefined): void {
+  #sendText(s: Session, target: string, body: string, id: string | undefined, from: FullJid, channel: Channel | undefined, to?: string): void {
     const action = body.startsWith('/me ');
     const text = action ? body.slice(4) : body;
     let lines: string[];
@@ -436,7 +442,7 @@ export class Bridge {
     if (!channel) {
       let pending = s.pendingPrivate.get(target);
       if (!pending) s.pendingPrivate.set(target, (pending = []));
-      pending.push({ id, from, body });
+      pending.push({ id, from, body, to: to ?? this.#userJid(s, target) });
       if (pending.length > 8) pending.shift();
       return;
     }
@@ -450,17 +456,16 @@ export class Bridge {
 
   /** The sender's own message back to each joined resource, once (XEP-0045 §7.4). */
   #reflect(s: Session, channel: Channel, id: string, body: string, stanzaId: string): void {
-    const roomJid = this.#roomJid(s, channel.name);
-    const fromJid = this.#occupantJid(s, channel.name, s.nick);
-    for (const res of channel.resources.values()) {
-      if (!res.joined) continue;
-      this.#send(groupchatMessage({ from: fromJid, to: res.jid, id, body, stanzaId, roomJid }));
-    }
+    this.#broadcast(s, channel, (to, room) =>
+      groupchatMessage({ from: this.#occupantJid(s, room, s.nick), to, id, body, stanzaId, roomJid: this.#roomJid(s, room) }),
+    );
   }
 
   #iq(stanza: Element, from: FullJid, address: Address): void {
-    const payload = stanza.getChildElements()[0];
-    if (payload?.attrs.xmlns === NS_PING && address.kind === 'occupant' && stanza.attrs.type === 'get') {
+    const payload = iqPayload(stanza);
+    const get = stanza.attrs.type === 'get';
+    const ns = payload.attrs.xmlns;
+    if (ns === NS_PING && get && address.kind === 'occupant') {
       // XEP-0410 §4: self-ping answers success while joined, not-acceptable otherwise.
       const s = this.#session(this.#userOf(from), address.network);
       const res = s?.channels.get(address.channel)?.resources.get(from);
@@ -471,7 +476,161 @@ export class Bridge {
       }
       throw new StanzaError('feature-not-implemented', 'IRC users cannot be pinged through the room');
     }
+    if (address.kind === 'channel' && ns === NS_DISCO_INFO && get && !payload.attrs.node) {
+      this.#roomInfo(stanza, from, address.network, address.channel);
+      return;
+    }
+    if (address.kind === 'channel' && ns === NS_DISCO_ITEMS && get && !payload.attrs.node) {
+      // XEP-0045 §6.5: occupants may be listed; IRC users did not consent to that, so none are.
+      this.#send(iqResult(stanza, discoItemsPayload([])));
+      return;
+    }
+    if (address.kind === 'channel' && ns === NS_MUC_ADMIN && stanza.attrs.type === 'set') {
+      this.#moderate(stanza, payload, from, address.network, address.channel);
+      return;
+    }
+    if (address.kind === 'network' && ns === NS_DISCO_ITEMS && get && !payload.attrs.node) {
+      this.#listChannels(stanza, payload, from, address.network);
+      return;
+    }
     throw new StanzaError('service-unavailable');
+  }
+
+  /** XEP-0045 §6.4 room information, with the muc#roominfo form (§15.5.4). */
+  #roomInfo(iq: Element, from: FullJid, network: string, channelName: string): void {
+    const s = this.#session(this.#userOf(from), network);
+    const channel = s?.channels.get(channelName);
+    const name = channel?.name ?? channelName;
+    const fields: Element[] = [
+      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'http://jabber.org/protocol/muc#roominfo')),
+    ];
+    if (channel?.state === 'joined') {
+      fields.push(xml('field', { var: 'muc#roominfo_subject', label: 'Topic' }, xml('value', {}, channel.topic)));
+      fields.push(xml('field', { var: 'muc#roominfo_occupants', label: 'Number of occupants' }, xml('value', {}, String(channel.occupants.size))));
+    }
+    const info = discoInfoPayload({
+      identities: [{ category: 'conference', type: 'irc', name }],
+      features: [NS_MUC, 'muc_public', 'muc_open', 'muc_semianonymous', 'muc_unsecured', 'muc_temporary', 'muc_unmoderated', NS_STANZA_ID, NS_PING, NS_DISCO_INFO],
+    });
+    info.append(xml('x', { xmlns: NS_DATA, type: 'result' }, ...fields));
+    this.#send(iqResult(iq, info));
+  }
+
+  /**
+   * XEP-0045 §8.2 (kick), §8.3–8.4 (voice), §9.6–9.7 (moderator), §9.1 (ban) as KICK and
+   * MODE. The IRC privilege is checked first so that a user without it gets `forbidden`
+   * (§8.2) instead of a silent 482 from the server.
+   */
+  #moderate(iq: Element, query: Element, from: FullJid, network: string, channelName: string): void {
+    const s = this.#session(this.#userOf(from), network);
+    const channel = s?.channels.get(channelName);
+    if (!s || !channel?.resources.get(from)?.joined || s.state !== 'registered') {
+      throw new StanzaError('not-acceptable', 'join the room before moderating it');
+    }
+    const items = query.getChildren('item');
+    if (items.length === 0) throw new StanzaError('bad-request', 'no item to change');
+    const lines: string[] = [];
+    const mine = channel.occupants.get(s.nick)?.prefixes ?? '';
+    for (const item of items) {
+      const nick = item.attrs.nick;
+      if (!nick) throw new StanzaError('bad-request', 'items must name an occupant by nick');
+      const target = channel.occupants.get(nick);
+      if (!target) throw new StanzaError('item-not-found', `${nick} is not in ${channel.name}`);
+      const reason = (item.getChildText('reason') ?? '').replace(/[\r\n\0]+/g, ' ');
+      const { role, affiliation } = item.attrs;
+      let need: string;
+      let produced: string[];
+      if (role === 'none') {
+        need = '%';
+        produced = [buildLine('KICK', reason ? [channel.name, target.nick, reason] : [channel.name, target.nick])];
+      } else if (role === 'visitor' || role === 'participant') {
+        need = '%';
+        produced = [buildLine('MODE', [channel.name, role === 'participant' ? '+v' : '-v', target.nick])];
+      } else if (role === 'moderator' || affiliation === 'admin' || affiliation === 'owner') {
+        need = '@';
+        produced = [buildLine('MODE', [channel.name, '+o', target.nick])];
+      } else if (affiliation === 'member') {
+        need = '%';
+        produced = [buildLine('MODE', [channel.name, '+v', target.nick])];
+      } else if (affiliation === 'none') {
+        need = '@';
+        produced = [buildLine('MODE', [channel.name, '-o', target.nick])];
+      } else if (affiliation === 'outcast') {
+        need = '@';
+        produced = [
+          buildLine('MODE', [channel.name, '+b', `${target.nick}!*@*`]),
+          buildLine('KICK', reason ? [channel.name, target.nick, reason] : [channel.name, target.nick]),
+        ];
+      } else {
+        throw new StanzaError('bad-request', 'the item must set a role or an affiliation');
+      }
+      if (!this.#outranks(s.support.prefixes, mine, need)) {
+        throw new StanzaError('forbidden', `you need ${need === '@' ? 'operator (@)' : 'half-operator (%) or operator (@)'} status in ${channel.name}`);
+      }
+      lines.push(...produced);
+    }
+    this.#irc(s, ...lines);
+    this.#send(iqResult(iq));
+  }
+
+  /** Whether prefixes `held` (highest first) include `need` or a higher rank. */
+  #outranks(ranks: ServerSupport['prefixes'], held: string, need: string): boolean {
+    const top = held[0];
+    if (top === undefined) return false;
+    const order = ranks.map((r) => r.symbol);
+    const needAt = order.indexOf(need) === -1 ? order.indexOf('@') : order.indexOf(need);
+    const topAt = order.indexOf(top);
+    return topAt !== -1 && needAt !== -1 && topAt <= needAt;
+  }
+
+  /** The network's channels (IRC LIST, RFC 2812 §3.2.6) as disco#items, paged per XEP-0059. */
+  #listChannels(iq: Element, query: Element, from: FullJid, network: string): void {
+    const s = this.#session(this.#userOf(from), network);
+    if (!s || s.state !== 'registered') {
+      throw new StanzaError('recipient-unavailable', `not connected to ${network}: join a room there first, then list its channels`);
+    }
+    const request = { iq, set: query.getChild('set', NS_RSM) };
+    const fresh = s.list && s.list.done && this.#o.now() - s.list.at < LIST_CACHE_MS;
+    if (fresh) {
+      this.#answerList(s, request);
+      return;
+    }
+    if (!s.list || s.list.done) {
+      s.list = { at: this.#o.now(), done: false, items: [], waiting: [] };
+      this.#irc(s, buildLine('LIST', []));
+    }
+    s.list.waiting.push(request);
+  }
+
+  #answerList(s: Session, request: { iq: Element; set: Element | undefined }): void {
+    const items = s.list?.items ?? [];
+    const max = Math.max(0, Math.min(Number(request.set?.getChildText('max') ?? items.length) || 0, 1000));
+    const after = request.set?.getChildText('after');
+    let start = 0;
+    if (after) {
+      const i = items.findIndex((it) => it.name === after);
+      if (i === -1) {
+        this.#send(errorReply(request.iq, new StanzaError('item-not-found', 'no such page')));
+        return;
+      }
+      start = i + 1;
+    }
+    const page = request.set ? items.slice(start, start + max) : items;
+    const payload = discoItemsPayload(
+      page.map((it) => ({ jid: this.#roomJid(s, it.name), name: it.topic ? `${it.name} (${it.users}) — ${it.topic}` : `${it.name} (${it.users})` })),
+    );
+    if (request.set) {
+      payload.append(
+        xml(
+          'set',
+          { xmlns: NS_RSM },
+          page.length > 0 ? xml('first', { index: String(start) }, page[0]!.name) : null,
+          page.length > 0 ? xml('last', {}, page[page.length - 1]!.name) : null,
+          xml('count', {}, String(items.length)),
+        ),
+      );
+    }
+    this.#send(iqResult(request.iq, payload));
   }
 
   // ============================================================ IRC → XMPP
@@ -580,6 +739,19 @@ export class Bridge {
       case '422':
         this.#flushMotd(s, m.command === '422' ? this.#text(p[1] ?? 'No MOTD') : undefined);
         return;
+      case '322': {
+        if (s.list && !s.list.done && p[1] !== undefined && s.list.items.length < MAX_LIST_ITEMS) {
+          s.list.items.push({ name: p[1], users: Number(p[2] ?? 0) || 0, topic: this.#text(p[3] ?? '') });
+        }
+        return;
+      }
+      case '323':
+        if (s.list && !s.list.done) {
+          s.list.done = true;
+          s.list.items.sort((a, b) => b.users - a.users || (a.name < b.name ? -1 : 1));
+          for (const r of s.list.waiting.splice(0)) this.#answerList(s, r);
+        }
+        return;
       case '401':
       case '404':
         this.#messageRefused(s, m);
@@ -640,12 +812,15 @@ export class Bridge {
   #nextNick(s: Session, m: IrcMessage): void {
     s.nickTries++;
     if (s.nickTries > MAX_NICK_TRIES) {
-      s.fatal = `no free nick: ${this.#text(m.params[m.params.length - 1] ?? m.command)}`;
+      const text = this.#text(m.params[m.params.length - 1] ?? m.command);
+      s.fatal = `no free nick: ${text}`;
+      // XEP-0045 §7.2.9: the nick is in use → conflict, with the server's words.
+      s.fatalError = ircError(NICK_CHANGE_ERRORS, m);
       this.#emit({ kind: 'irc-quit', key: s.key, message: QUIT_MESSAGE });
       return;
     }
     const base = s.wantedNick.slice(0, 26);
-    const alt = s.nickTries <= 3 ? `${base}${'_'.repeat(s.nickTries)}` : `${base}${Math.floor(this.#o.random() * 1000)}`;
+    const alt = s.nickTries <= 3 ? `${base}${'_'.repeat(s.nickTries)}` : `${base}${s.nickTries}${Math.floor(this.#o.random() * 100)}`;
     s.nick = alt;
     this.#irc(s, buildLine('NICK', [alt]));
   }
@@ -667,8 +842,8 @@ export class Bridge {
     if (!channel) return;
     const o: Occupant = { nick, prefixes: '' };
     channel.occupants.set(nick, o);
-    this.#broadcast(s, channel, (to) =>
-      occupantPresence({ from: this.#occupantJid(s, channel.name, nick), to, ...mucStanding('') }),
+    this.#broadcast(s, channel, (to, room) =>
+      occupantPresence({ from: this.#occupantJid(s, room, nick), to, ...mucStanding('') }),
     );
   }
 
@@ -697,16 +872,18 @@ export class Bridge {
   }
 
   /** Sends a stanza built per joined resource. */
-  #broadcast(s: Session, channel: Channel, build: (to: FullJid) => Element): void {
-    for (const res of channel.resources.values()) if (res.joined) this.#send(build(res.jid));
+  /** Sends a stanza built per joined resource, from the room name as that resource spelled it. */
+  #broadcast(s: Session, channel: Channel, build: (to: FullJid, room: string) => Element): void {
+    for (const res of channel.resources.values()) if (res.joined) this.#send(build(res.jid, res.room));
   }
 
   #ircTopic(s: Session, name: string, topic: string, by: string): void {
     const channel = s.channels.get(name);
     if (!channel) return;
     channel.topic = this.#text(topic);
-    const from = by ? this.#occupantJid(s, channel.name, by) : this.#roomJid(s, channel.name);
-    this.#broadcast(s, channel, (to) => subjectMessage(from, to, channel.topic, this.#o.newId()));
+    this.#broadcast(s, channel, (to, room) =>
+      subjectMessage(by ? this.#occupantJid(s, room, by) : this.#roomJid(s, room), to, channel.topic, this.#o.newId()),
+    );
   }
 
   #ircText(s: Session, m: IrcMessage): void {
@@ -724,10 +901,12 @@ export class Bridge {
         this.#echo(s, channel, body, m.tags.msgid);
         return;
       }
-      const roomJid = this.#roomJid(s, channel.name);
-      const from = fromServer ? roomJid : this.#occupantJid(s, channel.name, nick!);
       const stanzaId = m.tags.msgid ?? this.#o.newId();
-      this.#broadcast(s, channel, (to) => groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid }));
+      this.#broadcast(s, channel, (to, room) => {
+        const roomJid = this.#roomJid(s, room);
+        const from = fromServer ? roomJid : this.#occupantJid(s, room, nick!);
+        return groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid });
+      });
       return;
     }
     if (this.#isMe(s, nick)) return; // our own private message, echoed back (echo-message)
@@ -776,9 +955,9 @@ export class Bridge {
   #occupantGone(s: Session, channel: Channel, nick: string, extra: Partial<Parameters<typeof occupantPresence>[0]>): void {
     const o = channel.occupants.get(nick);
     channel.occupants.delete(nick);
-    this.#broadcast(s, channel, (to) =>
+    this.#broadcast(s, channel, (to, room) =>
       occupantPresence({
-        from: this.#occupantJid(s, channel.name, o?.nick ?? nick),
+        from: this.#occupantJid(s, room, o?.nick ?? nick),
         to,
         ...mucStanding(o?.prefixes ?? ''),
         unavailable: true,
@@ -831,11 +1010,11 @@ export class Bridge {
       const standing = mucStanding(o.prefixes);
       const self = me ? [STATUS.SELF] : [];
       // XEP-0045 §7.6: unavailable with 303 and the new nick, then available under it.
-      this.#broadcast(s, channel, (to) =>
-        occupantPresence({ from: this.#occupantJid(s, channel.name, oldNick), to, ...standing, unavailable: true, nick: newNick, statuses: [STATUS.NEW_NICK, ...self] }),
+      this.#broadcast(s, channel, (to, room) =>
+        occupantPresence({ from: this.#occupantJid(s, room, oldNick), to, ...standing, unavailable: true, nick: newNick, statuses: [STATUS.NEW_NICK, ...self] }),
       );
-      this.#broadcast(s, channel, (to) =>
-        occupantPresence({ from: this.#occupantJid(s, channel.name, newNick), to, ...standing, statuses: self, ...this.#awayOf(o) }),
+      this.#broadcast(s, channel, (to, room) =>
+        occupantPresence({ from: this.#occupantJid(s, room, newNick), to, ...standing, statuses: self, ...this.#awayOf(o) }),
       );
     }
   }
@@ -860,8 +1039,8 @@ export class Bridge {
     for (const n of touched) {
       const o = channel.occupants.get(n)!;
       const statuses = this.#isMe(s, n) ? [STATUS.SELF] : [];
-      this.#broadcast(s, channel, (to) =>
-        occupantPresence({ from: this.#occupantJid(s, channel.name, n), to, ...mucStanding(o.prefixes), statuses, ...this.#awayOf(o) }),
+      this.#broadcast(s, channel, (to, room) =>
+        occupantPresence({ from: this.#occupantJid(s, room, n), to, ...mucStanding(o.prefixes), statuses, ...this.#awayOf(o) }),
       );
     }
   }
@@ -871,8 +1050,8 @@ export class Bridge {
       const o = channel.occupants.get(nick);
       if (!o) continue;
       o.away = message !== undefined && message !== '' ? this.#text(message) : undefined;
-      this.#broadcast(s, channel, (to) =>
-        occupantPresence({ from: this.#occupantJid(s, channel.name, o.nick), to, ...mucStanding(o.prefixes), ...this.#awayOf(o) }),
+      this.#broadcast(s, channel, (to, room) =>
+        occupantPresence({ from: this.#occupantJid(s, room, o.nick), to, ...mucStanding(o.prefixes), ...this.#awayOf(o) }),
       );
     }
   }
@@ -885,9 +1064,9 @@ export class Bridge {
 
   #failJoin(s: Session, channel: Channel, err: StanzaError): void {
     for (const res of channel.resources.values()) {
-      const from = this.#occupantJid(s, channel.name, res.requestedNick);
+      const from = this.#occupantJid(s, res.room, res.requestedNick);
       if (res.joined) {
-        this.#send(occupantPresence({ from: this.#occupantJid(s, channel.name, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
+        this.#send(occupantPresence({ from: this.#occupantJid(s, res.room, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
       } else {
         this.#send(joinErrorPresence(from, res.jid, err));
       }
@@ -902,10 +1081,10 @@ export class Bridge {
     const channel = s.channels.get(target);
     if (channel) {
       const pending = channel.echoes.shift();
-      const to = pending?.from ?? [...channel.resources.keys()][0];
-      if (to) {
+      const res = channel.resources.get(pending?.from ?? ([...channel.resources.keys()][0] as FullJid));
+      if (res) {
         this.#send(
-          xml('message', { from: this.#roomJid(s, channel.name), to, type: 'error', id: pending?.id }, pending ? xml('body', {}, pending.body) : null, errorReplyError(err)),
+          xml('message', { from: this.#roomJid(s, res.room), to: res.jid, type: 'error', id: pending?.id }, pending ? xml('body', {}, pending.body) : null, errorReplyError(err)),
         );
       }
       return;
@@ -917,9 +1096,8 @@ export class Bridge {
       this.#networkNotice(s, `${target}: ${err.text ?? err.condition}`);
       return;
     }
-    this.#send(
-      xml('message', { from: this.#userJid(s, target), to: first.from, type: 'error', id: first.id }, xml('body', {}, first.body), errorReplyError(err)),
-    );
+    // RFC 6120 §8.3.1: the error comes from the address the message was sent to.
+    this.#send(xml('message', { from: first.to, to: first.from, type: 'error', id: first.id }, xml('body', {}, first.body), errorReplyError(err)));
   }
 
   // ============================================================ lifecycle
@@ -937,6 +1115,7 @@ export class Bridge {
     s.nick = nick;
     s.reconnectAttempt = 0;
     s.fatal = undefined;
+    s.fatalError = undefined;
     s.lastError = undefined;
     this.#log.info({ user: s.user, network: s.network, nick }, 'registered on IRC');
     for (const [, channel] of s.channels) {
@@ -952,7 +1131,7 @@ export class Bridge {
     const retry = !refused && s.fatal === undefined && (wasRegistered || s.reconnectAttempt > 0);
     if (!retry) {
       // Nothing retrying can fix, or the first connection failed: every join ends now.
-      const err = new StanzaError(refused ? 'not-allowed' : 'remote-server-not-found', `${s.network}: ${why}`);
+      const err = s.fatalError ?? new StanzaError(refused ? 'not-allowed' : 'remote-server-not-found', `${s.network}: ${why}`);
       for (const [, channel] of [...s.channels]) this.#failJoinQuietly(s, channel, err);
       if (s.motd?.length) this.#flushMotd(s, undefined);
       this.#networkNotice(s, `Disconnected from ${s.network}: ${why}`);
@@ -971,8 +1150,8 @@ export class Bridge {
       channel.state = 'joining';
       channel.echoes = [];
       const note = `Connection to ${s.network} lost (${why}); reconnecting in ${Math.ceil(delayMs / 1000)} s.`;
-      this.#broadcast(s, channel, (to) =>
-        xml('message', { from: this.#roomJid(s, channel.name), to, type: 'groupchat', id: this.#o.newId() }, xml('body', {}, note)),
+      this.#broadcast(s, channel, (to, room) =>
+        xml('message', { from: this.#roomJid(s, room), to, type: 'groupchat', id: this.#o.newId() }, xml('body', {}, note)),
       );
     }
     this.#emit({ kind: 'set-timer', id: `reconnect ${s.key}`, delayMs });
@@ -982,9 +1161,9 @@ export class Bridge {
     for (const res of channel.resources.values()) {
       if (res.joined) {
         // XEP-0045 §10.2 status 332: removed because the link to IRC is gone.
-        this.#send(occupantPresence({ from: this.#occupantJid(s, channel.name, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
+        this.#send(occupantPresence({ from: this.#occupantJid(s, res.room, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
       } else {
-        this.#send(joinErrorPresence(this.#occupantJid(s, channel.name, res.requestedNick), res.jid, err));
+        this.#send(joinErrorPresence(this.#occupantJid(s, res.room, res.requestedNick), res.jid, err));
       }
     }
     s.channels.delete(channel.name);

@@ -17,7 +17,7 @@ import type { Bridge } from './bridge.js';
 import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
-import { discoInfoPayload, discoItemsPayload, gatewayIq, iqPayload, type SoftwareInfo } from './gateway-entity.js';
+import { discoInfoPayload, gatewayIq, iqPayload, type SoftwareInfo } from './gateway-entity.js';
 import { fullOf, splitJid, type JidParts } from './jid.js';
 import type { CoreLog } from './log-port.js';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING } from './namespaces.js';
@@ -86,7 +86,9 @@ export class GatewayCore {
     const address = parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
     if (address.kind === 'error') throw new StanzaError(address.condition, address.text);
     if (address.kind === 'gateway') return this.#toGateway(stanza);
-    if (address.kind === 'network' && stanza.name === 'iq') return this.#networkIq(stanza, address.network);
+    if (address.kind === 'network' && stanza.name === 'iq' && !iqPayload(stanza).is('query', NS_DISCO_ITEMS)) {
+      return this.#networkIq(stanza, address.network);
+    }
     return this.#opts.bridge.onStanza(stanza, fullOf(from), address);
   }
 
@@ -96,9 +98,6 @@ export class GatewayCore {
     const get = iq.attrs.type === 'get';
     if (get && payload.is('query', NS_DISCO_INFO) && !payload.attrs.node) {
       return [sendStanza(iqResult(iq, discoInfoPayload({ identities: [{ category: 'gateway', type: 'irc', name: network }], features: [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING] })))];
-    }
-    if (get && payload.is('query', NS_DISCO_ITEMS) && !payload.attrs.node) {
-      return [sendStanza(iqResult(iq, discoItemsPayload([])))];
     }
     if (get && payload.is('ping', NS_PING)) return [sendStanza(iqResult(iq))];
     throw new StanzaError('service-unavailable');

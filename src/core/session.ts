@@ -29,6 +29,11 @@ export interface JoinedResource {
   requestedNick: string;
   /** Whether the join finished (self-presence sent). */
   joined: boolean;
+  /**
+   * The channel name as this resource addressed it: every stanza to it comes from this
+   * room JID, even when IRC folds it to another spelling (rfc1459: `#a[]` is `#a{}`).
+   */
+  room: string;
 }
 
 /** A message sent to IRC and waiting for its echo (IRCv3 echo-message). */
@@ -56,6 +61,13 @@ export interface Channel {
   key: string | undefined;
 }
 
+export interface ChannelList {
+  at: number;
+  done: boolean;
+  items: Array<{ name: string; users: number; topic: string }>;
+  waiting: Array<{ iq: import('@xmpp/xml').Element; set: import('@xmpp/xml').Element | undefined }>;
+}
+
 export interface Session {
   key: ConnKey;
   user: BareJid;
@@ -73,11 +85,15 @@ export interface Session {
   lastError: string | undefined;
   channels: CaseMappedMap<Channel>;
   /** Private-message targets with the ids of messages sent, for 401 bounces. */
-  pendingPrivate: CaseMappedMap<Array<{ id: string | undefined; from: FullJid; body: string }>>;
+  pendingPrivate: CaseMappedMap<Array<{ id: string | undefined; from: FullJid; body: string; to: string }>>;
   motd: string[] | undefined;
   reconnectAttempt: number;
   /** Set when a refusal that retrying cannot fix was received. */
   fatal: string | undefined;
+  /** The stanza error to give pending joins for that refusal, when it has a specific one. */
+  fatalError?: import('./errors.js').StanzaError;
+  /** The channel list being fetched or cached (IRC LIST), with the disco requests waiting for it. */
+  list: ChannelList | undefined;
   /** Nick changes requested from XMPP and not yet confirmed, by resource. */
   pendingNick: { from: FullJid; nick: string; room: string } | undefined;
 }
@@ -102,6 +118,7 @@ export function newSession(key: ConnKey, user: BareJid, network: string, nick: s
     reconnectAttempt: 0,
     fatal: undefined,
     pendingNick: undefined,
+    list: undefined,
   };
 }
 

@@ -4,11 +4,13 @@
  * Each scenario uses its own users, nicks and channels.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import xml, { type Element } from '@xmpp/xml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../harness/gateway-process.js';
 import { connectIrcUser, type IrcUser } from '../harness/irc-user.js';
 import {
+  freePorts,
   startEjabberd,
   startInspircd,
   startNgircd,
@@ -46,12 +48,27 @@ describe.each(combos)('bridge with $name', (combo) => {
   let gw: GatewayProcess;
   const cleanups: Array<() => Promise<unknown>> = [];
 
+  let silent: Server;
+  let closedPort: number;
+
   beforeAll(async () => {
     [xmppServer, ircServer] = await Promise.all([
       combo.xmpp({ component: { domain: GW, secret: `s-${uid()}` } }),
       combo.irc(),
     ]);
-    gw = await startGateway({ xmpp: xmppServer, irc: ircServer });
+    // A network whose server accepts connections and never says a word, and one that refuses them.
+    silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    [closedPort] = await freePorts(1);
+    const silentPort = (silent.address() as AddressInfo).port;
+    gw = await startGateway({
+      xmpp: xmppServer,
+      irc: ircServer,
+      extraToml: [
+        '[irc.networks."silent.localhost"]', 'host = "127.0.0.1"', `port = ${silentPort}`, 'tls = false',
+        '[irc.networks."dead.localhost"]', 'host = "127.0.0.1"', `port = ${closedPort}`, 'tls = false',
+      ].join('\n'),
+    });
     await gw.waitForLog(/component online/);
   });
 
@@ -63,6 +80,7 @@ describe.each(combos)('bridge with $name', (combo) => {
   });
 
   afterAll(async () => {
+    silent?.close();
     await gw?.stop();
     await Promise.all([xmppServer?.stop(), ircServer?.stop()]);
   });
@@ -88,8 +106,8 @@ describe.each(combos)('bridge with $name', (combo) => {
     return u;
   }
 
-  function room(channel: string): string {
-    return `${channel.replace('&', '\\26')}%localhost@${GW}`;
+  function room(channel: string, network = 'localhost'): string {
+    return `${channel.replace('&', '\\26')}%${network}@${GW}`;
   }
 
   /** Joins and returns every presence and the subject, in order, up to the subject. */
@@ -244,6 +262,156 @@ describe.each(combos)('bridge with $name', (combo) => {
     await u.send(xml('presence', { to: `#c%irc.example.net@${GW}/me` }, xml('x', { xmlns: NS_MUC })));
     const refused = await u.waitFor((e) => e.name === 'presence' && e.attrs.type === 'error');
     expect(condition(refused)).toBe('not-allowed');
+    const t0 = Date.now();
+    await u.send(xml('presence', { to: `${room('#c', 'dead.localhost')}/me` }, xml('x', { xmlns: NS_MUC })));
+    const dead = await u.waitFor((e) => e.name === 'presence' && e.attrs.type === 'error' && e.attrs.from?.startsWith('#c%dead') === true);
+    expect(condition(dead)).toBe('remote-server-not-found');
+    expect(dead.getChild('error')?.getChildText('text')).toContain('connection refused');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // A server that never answers: the join fails within the configured bound (8 s here).
+    await u.send(xml('presence', { to: `${room('#c', 'silent.localhost')}/me` }, xml('x', { xmlns: NS_MUC })));
+    const silentErr = await u.waitFor((e) => e.name === 'presence' && e.attrs.type === 'error' && e.attrs.from?.startsWith('#c%silent') === true, 15_000);
+    expect(['remote-server-timeout', 'remote-server-not-found']).toContain(condition(silentErr));
+    expect(Date.now() - t0).toBeLessThan(14_000);
+  });
+
+  it('gives an alternative nick when the user’s nick is taken (status 210), and changes nick on request', async () => {
+    const name = `n${uid()}`;
+    const squatter = await ircUser(name);
+    void squatter;
+    const u = await xmppUser(name);
+    const ch = `#n${uid()}`;
+    const { presences } = await join(u, ch, name);
+    const self = presences[presences.length - 1]!;
+    expect(self.attrs.from).toBe(`${room(ch)}/${name}_`);
+    expect(statuses(self)).toEqual(expect.arrayContaining(['110', '210']));
+    const wanted = `w${uid()}`;
+    await u.send(xml('presence', { to: `${room(ch)}/${wanted}` }));
+    const changed = await u.waitFor((e) => e.name === 'presence' && e.attrs.type === 'unavailable' && statuses(e).includes('303'));
+    expect(changed.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.nick).toBe(wanted);
+    expect(statuses(changed)).toContain('110');
+    await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${wanted}` && !e.attrs.type);
+    // Taking a nick that is in use is refused with conflict (XEP-0045 §7.6).
+    await u.send(xml('presence', { to: `${room(ch)}/${name}` }));
+    const conflict = await u.waitFor((e) => e.name === 'presence' && e.attrs.type === 'error');
+    expect(condition(conflict)).toBe('conflict');
+  });
+
+  it('carries topic changes both ways, away status, and refuses CR/LF in subjects as commands', async () => {
+    const ch = `#t${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    const u = await xmppUser();
+    const { presences } = await join(u, ch, 'me');
+    const myNick = presences[presences.length - 1]!.attrs.from!.split('/')[1]!;
+    irc.send(`MODE ${ch} -t`); // (ngIRCd channels start without +t and send no reply)
+    irc.send(`MODE ${ch}`);
+    expect((await irc.waitFor((m) => m.command === '324')).params[2]).not.toContain('t');
+    await u.send(xml('message', { to: room(ch), type: 'groupchat' }, xml('subject', {}, 'new topic\r\nQUIT :pwned')));
+    const topic = await irc.waitFor((m) => m.command === 'TOPIC');
+    expect(topic.params[1]).toBe('new topic QUIT :pwned');
+    irc.send(`TOPIC ${ch} :from irc`);
+    const subj = await u.waitFor((e) => e.name === 'message' && e.getChildText('subject') === 'from irc');
+    expect(subj.attrs.from).toBe(`${room(ch)}/${irc.nick}`);
+    await u.send(xml('presence', { to: `${room(ch)}/${myNick}` }, xml('show', {}, 'away'), xml('status', {}, 'lunch')));
+    // The AWAY travels through the XMPP server first: ask WHOIS until it shows.
+    let awayText: string | undefined;
+    for (let i = 0; i < 20 && awayText === undefined; i++) {
+      irc.send(`WHOIS ${myNick}`);
+      const reply = await irc.waitFor((m) => m.command === '301' || m.command === '318');
+      if (reply.command === '301') awayText = reply.params[2];
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(awayText).toBe('lunch');
+    await u.send(xml('presence', { to: `${room(ch)}/${myNick}` }));
+    for (let i = 0; i < 20 && awayText !== undefined; i++) {
+      irc.send(`WHOIS ${myNick}`);
+      const reply = await irc.waitFor((m) => m.command === '301' || m.command === '318');
+      if (reply.command === '318') awayText = undefined;
+      else {
+        await irc.waitFor((m) => m.command === '318');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    expect(awayText).toBeUndefined();
+  });
+
+  it('lets operators kick and voice from XMPP, and refuses it with forbidden without the privilege', async () => {
+    const ch = `#o${uid()}`;
+    const u = await xmppUser();
+    await join(u, ch, 'me'); // first in: IRC makes us operator
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${irc.nick}`);
+    const admin = (item: Record<string, string>, reason?: string): Element =>
+      xml('iq', { type: 'set', to: room(ch) }, xml('query', { xmlns: 'http://jabber.org/protocol/muc#admin' }, xml('item', item, reason ? xml('reason', {}, reason) : null)));
+    expect((await u.iq(admin({ nick: irc.nick, role: 'participant' }))).attrs.type).toBe('result');
+    const voice = await irc.waitFor((m) => m.command === 'MODE' && m.params[1] === '+v');
+    expect(voice.params[2]).toBe(irc.nick);
+    expect((await u.iq(admin({ nick: irc.nick, role: 'none' }, 'bye\r\nQUIT'))).attrs.type).toBe('result');
+    const kick = await irc.waitFor((m) => m.command === 'KICK');
+    expect(kick.params.slice(1)).toEqual([irc.nick, 'bye QUIT']);
+    // Someone without operator status.
+    const ch2 = `#o${uid()}`;
+    const op = await ircUser();
+    op.send(`JOIN ${ch2}`);
+    await op.waitFor((m) => m.command === '366');
+    await join(u, ch2, 'me');
+    const denied = await u.iq(xml('iq', { type: 'set', to: room(ch2) }, xml('query', { xmlns: 'http://jabber.org/protocol/muc#admin' }, xml('item', { nick: op.nick, role: 'none' }))));
+    expect(condition(denied)).toBe('forbidden');
+  });
+
+  it('answers room disco#info and lists channels on the network entity with RSM paging', async () => {
+    const chans = [`#l${uid()}`, `#l${uid()}`, `#l${uid()}`];
+    const irc = await ircUser();
+    for (const c of chans) irc.send(`JOIN ${c}`);
+    for (const c of chans) await irc.waitFor((m) => m.command === '366' && m.params[1] === c);
+    const u = await xmppUser();
+    await join(u, chans[0]!, 'me');
+    const info = await u.iq(xml('iq', { type: 'get', to: room(chans[0]!) }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+    const q = info.getChild('query')!;
+    expect(q.getChild('identity')?.attrs).toMatchObject({ category: 'conference' });
+    expect(q.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_MUC);
+    const occupants = q.getChild('x', 'jabber:x:data')?.getChildren('field').find((f) => f.attrs.var === 'muc#roominfo_occupants');
+    expect(occupants?.getChildText('value')).toBe('2');
+    const page = async (after?: string): Promise<Element> =>
+      (await u.iq(xml('iq', { type: 'get', to: `localhost@${GW}` }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }, xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, xml('max', {}, '2'), after ? xml('after', {}, after) : null))), 20_000)).getChild('query')!;
+    const first = await page();
+    expect(first.getChildren('item')).toHaveLength(2);
+    const count = Number(first.getChild('set')?.getChildText('count'));
+    expect(count).toBeGreaterThanOrEqual(3);
+    const seen = new Set<string>();
+    let cur: Element = first;
+    for (let i = 0; i < 20; i++) {
+      for (const it of cur.getChildren('item')) seen.add(it.attrs.jid!.toLowerCase());
+      if (seen.size >= count) break;
+      cur = await page(cur.getChild('set')!.getChildText('last')!);
+    }
+    for (const c of chans) expect(seen).toContain(room(c).toLowerCase());
+  });
+
+  it('reports a lost IRC link in the room, reconnects and rejoins by itself', async () => {
+    const ch = `#z${uid()}`;
+    const u = await xmppUser();
+    const { presences } = await join(u, ch, 'me');
+    const selfJid = presences[presences.length - 1]!.attrs.from!;
+    await ircServer.restart();
+    const note = await u.waitFor((e) => e.name === 'message' && (e.getChildText('body') ?? '').includes('reconnecting'), 20_000);
+    expect(note.attrs.from).toBe(room(ch));
+    // Back on IRC: a new IRC user finds the gateway user in the channel again.
+    const irc = await ircUser();
+    for (let i = 0; ; i++) {
+      irc.send(`NAMES ${ch}`);
+      const names = await irc.waitFor((m) => m.command === '353' || m.command === '366');
+      if (names.command === '353' && names.params[3]!.split(' ').some((n) => n.replace(/^[@+]/, '') === selfJid.split('/')[1])) break;
+      if (i > 60) throw new Error('the gateway user did not come back');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // And the room works again.
+    irc.send(`JOIN ${ch}`);
+    irc.send(`PRIVMSG ${ch} :welcome back`);
+    await u.waitFor((e) => e.getChildText('body') === 'welcome back', 20_000);
   });
 
   it('tells occupants about IRC joins, parts, nick changes, kicks and quits with XEP-0045 status codes', async () => {
