@@ -1,0 +1,224 @@
+/**
+ * Benchmark of the pure core (GatewayCore + Bridge), no sockets: `npm run bench`.
+ *
+ * Why: issue 3 asks that one process hold 10,000 IRC connections and relay tens of
+ * thousands of messages a second, and that nothing on the per-message path scan all
+ * sessions. This measures the core's share of that budget; the adapters' IO and XML
+ * serialisation are not counted.
+ *
+ * What is measured (each user has one registered IRC session joined to its own channel
+ * of 20 occupants, fed as 001/005/JOIN/353/366 lines):
+ * 1. memory: heap used after full GCs, per session, for 1,000 and for 10,000 users;
+ *    the 10k/1k ratio of bytes per session is ~1 when memory grows linearly;
+ * 2. IRC → XMPP: PRIVMSG lines per second through `onIrcLine` into a channel with one
+ *    joined resource, in a gateway of 10 and of 10,000 sessions. Both gateways stay
+ *    alive for the whole section, so heap size and GC cost are the same for both: a
+ *    ratio (10k/10) near 1 means no work grows with the number of sessions;
+ * 3. XMPP → IRC: groupchat stanzas per second through `GatewayCore.onStanza` (address
+ *    parsing, error boundary, line splitting, the reflection to the sender) with a short
+ *    body and a 3 KB body that becomes several PRIVMSG lines;
+ * 4. fan-out: one IRC PRIVMSG to a channel joined by 1 and by 5 resources of one user;
+ *    messages per second and stanzas built per second.
+ *
+ * How to read it: every rate is the median of REPS time-boxed runs (the configurations
+ * of a comparison alternate within each repetition, so drift of a shared machine hits
+ * both); the spread (min–max) is printed beside it. Compare ratios across machines,
+ * not absolute rates. The full figures go to dist/bench-results.json.
+ *
+ * Needs `global.gc`: without `--expose-gc` the script runs itself again with it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import xml, { type Element } from '@xmpp/xml';
+import { heapUsedAfterGc, median, rate } from './measure.js';
+import { ircLineCount, populate, stanzaCount, type Member, type World } from './world.js';
+
+if (typeof globalThis.gc !== 'function') {
+  const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(child.status ?? 1);
+}
+
+const REPS = 5;
+const MEMORY_REPS = 3;
+const RATE_MS = 600;
+const OCCUPANTS = 20;
+const SMALL = 1_000;
+const LARGE = 10_000;
+const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
+
+interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+function figure(runs: number[]): Figure {
+  return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs };
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ratio = (n: number): string => n.toFixed(2);
+const spread = (f: Figure): string => `${fmt(f.median)}  (${fmt(f.min)}–${fmt(f.max)})`;
+
+/** Runs each configuration once per repetition, alternating which goes first. */
+function compare(configs: Array<() => number>, reps = REPS): Figure[] {
+  const runs: number[][] = configs.map(() => []);
+  for (let r = 0; r < reps; r++) {
+    const order = configs.map((_, i) => i);
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) runs[i]!.push(configs[i]!());
+  }
+  return runs.map(figure);
+}
+
+function privmsgLine(m: Member, body: string): string {
+  const from = m.others[0]!;
+  return `:${from}!${from}@irc.host PRIVMSG ${m.channel} :${body}`;
+}
+
+/** An op that feeds one IRC line and returns the stanzas it built; checked once first. */
+function ircToXmppOp(w: World, m: Member, expectedStanzas: number): () => number {
+  const line = privmsgLine(m, 'hello there, an IRC message of an ordinary length with a few words');
+  const op = (): number => stanzaCount(w.core.onIrcLine(m.key, line));
+  const got = op();
+  if (got !== expectedStanzas) throw new Error(`a PRIVMSG to ${m.channel} built ${got} stanzas, expected ${expectedStanzas}`);
+  return op;
+}
+
+function groupchat(m: Member, body: string): Element {
+  return xml('message', { from: m.resources[0]!, to: m.room, type: 'groupchat', id: 'bench-1' }, xml('body', {}, body));
+}
+
+/** About `bytes` of prose: words of varied length, so the splitter works on word boundaries. */
+function prose(bytes: number): string {
+  const words = ['the', 'gateway', 'relays', 'messages', 'between', 'XMPP', 'and', 'IRC', 'without', 'losing', 'a', 'byte'];
+  let s = '';
+  for (let i = 0; s.length < bytes; i++) s += (i ? ' ' : '') + words[i % words.length];
+  return s.slice(0, bytes);
+}
+
+// ------------------------------------------------------------------ 1. memory
+
+function memoryPerSession(users: number): { bytesPerSession: number; buildMs: number } {
+  const before = heapUsedAfterGc();
+  const start = performance.now();
+  let w: World | undefined = populate(users, OCCUPANTS);
+  const buildMs = performance.now() - start;
+  const after = heapUsedAfterGc();
+  if (w.bridge.sessionCount !== users) throw new Error('the world was collected before it was measured');
+  w = undefined;
+  return { bytesPerSession: (after - before) / users, buildMs };
+}
+
+function main(): void {
+  const t0 = performance.now();
+  console.log(`Jabirc core benchmark · node ${process.version} · ${cpus().length} CPUs · ${process.platform}/${process.arch}`);
+  console.log('reproduce: npm run bench\n');
+
+  const mem = { small: [] as number[], large: [] as number[], buildLarge: [] as number[] };
+  for (let r = 0; r < MEMORY_REPS; r++) {
+    const order = r % 2 === 0 ? [SMALL, LARGE] : [LARGE, SMALL];
+    for (const n of order) {
+      const { bytesPerSession, buildMs } = memoryPerSession(n);
+      if (n === SMALL) mem.small.push(bytesPerSession);
+      else {
+        mem.large.push(bytesPerSession);
+        mem.buildLarge.push((n * 1000) / buildMs);
+      }
+    }
+  }
+  const memSmall = figure(mem.small);
+  const memLarge = figure(mem.large);
+  const joinRate = figure(mem.buildLarge);
+  console.log(`1. memory, one session in one channel of ${OCCUPANTS} occupants (median of ${MEMORY_REPS})`);
+  console.log(`   ${fmt(SMALL)} sessions:  ${spread(memSmall)} bytes/session`);
+  console.log(`   ${fmt(LARGE)} sessions: ${spread(memLarge)} bytes/session  → ${(memLarge.median * LARGE / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`   ratio 10k/1k: ${ratio(memLarge.median / memSmall.median)}  (1 = linear)`);
+  console.log(`   building: ${spread(joinRate)} sessions joined/s\n`);
+
+  // ------------------------------------------------------------------ 2. IRC → XMPP
+  const few = populate(10, OCCUPANTS);
+  const many = populate(LARGE, OCCUPANTS);
+  const fewTarget = few.members[5]!;
+  const manyTarget = many.members[LARGE / 2]!;
+  const fewOp = ircToXmppOp(few, fewTarget, 1);
+  const manyOp = ircToXmppOp(many, manyTarget, 1);
+  const [in10, in10k] = compare([() => rate(fewOp, RATE_MS), () => rate(manyOp, RATE_MS)]) as [Figure, Figure];
+  console.log(`2. IRC → XMPP, PRIVMSG into a channel with 1 joined resource (lines/s, median of ${REPS})`);
+  console.log(`   10 sessions:     ${spread(in10)}`);
+  console.log(`   10,000 sessions: ${spread(in10k)}`);
+  console.log(`   ratio 10k/10: ${ratio(in10k.median / in10.median)}  (1 = no scan of all sessions)\n`);
+
+  // ------------------------------------------------------------------ 3. XMPP → IRC
+  const sender = many.members[LARGE / 2 + 1]!;
+  const bodies = { short: 'hello from XMPP, a message of ordinary length', long: prose(3 * 1024) };
+  const outOps = Object.entries(bodies).map(([name, body]) => {
+    const stanza = groupchat(sender, body);
+    let lines = 0;
+    const op = (): number => {
+      const effects = many.core.onStanza(stanza);
+      lines = ircLineCount(effects);
+      return lines + stanzaCount(effects);
+    };
+    op();
+    if (lines === 0) throw new Error(`the ${name} groupchat message sent no IRC line`);
+    return { name, op, lines: () => lines };
+  });
+  const [outShort, outLong] = compare(outOps.map((o) => () => rate(o.op, RATE_MS))) as [Figure, Figure];
+  const longLines = outOps[1]!.lines();
+  console.log(`3. XMPP → IRC, groupchat through GatewayCore.onStanza (stanzas/s, median of ${REPS})`);
+  console.log(`   short body (${bodies.short.length} B, ${outOps[0]!.lines()} line): ${spread(outShort)}`);
+  console.log(`   3 KB body (${longLines} PRIVMSG lines): ${spread(outLong)}  = ${fmt(outLong.median * longLines)} lines/s`);
+  console.log(`   ratio 3KB/short: ${ratio(outLong.median / outShort.median)}\n`);
+
+  // ------------------------------------------------------------------ 4. fan-out
+  const one = many.members[LARGE / 2 + 2]!;
+  const five = many.members[LARGE / 2 + 3]!;
+  for (let i = 1; i < 5; i++) many.addResource(five);
+  const oneOp = ircToXmppOp(many, one, 1);
+  const fiveOp = ircToXmppOp(many, five, 5);
+  const [fan1, fan5] = compare([() => rate(oneOp, RATE_MS), () => rate(fiveOp, RATE_MS)]) as [Figure, Figure];
+  console.log(`4. fan-out, one IRC PRIVMSG to a channel joined by N resources (median of ${REPS})`);
+  console.log(`   1 resource:  ${spread(fan1)} messages/s = ${fmt(fan1.median)} stanzas/s`);
+  console.log(`   5 resources: ${spread(fan5)} messages/s = ${fmt(fan5.median * 5)} stanzas/s`);
+  console.log(`   message rate 5/1: ${ratio(fan5.median / fan1.median)}; stanza rate 5/1: ${ratio((fan5.median * 5) / fan1.median)}\n`);
+
+  const seconds = (performance.now() - t0) / 1000;
+  const results = {
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    cpus: cpus().length,
+    date: new Date().toISOString(),
+    command: 'npm run bench',
+    seconds,
+    config: { reps: REPS, memoryReps: MEMORY_REPS, rateMs: RATE_MS, occupants: OCCUPANTS },
+    memory: { bytesPerSession1k: memSmall, bytesPerSession10k: memLarge, ratio10kTo1k: memLarge.median / memSmall.median, sessionsJoinedPerSecond: joinRate },
+    ircToXmpp: { linesPerSecond10: in10, linesPerSecond10k: in10k, ratio10kTo10: in10k.median / in10.median },
+    xmppToIrc: {
+      shortBodyBytes: bodies.short.length,
+      longBodyBytes: bodies.long.length,
+      longBodyLines: longLines,
+      stanzasPerSecondShort: outShort,
+      stanzasPerSecondLong: outLong,
+      ratioLongToShort: outLong.median / outShort.median,
+    },
+    fanOut: {
+      messagesPerSecond1: fan1,
+      messagesPerSecond5: fan5,
+      messageRatio5To1: fan5.median / fan1.median,
+      stanzaRatio5To1: (fan5.median * 5) / fan1.median,
+    },
+  };
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`total ${seconds.toFixed(1)} s · figures in ${RESULTS}`);
+}
+
+main();
