@@ -201,8 +201,24 @@ interface Unit {
   readonly isSpace: boolean;
 }
 
+/**
+ * Characters that can join a neighbour into one grapheme cluster (UAX #29): marks, ZWJ,
+ * variation selectors, regional indicators, emoji modifiers and tags, Hangul jamo, and
+ * the other "extend"/"prepend" classes rare enough to leave to the full segmenter.
+ * Without any of them, every code point is its own cluster and segmentation is skipped.
+ */
+const CLUSTERING = /[\p{M}\u200C\u200D\uFE00-\uFE0F\p{Regional_Indicator}\u{1F3FB}-\u{1F3FF}\u{E0000}-\u{E007F}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\u0600-\u0605\u06DD\u070F\u0890-\u0891\u08E2\u{110BD}\u{110CD}]/u;
+
 function unitsOf(line: string, maxBytes: number): Unit[] {
   const units: Unit[] = [];
+  if (!CLUSTERING.test(line)) {
+    let index = 0;
+    for (const cp of line) {
+      units.push({ index, bytes: utf8ByteLength(cp), isSpace: cp === ' ' });
+      index += cp.length;
+    }
+    return units;
+  }
   for (const { segment, index } of GRAPHEMES.segment(line)) {
     const bytes = utf8ByteLength(segment);
     if (bytes <= maxBytes) {
@@ -218,22 +234,31 @@ function unitsOf(line: string, maxBytes: number): Unit[] {
   return units;
 }
 
+/** Room beyond the byte budget in which a grapheme cluster that crosses the cut is seen whole. */
+const SEGMENT_MARGIN = 64;
+
 function splitLine(line: string, maxBytes: number): string[] {
-  const units = unitsOf(line, maxBytes);
+  // Most lines fit: no segmentation at all (the hot path of every message).
+  if (utf8ByteLength(line) <= maxBytes) return [line];
   const chunks: string[] = [];
-  let start = 0;
-  while (start < units.length) {
-    let end = start;
+  let rest = line;
+  while (utf8ByteLength(rest) > maxBytes) {
+    // Only the head of the rest can hold the next cut: a UTF-16 unit is at least one
+    // UTF-8 byte, so `maxBytes` units already exceed the budget.
+    const units = unitsOf(rest.slice(0, maxBytes + SEGMENT_MARGIN), maxBytes);
+    let end = 0;
     let bytes = 0;
     let afterLastSpace = -1;
     for (let u = units[end]; u !== undefined && bytes + u.bytes <= maxBytes; u = units[++end]) {
       bytes += u.bytes;
       if (u.isSpace) afterLastSpace = end + 1;
     }
-    if (end < units.length && afterLastSpace > start) end = afterLastSpace;
-    chunks.push(line.slice(units[start]?.index ?? line.length, units[end]?.index ?? line.length));
-    start = end;
+    if (afterLastSpace > 0) end = afterLastSpace;
+    const cut = units[end]?.index ?? rest.length;
+    chunks.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
   }
+  if (rest !== '') chunks.push(rest);
   return chunks;
 }
 

@@ -391,6 +391,50 @@ describe.each(combos)('bridge with $name', (combo) => {
     for (const c of chans) expect(seen).toContain(room(c).toLowerCase());
   });
 
+  it('splits long and multi-line bodies into PRIVMSGs under 512 bytes without losing a byte', async () => {
+    const ch = `#s${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    const u = await xmppUser();
+    await join(u, ch, 'me');
+    const words = Array.from({ length: 300 }, (_, i) => `wörd${i}🎉`);
+    const long = words.join(' ');
+    await u.send(xml('message', { to: room(ch), type: 'groupchat', id: 'long' }, xml('body', {}, `first line\n${long}`)));
+    const first = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    expect(first.params[1]).toBe('first line');
+    // Every word arrives whole and in order. (The split keeps the boundary space at the
+    // end of a line; ngIRCd trims trailing spaces on relay, InspIRCd keeps them.)
+    const received: string[] = [];
+    while (received.length < words.length) {
+      const part = await irc.waitFor((m) => m.command === 'PRIVMSG');
+      received.push(...part.params[1]!.split(' ').filter(Boolean));
+    }
+    expect(received).toEqual(words);
+    for (const line of irc.raw()) expect(Buffer.byteLength(line) + 2).toBeLessThanOrEqual(512);
+    // The reflection carries the whole body once.
+    const reflected = await u.waitFor((e) => e.attrs.id === 'long');
+    expect(reflected.getChildText('body')).toBe(`first line\n${long}`);
+  });
+
+  it('sends the MOTD as one message from the network, and parts when the client disconnects', async () => {
+    const ch = `#q${uid()}`;
+    const irc = await ircUser();
+    irc.send(`JOIN ${ch}`);
+    await irc.waitFor((m) => m.command === '366');
+    const u = await xmppUser();
+    await join(u, ch, 'me');
+    const motd = await u.waitFor((e) => e.name === 'message' && e.attrs.from === `localhost@${GW}`);
+    // InspIRCd here has no MOTD file (422), ngIRCd has a one-line MotdPhrase.
+    expect(motd.getChildText('body')).toMatch(/message of the day|Jabirc test server/i);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(u.pending().filter((e) => e.attrs.from === `localhost@${GW}`)).toHaveLength(0);
+    // The client goes away without leaving: its server sends unavailable to the room.
+    await u.stop();
+    const gone = await irc.waitFor((m) => m.command === 'PART' || m.command === 'QUIT');
+    expect(gone.source?.nick).not.toBe(irc.nick);
+  });
+
   it('reports a lost IRC link in the room, reconnects and rejoins by itself', async () => {
     const ch = `#z${uid()}`;
     const u = await xmppUser();
