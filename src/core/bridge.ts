@@ -345,10 +345,20 @@ export class Bridge {
     if (s.channels.size === 0) this.#closeSession(s, QUIT_MESSAGE);
   }
 
+  /**
+   * QUITs a session. It stays known, as `quitting`, until the adapter reports `closed`:
+   * a join that arrives meanwhile is queued on it and reconnects then, instead of
+   * opening a second connection under the same key.
+   */
   #closeSession(s: Session, message: string): void {
-    if (s.state !== 'waiting') this.#emit({ kind: 'irc-quit', key: s.key, message });
     this.#emit({ kind: 'clear-timer', id: `reconnect ${s.key}` });
-    this.#forget(s);
+    if (s.state === 'waiting') {
+      this.#forget(s);
+      return;
+    }
+    if (s.state === 'quitting') return;
+    s.state = 'quitting';
+    this.#emit({ kind: 'irc-quit', key: s.key, message });
   }
 
   #forget(s: Session): void {
@@ -1125,6 +1135,21 @@ export class Bridge {
   }
 
   #closed(s: Session, reason: string, refused: boolean): void {
+    if (s.state === 'quitting') {
+      if (s.channels.size === 0) {
+        this.#forget(s);
+        return;
+      }
+      // Joins arrived while we were quitting: start afresh.
+      const settings = this.#o.network(s.network);
+      if (settings) {
+        s.nick = s.wantedNick;
+        s.reconnectAttempt = 0;
+        s.caps.clear();
+        this.#connect(s, settings);
+        return;
+      }
+    }
     const why = s.fatal ?? s.lastError ?? reason;
     const wasRegistered = s.state === 'registered';
     this.#log.info({ user: s.user, network: s.network, reason: why, refused }, 'IRC connection closed');

@@ -8,7 +8,8 @@
  * path).
  *
  * States: `connecting` (connect sent, waiting for 001) → `registered` → `closed`
- * (removed from the bridge), or `waiting` (link lost, a reconnect timer is set).
+ * (removed from the bridge), or `waiting` (link lost, a reconnect timer is set), or
+ * `quitting` (QUIT sent, waiting for the adapter's `closed`).
  */
 import { CaseMappedMap, DEFAULT_SERVER_SUPPORT, type ServerSupport } from './casemap.js';
 import type { ConnKey } from './effects.js';
@@ -72,7 +73,7 @@ export interface Session {
   key: ConnKey;
   user: BareJid;
   network: string;
-  state: 'connecting' | 'registered' | 'waiting';
+  state: 'connecting' | 'registered' | 'waiting' | 'quitting';
   /** Our current nick on IRC. */
   nick: string;
   /** The nick we asked for at connection and how many alternatives were tried. */

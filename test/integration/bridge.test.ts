@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import xml, { type Element } from '@xmpp/xml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../harness/gateway-process.js';
+import { jabircConfig, jabircDir, startJabirc, type JabircProcess } from '../harness/jabirc.js';
 import { connectIrcUser, type IrcUser } from '../harness/irc-user.js';
 import {
   freePorts,
@@ -45,7 +45,7 @@ function condition(el: Element): string | undefined {
 describe.each(combos)('bridge with $name', (combo) => {
   let xmppServer: XmppServer;
   let ircServer: IrcServer;
-  let gw: GatewayProcess;
+  let gw: JabircProcess;
   const cleanups: Array<() => Promise<unknown>> = [];
 
   let silent: Server;
@@ -61,15 +61,28 @@ describe.each(combos)('bridge with $name', (combo) => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     [closedPort] = await freePorts(1);
     const silentPort = (silent.address() as AddressInfo).port;
-    gw = await startGateway({
-      xmpp: xmppServer,
-      irc: ircServer,
-      extraToml: [
-        '[irc.networks."silent.localhost"]', 'host = "127.0.0.1"', `port = ${silentPort}`, 'tls = false',
-        '[irc.networks."dead.localhost"]', 'host = "127.0.0.1"', `port = ${closedPort}`, 'tls = false',
-      ].join('\n'),
+    const network = (name: string, port: number): string => `[irc.networks."${name}"]\nhost = "127.0.0.1"\nport = ${port}\ntls = false\n`;
+    const dir = await jabircDir();
+    const extra = [
+      '[irc]',
+      'allow_private_addresses = true',
+      'connect_timeout_ms = 8000',
+      network('localhost', ircServer.port),
+      network('silent.localhost', silentPort),
+      network('dead.localhost', closedPort!),
+    ].join('\n');
+    gw = await startJabirc(dir, {
+      configToml: jabircConfig(dir, {
+        componentJid: GW,
+        secret: xmppServer.component.secret,
+        host: xmppServer.host,
+        port: xmppServer.componentPort,
+        domains: [xmppServer.domain],
+        logLevel: 'debug',
+        extra,
+      }),
     });
-    await gw.waitForLog(/component online/);
+    await gw.waitForLog('component online');
   });
 
   afterEach(async (ctx) => {

@@ -626,6 +626,20 @@ describe('several resources (issue 3 §8)', () => {
     expect(statusCodes(only(out, alice.full))).toEqual([110]);
   });
 
+  it('a join while the QUIT is still in flight waits for the close, then reconnects once', () => {
+    const s = inChannel();
+    s.leave(alice, '#chan');
+    const again = s.join(alice, '#back');
+    // No second connection under the same key while the first is closing.
+    expect(ofKind(again, 'irc-connect')).toEqual([]);
+    expect(ircLines(again)).toEqual([]);
+    const closed = s.event(alice, { kind: 'closed', reason: 'Quit: Leaving' });
+    expect(ofKind(closed, 'irc-connect')).toHaveLength(1);
+    expect(stanzas(closed).filter((e) => e.attrs.type === 'error')).toEqual([]);
+    const reg = s.register(alice);
+    expect(ircLines(reg)).toContain('JOIN #back');
+  });
+
   it('the server echoing our own PART afterwards changes nothing', () => {
     const s = inChannel();
     s.joinChannel(alice, '#two');
