@@ -1,0 +1,60 @@
+/**
+ * Ports: the synchronous repositories the core may call (SQLite is synchronous, so the
+ * core stays free of awaits). Adapters in `src/store/` implement them; tests give the
+ * core an in-memory database or a plain object.
+ *
+ * Rules: passwords cross this boundary in clear only in memory; the store encrypts them
+ * at rest (AES-256-GCM) and never returns them in forms.
+ */
+
+/** A user's identity and credentials for one network (`network` '' = gateway-wide defaults). */
+export interface NetworkIdentity {
+  nick?: string;
+  username?: string;
+  realname?: string;
+  /** SASL PLAIN account and password (IRCv3 sasl-3.1). */
+  saslAccount?: string;
+  saslPassword?: string;
+  /** Sent as `PRIVMSG NickServ :IDENTIFY <password>` after registration when SASL is not used. */
+  nickservPassword?: string;
+  /** PASS before registration (RFC 2812 §3.1.1). */
+  serverPassword?: string;
+  /** Use TLS; overrides the operator's network default. */
+  tls?: boolean;
+  /** Verify the server certificate (default true). */
+  verifyCertificate?: boolean;
+  port?: number;
+  /** Raw IRC commands sent after registration, one per entry (CR/LF refused at input). */
+  afterConnect?: string[];
+  /** Fallback encoding for lines that are not UTF-8 (WHATWG label, e.g. `windows-1252`). */
+  encoding?: string;
+}
+
+/** A channel the user keeps joined on IRC even while offline (issue 4 §4). */
+export interface PersistentChannel {
+  user: string;
+  network: string;
+  channel: string;
+  key?: string;
+}
+
+export interface IdentityStore {
+  /** The stored identity for (user, network), or for the user's defaults with network ''. */
+  get(user: string, network: string): NetworkIdentity | undefined;
+  /** Replaces the stored identity; undefined fields are cleared, except passwords marked keep. */
+  set(user: string, network: string, identity: NetworkIdentity): void;
+  /** Networks the user has registered with (excluding ''). */
+  networks(user: string): string[];
+  /** Removes one network's registration, or everything of the user when network is undefined. */
+  remove(user: string, network?: string): void;
+  /** Every registered user (bare JIDs). */
+  users(): string[];
+}
+
+export interface ChannelStore {
+  setPersistent(ch: PersistentChannel, persistent: boolean): void;
+  isPersistent(user: string, network: string, channel: string): boolean;
+  /** Every persistent channel of every user: what a restart rejoins. */
+  all(): PersistentChannel[];
+  removeUser(user: string): void;
+}
