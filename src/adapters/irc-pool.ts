@@ -159,6 +159,8 @@ interface PinnedTarget {
   tls: boolean;
   /** SNI and the name the certificate must match; undefined when the host is an IP address. */
   servername: string | undefined;
+  /** Off only when the user's settings say so (self-signed servers). */
+  verifyCertificate: boolean;
 }
 
 /**
@@ -200,7 +202,7 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     this.#tcpConnected = false;
     this.#buffer = Buffer.alloc(0);
     const socket = this.#target.tls
-      ? tls.connect({ host: address, port, servername: this.#target.servername, rejectUnauthorized: true })
+      ? tls.connect({ host: address, port, servername: this.#target.servername, rejectUnauthorized: this.#target.verifyCertificate })
       : net.connect({ host: address, port });
     this.#socket = socket;
     socket.setNoDelay(true);
@@ -393,6 +395,7 @@ export class IrcPool {
       port: conn.params.port,
       tls: conn.params.tls,
       servername: net.isIP(host) === 0 ? host.replace(/\.$/, '') : undefined,
+      verifyCertificate: conn.params.verifyCertificate !== false,
     };
     this.#dial(conn, target);
   }

@@ -43,6 +43,7 @@ import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_PING, 
 import { discoInfoPayload, discoItemsPayload, iqPayload } from './gateway-entity.js';
 import { newChannel, newSession, type Channel, type Occupant, type Session } from './session.js';
 import { errorReply, iqResult } from './stanza.js';
+import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from './ports.js';
 
 export interface NetworkSettings {
   host: string;
@@ -66,6 +67,12 @@ export interface BridgeOptions {
   newId(): string;
   random(): number;
   now(): number;
+  /** Stored identities (registration); absent in tests that need none. */
+  identities?: IdentityStore;
+  /** Persistent channels; absent in tests that need none. */
+  channels?: ChannelStore;
+  /** Sessions restored at start-up connect at most this often per network (ms between connects). */
+  restoreSpacingMs?: number;
   log: CoreLog;
 }
 
@@ -247,6 +254,16 @@ export class Bridge {
     return `join ${s.key} ${foldCase(s.support.casemapping, channel)}`;
   }
 
+  /** Builds and sends one line; a refusal reaches the user instead of vanishing. */
+  #sendChecked(s: Session, command: string, params: string[]): void {
+    try {
+      this.#irc(s, buildLine(command, params));
+    } catch (err) {
+      if (!(err instanceof IrcLineRefusedError)) throw err;
+      this.#networkNotice(s, `Jabirc could not send ${command}: a value holds a character IRC cannot carry`);
+    }
+  }
+
   #sendJoin(s: Session, channel: Channel): void {
     try {
       this.#irc(s, buildLine('JOIN', channel.key ? [channel.name, channel.key] : [channel.name]));
@@ -258,9 +275,9 @@ export class Bridge {
 
   #openSession(user: BareJid, network: string, settings: NetworkSettings, requestedNick: string): Session {
     const local = splitJid(user)?.local ?? 'user';
-    // The user's nick: from registration when there is one (issue 4), else the localpart.
+    // The user's nick: from registration when there is one, else the localpart made IRC-safe.
     void requestedNick;
-    const nick = ircSafeNick(local);
+    const nick = this.#identity(user, network).nick ?? ircSafeNick(local);
     const key = connKey(user, network);
     const s = newSession(key, user, network, nick);
     this.#sessions.set(key, s);
@@ -271,21 +288,42 @@ export class Bridge {
     return s;
   }
 
+  /** The user's stored identity for a network over their gateway-wide defaults. */
+  #identity(user: string, network: string): NetworkIdentity {
+    const store = this.#o.identities;
+    if (!store) return {};
+    const defaults = store.get(user, '') ?? {};
+    const own = store.get(user, network) ?? {};
+    const merged: NetworkIdentity = { ...defaults };
+    for (const [k, v] of Object.entries(own)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+    return merged;
+  }
+
   #connect(s: Session, settings: NetworkSettings): void {
     s.state = 'connecting';
     s.nickTries = 0;
+    const id = this.#identity(s.user, s.network);
+    s.wantedNick = id.nick ?? s.wantedNick;
+    s.nickservPassword = id.saslPassword === undefined ? id.nickservPassword : undefined;
+    s.afterConnect = id.afterConnect ?? [];
+    const clean = (v: string): string => v.replace(/[\r\n\0]/g, '');
     this.#emit({
       kind: 'irc-connect',
       key: s.key,
       params: {
         network: s.network,
         host: settings.host,
-        port: settings.port,
-        tls: settings.tls,
+        port: id.port ?? settings.port,
+        tls: id.tls ?? settings.tls,
         nick: s.wantedNick,
-        username: s.wantedNick.replace(/[^A-Za-z0-9]/g, '').slice(0, 10) || 'jabirc',
-        realname: `${s.user} via Jabirc`.replace(/[\r\n\0]/g, ''),
+        username: clean(id.username ?? (s.wantedNick.replace(/[^A-Za-z0-9]/g, '').slice(0, 10) || 'jabirc')),
+        realname: clean(id.realname ?? `${s.user} via Jabirc`),
         allowPrivateAddresses: this.#o.allowPrivateAddresses,
+        ...(id.serverPassword !== undefined ? { serverPassword: id.serverPassword } : {}),
+        ...(id.saslAccount !== undefined && id.saslPassword !== undefined
+          ? { sasl: { account: id.saslAccount, password: id.saslPassword } }
+          : {}),
+        ...(id.verifyCertificate === false ? { verifyCertificate: false } : {}),
       },
     });
   }
@@ -334,7 +372,12 @@ export class Bridge {
         statuses: [STATUS.SELF],
       }),
     );
-    if (channel.resources.size === 0) this.#dropChannel(s, channel, true);
+    if (channel.resources.size === 0 && !this.#persistent(s, channel)) this.#dropChannel(s, channel, true);
+  }
+
+  /** Whether the user keeps this channel joined on IRC while no resource is in it. */
+  #persistent(s: Session, channel: Channel): boolean {
+    return this.#o.channels?.isPersistent(s.user, s.network, channel.name) === true;
   }
 
   /** Forgets a channel with no resources left; PARTs it and QUITs when nothing is left. */
@@ -375,7 +418,7 @@ export class Bridge {
       for (const [, channel] of [...s.channels]) {
         if (!channel.resources.delete(from)) continue;
         this.#log.debug({ network: s.network, channel: channel.name, why }, 'removed resource from room');
-        if (channel.resources.size === 0) this.#dropChannel(s, channel, true);
+        if (channel.resources.size === 0 && !this.#persistent(s, channel)) this.#dropChannel(s, channel, true);
       }
     }
   }
@@ -770,7 +813,13 @@ export class Bridge {
       case '465':
       case '904':
         s.fatal = this.#text(p[p.length - 1] ?? m.command);
-        this.#networkNotice(s, `${s.network} refused the connection: ${s.fatal}`);
+        this.#networkNotice(
+          s,
+          m.command === '904'
+            ? `SASL authentication with ${s.network} failed (${s.fatal}): check the SASL account and password in your settings for this network.`
+            : `${s.network} refused the connection: ${s.fatal}`,
+        );
+        if (m.command === '904') this.#emit({ kind: 'irc-quit', key: s.key, message: 'SASL authentication failed' });
         return;
       case 'ERROR':
         s.lastError = this.#text(p[0] ?? 'closed by the server');
@@ -1128,6 +1177,18 @@ export class Bridge {
     s.fatalError = undefined;
     s.lastError = undefined;
     this.#log.info({ user: s.user, network: s.network, nick }, 'registered on IRC');
+    if (s.nickservPassword !== undefined) {
+      // Without SASL: identify the classic way (Anope/Atheme NickServ IDENTIFY).
+      this.#sendChecked(s, 'PRIVMSG', ['NickServ', `IDENTIFY ${s.nickservPassword}`]);
+    }
+    for (const command of s.afterConnect) {
+      const line = command.trim();
+      if (line === '' || /[\r\n\0]/.test(line) || Buffer.byteLength(line, 'utf8') > 510) {
+        this.#networkNotice(s, `A command after connecting was not sent (empty, too long or with a line break): ${line.slice(0, 40)}`);
+        continue;
+      }
+      this.#irc(s, line);
+    }
     for (const [, channel] of s.channels) {
       this.#sendJoin(s, channel);
       this.#emit({ kind: 'set-timer', id: this.#joinTimer(s, channel.name), delayMs: this.#o.joinTimeoutMs });
@@ -1216,6 +1277,65 @@ export class Bridge {
       }
     }
     return this.#drain();
+  }
+
+  /**
+   * Start-up: rejoin every persistent channel (issue 4 §4). Sessions connect through
+   * their reconnect timers, spaced per network by `restoreSpacingMs` with jitter, so a
+   * restart with many users does not flood any one network.
+   */
+  restore(channels: readonly PersistentChannel[]): Effect[] {
+    const spacing = this.#o.restoreSpacingMs ?? 1000;
+    const perNetwork = new Map<string, number>();
+    for (const ch of channels) {
+      const settings = this.#o.network(ch.network);
+      if (!settings) {
+        this.#log.warn({ user: ch.user, network: ch.network }, 'persistent channel on a network no longer open; skipped');
+        continue;
+      }
+      const user = ch.user as BareJid;
+      let s = this.#session(user, ch.network);
+      if (!s) {
+        const local = splitJid(user)?.local ?? 'user';
+        s = newSession(connKey(user, ch.network), user, ch.network, this.#identity(user, ch.network).nick ?? ircSafeNick(local));
+        s.state = 'waiting';
+        s.reconnectAttempt = 1; // a network that is down at start-up is retried, not given up
+        this.#sessions.set(s.key, s);
+        let mine = this.#byUser.get(user);
+        if (!mine) this.#byUser.set(user, (mine = new Map()));
+        mine.set(ch.network, s);
+        const n = perNetwork.get(ch.network) ?? 0;
+        perNetwork.set(ch.network, n + 1);
+        this.#emit({ kind: 'set-timer', id: `reconnect ${s.key}`, delayMs: Math.floor((n + this.#o.random()) * spacing) });
+      }
+      if (!s.channels.get(ch.channel)) {
+        const channel = newChannel(ch.channel, s.support.casemapping);
+        channel.key = ch.key;
+        s.channels.set(ch.channel, channel);
+      }
+    }
+    this.#log.info({ channels: channels.length, sessions: this.#sessions.size }, 'restoring persistent channels');
+    return this.#drain();
+  }
+
+  /** Closes every session of a user (unregistration, an admin's disconnect). */
+  closeUser(user: string, message: string): Effect[] {
+    for (const s of [...(this.#byUser.get(user as BareJid)?.values() ?? [])]) {
+      const err = new StanzaError('gone', message);
+      for (const [, channel] of [...s.channels]) this.#failJoinQuietly(s, channel, err);
+      this.#closeSession(s, message);
+    }
+    return this.#drain();
+  }
+
+  /** Live sessions, for the administrators' ad-hoc command. */
+  liveConnections(): Array<{ user: string; network: string; nick: string; state: string; channels: number }> {
+    return [...this.#sessions.values()].map((s) => ({ user: s.user, network: s.network, nick: s.nick, state: s.state, channels: s.channels.size }));
+  }
+
+  /** Users with at least one live session (for announcements). */
+  activeUsers(): string[] {
+    return [...this.#byUser.keys()];
   }
 
   /** QUITs every session (shutdown). */

@@ -32,6 +32,8 @@ export interface IrcConnectParams {
   serverPassword?: string;
   /** SASL PLAIN credentials (IRCv3 sasl-3.1), if any. */
   sasl?: { account: string; password: string };
+  /** Verify the TLS certificate (default true; a user may turn it off for a self-signed server). */
+  verifyCertificate?: boolean;
 }
 
 export type Effect =

@@ -93,6 +93,10 @@ export interface Session {
   fatal: string | undefined;
   /** The stanza error to give pending joins for that refusal, when it has a specific one. */
   fatalError?: import('./errors.js').StanzaError;
+  /** NickServ password to IDENTIFY with after registration (only when SASL is not used). */
+  nickservPassword: string | undefined;
+  /** Raw commands the user asked to send after registration. */
+  afterConnect: string[];
   /** The channel list being fetched or cached (IRC LIST), with the disco requests waiting for it. */
   list: ChannelList | undefined;
   /** Nick changes requested from XMPP and not yet confirmed, by resource. */
@@ -120,6 +124,8 @@ export function newSession(key: ConnKey, user: BareJid, network: string, nick: s
     fatal: undefined,
     pendingNick: undefined,
     list: undefined,
+    nickservPassword: undefined,
+    afterConnect: [],
   };
 }
 

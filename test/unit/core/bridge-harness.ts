@@ -12,6 +12,7 @@
  * `assertWireSafe`, so no IRC line, QUIT message or connect parameter ever carries CR,
  * LF or NUL (issue 3 §4) without the test that produced it failing.
  */
+import type { ChannelStore, IdentityStore } from '../../../src/core/ports.js';
 import xml, { type Element } from '@xmpp/xml';
 import { expect } from 'vitest';
 import { Bridge } from '../../../src/core/bridge.js';
@@ -39,6 +40,8 @@ export interface ScenarioOptions {
   /** Networks users may reach; default NET and OTHER_NET. */
   networks?: readonly string[];
   joinTimeoutMs?: number;
+  identities?: IdentityStore;
+  channels?: ChannelStore;
 }
 
 /** One XMPP client of a user. */
@@ -73,6 +76,7 @@ export function assertWireSafe(effects: readonly Effect[]): void {
 
 export class Scenario {
   readonly core: GatewayCore;
+  readonly bridge: Bridge;
   readonly fixed: boolean;
   /** Every effect of this scenario, in order. */
   readonly all: Effect[] = [];
@@ -97,6 +101,9 @@ export class Scenario {
       random: () => 0.5,
       now: () => 1_700_000_000_000,
       log: silentLog,
+      identities: opts.identities,
+      channels: opts.channels,
+      restoreSpacingMs: 1000,
     };
     this.core = new GatewayCore({
       domain: GW,
@@ -104,7 +111,7 @@ export class Scenario {
       software: { name: 'Jabirc', version: '0.0.0-test' },
       log: silentLog,
       fixedNetwork: opts.fixedNetwork,
-      bridge: new Bridge(bridgeOptions),
+      bridge: (this.bridge = new Bridge(bridgeOptions)),
     });
   }
 

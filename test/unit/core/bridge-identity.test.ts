@@ -1,0 +1,112 @@
+/**
+ * The bridge with stored identities and persistent channels (issue 4 §3–§4): what it
+ * connects with, what it sends after registration, what it keeps joined and restores.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from '../../../src/core/ports.js';
+import { NET, Scenario, ircLines, ofKind, stanzasTo, user } from './bridge-harness.js';
+
+class MapIdentities implements IdentityStore {
+  readonly rows = new Map<string, NetworkIdentity>();
+  get(u: string, n: string) {
+    return this.rows.get(`${u} ${n}`);
+  }
+  set(u: string, n: string, id: NetworkIdentity) {
+    this.rows.set(`${u} ${n}`, id);
+  }
+  networks(u: string) {
+    return [...this.rows.keys()].filter((k) => k.startsWith(`${u} `) && !k.endsWith(' ')).map((k) => k.split(' ')[1]!);
+  }
+  remove(u: string) {
+    for (const k of [...this.rows.keys()]) if (k.startsWith(`${u} `)) this.rows.delete(k);
+  }
+  users() {
+    return [...new Set([...this.rows.keys()].map((k) => k.split(' ')[0]!))];
+  }
+}
+
+class MapChannels implements ChannelStore {
+  readonly rows: PersistentChannel[] = [];
+  setPersistent(ch: PersistentChannel, on: boolean) {
+    const i = this.rows.findIndex((r) => r.user === ch.user && r.network === ch.network && r.channel.toLowerCase() === ch.channel.toLowerCase());
+    if (i !== -1) this.rows.splice(i, 1);
+    if (on) this.rows.push(ch);
+  }
+  isPersistent(u: string, n: string, c: string) {
+    return this.rows.some((r) => r.user === u && r.network === n && r.channel.toLowerCase() === c.toLowerCase());
+  }
+  all() {
+    return [...this.rows];
+  }
+  removeUser(u: string) {
+    for (let i = this.rows.length - 1; i >= 0; i--) if (this.rows[i]!.user === u) this.rows.splice(i, 1);
+  }
+}
+
+const alice = user('alice');
+
+describe('stored identity', () => {
+  it('connects with the registered nick, username, realname, server password and SASL', () => {
+    const identities = new MapIdentities();
+    identities.set(alice.bare, '', { nick: 'defaultnick', realname: 'Alice A.' });
+    identities.set(alice.bare, NET, { nick: 'al1ce', username: 'al', serverPassword: 'srv', saslAccount: 'alice', saslPassword: 's3cret', port: 6697, tls: true });
+    const s = new Scenario({ identities });
+    const [connect] = ofKind(s.join(alice, '#chan', 'whatever'), 'irc-connect');
+    expect(connect?.params).toMatchObject({ nick: 'al1ce', username: 'al', realname: 'Alice A.', serverPassword: 'srv', sasl: { account: 'alice', password: 's3cret' }, port: 6697, tls: true });
+  });
+
+  it('identifies with NickServ after registration when no SASL is set, then sends the after-connect commands', () => {
+    const identities = new MapIdentities();
+    identities.set(alice.bare, NET, { nickservPassword: 'pw', afterConnect: ['MODE alice +x', 'PRIVMSG HostServ :ON'] });
+    const s = new Scenario({ identities });
+    s.join(alice, '#chan');
+    const out = s.register(alice);
+    expect(ircLines(out).slice(0, 3)).toEqual(['PRIVMSG NickServ :IDENTIFY pw', 'MODE alice +x', 'PRIVMSG HostServ :ON']);
+  });
+
+  it('tells the user through the network entity when SASL fails, and does not retry', () => {
+    const identities = new MapIdentities();
+    identities.set(alice.bare, NET, { saslAccount: 'alice', saslPassword: 'wrong' });
+    const s = new Scenario({ identities });
+    s.join(alice, '#chan');
+    const out = s.irc(alice, ':irc.local 904 alice :SASL authentication failed');
+    const note = stanzasTo(out, alice.bare).find((e) => e.name === 'message');
+    expect(note?.attrs.from).toBe(`${NET}@irc.example.org`);
+    expect(note?.getChildText('body')).toContain('SASL authentication with');
+    expect(ofKind(out, 'irc-quit')).toHaveLength(1);
+    const closed = s.event(alice, { kind: 'closed', reason: 'Quit' });
+    expect(ofKind(closed, 'set-timer').filter((t) => t.id.startsWith('reconnect'))).toEqual([]);
+    expect(stanzasTo(closed, alice.full).some((e) => e.attrs.type === 'error')).toBe(true);
+  });
+});
+
+describe('persistent channels', () => {
+  it('stay joined on IRC when the last resource leaves', () => {
+    const channels = new MapChannels();
+    const s = new Scenario({ channels });
+    s.joinChannel(alice, '#keep');
+    channels.setPersistent({ user: alice.bare, network: NET, channel: '#keep' }, true);
+    const out = s.leave(alice, '#keep');
+    expect(ircLines(out)).toEqual([]);
+    expect(ofKind(out, 'irc-quit')).toEqual([]);
+    // Rejoining gets the room state at once, without a second JOIN.
+    const back = s.join(alice, '#keep');
+    expect(ircLines(back)).toEqual([]);
+    expect(stanzasTo(back, alice.full).some((e) => e.getChild('subject') !== undefined)).toBe(true);
+  });
+
+  it('are restored at start-up, with connects spaced per network', () => {
+    const s = new Scenario();
+    const users = ['a', 'b', 'c'].map((l) => user(l));
+    const out = s.bridge.restore([
+      ...users.map((u) => ({ user: u.bare, network: NET, channel: '#one' })),
+      { user: users[0]!.bare, network: NET, channel: '#two' },
+    ]);
+    const timers = ofKind(out, 'set-timer');
+    expect(timers.map((t) => t.delayMs)).toEqual([500, 1500, 2500]);
+    const connect = s.timer(timers[0]!.id);
+    expect(ofKind(connect, 'irc-connect')).toHaveLength(1);
+    const reg = s.register(users[0]!);
+    expect(ircLines(reg).filter((l) => l.startsWith('JOIN')).sort()).toEqual(['JOIN #one', 'JOIN #two']);
+  });
+});
