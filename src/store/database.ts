@@ -16,6 +16,8 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
+/** A statement prepared once by a repository (positional or named parameters). */
+export type Statement = Database.Statement<unknown[]>;
 
 export class StoreError extends Error {
   override name = 'StoreError';

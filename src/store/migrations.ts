@@ -22,4 +22,48 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    description:
+      'identities, persistent_channels, secret_key_check: per-user per-network identity and channels kept joined, passwords sealed (issue 4)',
+    // Rules: every secret column holds only SecretBox text (`*_sealed`, secret-box.ts), never
+    // clear text. Rows hang off users(jid) with ON DELETE CASCADE: deleting the user row is
+    // unregistering. The primary keys lead with jid, which serves the per-user lookups and
+    // the cascades; WITHOUT ROWID makes each table its own primary-key index, so the start-up
+    // scan of persistent_channels needs no other index.
+    sql: `
+      CREATE TABLE identities (
+        jid                       TEXT NOT NULL REFERENCES users (jid) ON DELETE CASCADE,
+        network                   TEXT NOT NULL,  -- '' = the user's gateway-wide defaults
+        nick                      TEXT,
+        username                  TEXT,
+        realname                  TEXT,
+        sasl_account              TEXT,
+        sasl_password_sealed      TEXT,
+        nickserv_password_sealed  TEXT,
+        server_password_sealed    TEXT,
+        tls                       INTEGER CHECK (tls IN (0, 1)),
+        verify_certificate        INTEGER CHECK (verify_certificate IN (0, 1)),
+        port                      INTEGER CHECK (port BETWEEN 1 AND 65535),
+        after_connect             TEXT CHECK (after_connect IS NULL OR json_type(after_connect) = 'array'),
+        encoding                  TEXT,
+        updated_at                INTEGER NOT NULL,
+        PRIMARY KEY (jid, network)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE persistent_channels (
+        jid             TEXT NOT NULL REFERENCES users (jid) ON DELETE CASCADE,
+        network         TEXT NOT NULL CHECK (network <> ''),
+        channel_folded  TEXT NOT NULL,  -- the name folded with rfc1459 casemapping
+        channel         TEXT NOT NULL,  -- the name as the user spelled it
+        key_sealed      TEXT,
+        created_at      INTEGER NOT NULL,
+        PRIMARY KEY (jid, network, channel_folded)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE secret_key_check (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        sealed  TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,0 +1,96 @@
+/**
+ * SQLite repository of persistent channels (`ChannelStore`, core/ports.ts).
+ *
+ * Why: a channel marked persistent stays joined while its user is offline and is rejoined
+ * after a restart (issue 4 §4); `all()` is what the start-up queue reads.
+ *
+ * Rules:
+ * - A channel is keyed by its name folded with rfc1459 casemapping (the widest ASCII fold,
+ *   core/casemap.ts), so `#Foo[1]` and `#foo{1}` are one row; the name as last given is
+ *   kept for display and for JOIN.
+ * - The channel key (+k) is sealed by the SecretBox, bound to (jid, network, folded name).
+ * - `setPersistent(ch, true)` creates the `users` row on first use and replaces the stored
+ *   name and key (a key left undefined is cleared); `setPersistent(ch, false)` deletes it.
+ * - Statements are prepared once, in the constructor; each write is one transaction.
+ */
+import { foldCase } from '../core/casemap.js';
+import type { ChannelStore, PersistentChannel } from '../core/ports.js';
+import type { Db, Statement } from './database.js';
+import type { StoreClock } from './identity-store.js';
+import type { SecretBox, SecretPlace } from './secret-box.js';
+
+interface ChannelRow {
+  jid: string;
+  network: string;
+  channel_folded: string;
+  channel: string;
+  key_sealed: string | null;
+}
+
+function fold(channel: string): string {
+  return foldCase('rfc1459', channel);
+}
+
+function place(user: string, network: string, folded: string): SecretPlace {
+  return { table: 'persistent_channels', row: [user, network, folded], column: 'key_sealed' };
+}
+
+export class SqliteChannelStore implements ChannelStore {
+  readonly #box: SecretBox;
+  readonly #exists: Statement;
+  readonly #all: Statement;
+  readonly #deleteUserChannels: Statement;
+  readonly #set: (ch: PersistentChannel, persistent: boolean) => void;
+
+  constructor(db: Db, box: SecretBox, clock: StoreClock = { now: Date.now }) {
+    this.#box = box;
+    const ensureUser = db.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?) ON CONFLICT (jid) DO NOTHING');
+    const upsert = db.prepare(
+      `INSERT INTO persistent_channels (jid, network, channel_folded, channel, key_sealed, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (jid, network, channel_folded) DO UPDATE SET
+              channel = excluded.channel, key_sealed = excluded.key_sealed`,
+    );
+    const remove = db.prepare('DELETE FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?');
+    this.#exists = db
+      .prepare('SELECT 1 FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?')
+      .pluck();
+    this.#all = db.prepare(
+      'SELECT jid, network, channel_folded, channel, key_sealed FROM persistent_channels ORDER BY jid, network, channel_folded',
+    );
+    this.#deleteUserChannels = db.prepare('DELETE FROM persistent_channels WHERE jid = ?');
+
+    this.#set = db.transaction((ch: PersistentChannel, persistent: boolean) => {
+      const folded = fold(ch.channel);
+      if (!persistent) {
+        remove.run(ch.user, ch.network, folded);
+        return;
+      }
+      const now = clock.now();
+      ensureUser.run(ch.user, now);
+      const key = ch.key === undefined ? null : this.#box.seal(ch.key, place(ch.user, ch.network, folded));
+      upsert.run(ch.user, ch.network, folded, ch.channel, key, now);
+    });
+  }
+
+  setPersistent(ch: PersistentChannel, persistent: boolean): void {
+    this.#set(ch, persistent);
+  }
+
+  isPersistent(user: string, network: string, channel: string): boolean {
+    return this.#exists.get(user, network, fold(channel)) !== undefined;
+  }
+
+  all(): PersistentChannel[] {
+    return (this.#all.all() as ChannelRow[]).map((r) => {
+      const ch: PersistentChannel = { user: r.jid, network: r.network, channel: r.channel };
+      if (r.key_sealed !== null) ch.key = this.#box.open(r.key_sealed, place(r.jid, r.network, r.channel_folded));
+      return ch;
+    });
+  }
+
+  /** Forgets the user's persistent channels (their identities stay; `IdentityStore.remove` drops all). */
+  removeUser(user: string): void {
+    this.#deleteUserChannels.run(user);
+  }
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SqliteChannelStore } from '../../../src/store/channel-store.js';
+import { migrate, openDatabase, schemaVersion, type Db } from '../../../src/store/database.js';
+import { SqliteIdentityStore } from '../../../src/store/identity-store.js';
+import { MIGRATIONS } from '../../../src/store/migrations.js';
+import { SecretBox } from '../../../src/store/secret-box.js';
+
+function schemaOf(db: Db): unknown[] {
+  return db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all();
+}
+
+describe('migration 2 (identities, persistent channels, key check)', () => {
+  it('upgrades a version-1 database file and keeps its users', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jabirc-mig-')), 'v1.sqlite');
+    // A database as the previous Jabirc left it: schema version 1, with users.
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.slice(0, 1));
+    expect(schemaVersion(old)).toBe(1);
+    const insert = old.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?)');
+    insert.run('alice@example.org', 1_700_000_000_000);
+    insert.run('bob@example.org', 1_700_000_000_001);
+    old.close();
+
+    const { db, applied } = openDatabase(path);
+    expect(applied).toEqual([`2: ${MIGRATIONS[1]!.description}`]);
+    expect(schemaVersion(db)).toBe(2);
+    expect(db.prepare('SELECT jid, created_at FROM users ORDER BY jid').all()).toEqual([
+      { jid: 'alice@example.org', created_at: 1_700_000_000_000 },
+      { jid: 'bob@example.org', created_at: 1_700_000_000_001 },
+    ]);
+    // The upgraded schema is the one a new database gets.
+    expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
+
+    // Existing users take identities and channels, and keep their creation time.
+    const box = new SecretBox(randomBytes(32));
+    const ids = new SqliteIdentityStore(db, box, { now: () => 2 });
+    const channels = new SqliteChannelStore(db, box);
+    ids.set('alice@example.org', 'irc.libera.chat', { nick: 'alice', saslPassword: 'pw' });
+    channels.setPersistent({ user: 'alice@example.org', network: 'irc.libera.chat', channel: '#a' }, true);
+    expect(db.prepare("SELECT created_at FROM users WHERE jid = 'alice@example.org'").pluck().get()).toBe(1_700_000_000_000);
+    ids.remove('alice@example.org');
+    expect(db.prepare('SELECT jid FROM users').pluck().all()).toEqual(['bob@example.org']);
+    expect(channels.all()).toEqual([]);
+    db.close();
+  });
+
+  it('enforces the foreign keys and checks of the new tables', () => {
+    const { db } = openDatabase(':memory:');
+    const identity = db.prepare('INSERT INTO identities (jid, network, port, tls, after_connect, updated_at) VALUES (?, ?, ?, ?, ?, 0)');
+    expect(() => identity.run('ghost@example.org', '', null, null, null)).toThrow(/FOREIGN KEY/);
+    db.prepare("INSERT INTO users (jid, created_at) VALUES ('a@b', 0)").run();
+    expect(() => identity.run('a@b', 'n', 0, null, null)).toThrow(/CHECK/);
+    expect(() => identity.run('a@b', 'n', null, 2, null)).toThrow(/CHECK/);
+    expect(() => identity.run('a@b', 'n', null, null, '{"a":1}')).toThrow(/CHECK/);
+    expect(() =>
+      db.prepare("INSERT INTO persistent_channels (jid, network, channel_folded, channel, created_at) VALUES ('a@b', '', '#a', '#a', 0)").run(),
+    ).toThrow(/CHECK/);
+    expect(() => db.prepare("INSERT INTO secret_key_check (id, sealed) VALUES (2, 'x')").run()).toThrow(/CHECK/);
+  });
+});
