@@ -241,7 +241,8 @@ describe.each(SERVERS)('IrcPool against %s', (serverName, start) => {
     expect((await r.waitForEvent(a, 'registered')).nick).toBe(alice);
   });
 
-  it.runIf(serverName === 'InspIRCd')('gets its own PRIVMSG back as a line with echo-message', async () => {
+  // Only InspIRCd offers these IRCv3 capabilities; the test exists only where it applies.
+  ((serverName === 'InspIRCd') ? it : () => undefined)('gets its own PRIVMSG back as a line with echo-message', async () => {
     const r = newRecorder();
     const nick = uniqueNick();
     const channel = uniqueChannel();
