@@ -13,9 +13,11 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, secretKeySchema, type Config } from './schema.js';
 
 export const SECRET_ENV = 'JABIRC_COMPONENT_SECRET';
+/** Key of the stored secrets; wins over `database.secret_key`, like SECRET_ENV over `component.secret`. */
+export const SECRET_KEY_ENV = 'JABIRC_SECRET_KEY';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -67,7 +69,20 @@ export function parseConfig(text: string, source: string, env: Record<string, st
       `${source}: "component.secret": missing (set it in the file or in the environment variable ${SECRET_ENV})`,
     );
   }
-  return { ...cfg, component: { ...cfg.component, secret } };
+  const envKey = env[SECRET_KEY_ENV];
+  let secretKey = cfg.database.secret_key;
+  if (envKey !== undefined && envKey !== '') {
+    const checked = secretKeySchema.safeParse(envKey);
+    if (!checked.success) {
+      throw new ConfigError(`environment variable ${SECRET_KEY_ENV}: ${checked.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    secretKey = checked.data;
+  }
+  return {
+    ...cfg,
+    component: { ...cfg.component, secret },
+    database: secretKey === undefined ? cfg.database : { ...cfg.database, secret_key: secretKey },
+  };
 }
 
 /** Checks, without creating anything, that the database file could be opened for writing. */

@@ -62,6 +62,14 @@ const componentSchema = z
   })
   .describe('The link to the XMPP server (XEP-0114).');
 
+/** AES-256 key for stored secrets: 32 bytes in canonical standard base64 (44 characters, `=` padded). */
+export const secretKeySchema = z
+  .string()
+  .refine(
+    (s) => /^[A-Za-z0-9+/]{43}=$/.test(s) && Buffer.from(s, 'base64').toString('base64') === s,
+    'must be 32 bytes in base64 (44 characters), e.g. the output of `openssl rand -base64 32`',
+  );
+
 const databaseSchema = z
   .strictObject({
     path: z
@@ -69,6 +77,11 @@ const databaseSchema = z
       .min(1)
       .default('data/jabirc.sqlite')
       .describe('SQLite database file; its directory is created when missing. Relative paths are relative to the working directory.'),
+    secret_key: secretKeySchema
+      .optional()
+      .describe(
+        'Key (32 bytes in base64, e.g. from `openssl rand -base64 32`) that encrypts stored IRC passwords and channel keys (AES-256-GCM). Better given as the environment variable `JABIRC_SECRET_KEY`, which wins over the file. When neither is set, a key is generated once into the file `<path>.key` beside the database (mode 0600): back it up together with the database, since the passwords cannot be read without it.',
+      ),
   })
   .describe('Where registrations, settings and history are stored.');
 

@@ -2,7 +2,7 @@ import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, SECRET_ENV } from '../../../src/config/load.js';
+import { ConfigError, loadConfig, parseConfig, SECRET_ENV, SECRET_KEY_ENV } from '../../../src/config/load.js';
 
 const MIN = '[component]\njid = "irc.localhost"\nsecret = "s3cret"\n';
 
@@ -39,6 +39,33 @@ describe('config loading', () => {
     expect(parseConfig(noSecret, 'f', { [SECRET_ENV]: 'from-env' }).component.secret).toBe('from-env');
     expect(parseConfig(MIN, 'f', { [SECRET_ENV]: 'from-env' }).component.secret).toBe('from-env');
     expect(errorOf(() => parseConfig(noSecret, 'f'))).toContain(`"component.secret": missing`);
+  });
+
+  it('takes the secret key from the file or the environment, which wins, and leaves it unset otherwise', () => {
+    const fileKey = 'A'.repeat(43) + '=';
+    const envKey = 'B'.repeat(42) + 'A=';
+    const withKey = `${MIN}[database]\nsecret_key = "${fileKey}"\n`;
+    expect(parseConfig(MIN, 'f').database.secret_key).toBeUndefined();
+    expect(parseConfig(withKey, 'f').database.secret_key).toBe(fileKey);
+    expect(parseConfig(MIN, 'f', { [SECRET_KEY_ENV]: envKey }).database.secret_key).toBe(envKey);
+    expect(parseConfig(withKey, 'f', { [SECRET_KEY_ENV]: envKey }).database.secret_key).toBe(envKey);
+    expect(parseConfig(withKey, 'f', { [SECRET_KEY_ENV]: '' }).database.secret_key).toBe(fileKey);
+  });
+
+  it.each([
+    ['not base64', 'not a key!'],
+    ['16 bytes', 'A'.repeat(22) + '=='],
+    ['33 bytes', 'A'.repeat(44)],
+    ['base64url', '-'.repeat(43) + '='],
+    ['not canonical', 'A'.repeat(42) + 'B='],
+  ])('refuses a secret key that is %s, naming the key or the variable without echoing it', (_name, bad) => {
+    const fromFile = errorOf(() => parseConfig(`${MIN}[database]\nsecret_key = "${bad}"\n`, 'gw.toml'));
+    expect(fromFile).toContain('"database.secret_key": must be 32 bytes in base64');
+    expect(fromFile).not.toContain(bad);
+    const fromEnv = errorOf(() => parseConfig(MIN, 'gw.toml', { [SECRET_KEY_ENV]: bad }));
+    expect(fromEnv).toBe(
+      `environment variable ${SECRET_KEY_ENV}: must be 32 bytes in base64 (44 characters), e.g. the output of \`openssl rand -base64 32\``,
+    );
   });
 
   it.each([
