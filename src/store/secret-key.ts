@@ -130,13 +130,16 @@ export function openSecretBox(db: Db, opts: SecretKeyOptions): SecretBox {
   }
   opts.addSecret(key.toString('base64'));
   const box = new SecretBox(key);
+  // First use: record the key. ON CONFLICT, and reading back, let a racing process's key win.
   if (checkValue === undefined) {
-    db.prepare('INSERT INTO secret_key_check (id, sealed) VALUES (1, ?)').run(box.seal(CHECK_TEXT, CHECK_PLACE));
-    return box;
+    db.prepare('INSERT INTO secret_key_check (id, sealed) VALUES (1, ?) ON CONFLICT (id) DO NOTHING').run(
+      box.seal(CHECK_TEXT, CHECK_PLACE),
+    );
   }
+  const stored = db.prepare('SELECT sealed FROM secret_key_check WHERE id = 1').pluck().get() as string;
   let opened: string | undefined;
   try {
-    opened = box.open(checkValue, CHECK_PLACE);
+    opened = box.open(stored, CHECK_PLACE);
   } catch {
     opened = undefined;
   }
