@@ -22,7 +22,10 @@ import { Bridge, type NetworkSettings } from './core/bridge.js';
 import { GatewayCore } from './core/gateway.js';
 import { createLogger } from './log.js';
 import { Runtime } from './runtime.js';
+import { SqliteChannelStore } from './store/channel-store.js';
 import { openDatabase, StoreError } from './store/database.js';
+import { SqliteIdentityStore } from './store/identity-store.js';
+import { openSecretBox } from './store/secret-key.js';
 
 const USAGE = `Usage:
   jabirc [--config FILE]        run the gateway (default: $JABIRC_CONFIG or /etc/jabirc/config.toml)
@@ -80,14 +83,32 @@ async function run(config: Config): Promise<void> {
     throw err;
   }
   for (const step of store.applied) log.info({ step }, 'applied database migration');
+  let box;
+  try {
+    box = openSecretBox(store.db, {
+      configuredKey: config.database.secret_key,
+      databasePath: config.database.path,
+      log: log.child({ module: 'store' }),
+      addSecret,
+    });
+  } catch (err) {
+    if (err instanceof StoreError) {
+      log.fatal({ reason: err.message }, 'cannot use the stored secrets');
+      process.exit(1);
+    }
+    throw err;
+  }
+  const identities = new SqliteIdentityStore(store.db, box);
+  const channels = new SqliteChannelStore(store.db, box);
 
+  let bridge!: Bridge;
   const core = new GatewayCore({
     domain: config.component.jid,
     allowedDomains: config.access.domains,
     software: { name: 'Jabirc', version },
     log: log.child({ module: 'core' }),
     fixedNetwork: config.irc.fixed_network,
-    bridge: new Bridge({
+    bridge: (bridge = new Bridge({
       domain: config.component.jid,
       fixedNetwork: config.irc.fixed_network,
       network: (name) => networkSettings(config, name),
@@ -100,8 +121,11 @@ async function run(config: Config): Promise<void> {
       newId: randomUUID,
       random: Math.random,
       now: Date.now,
+      identities,
+      channels,
+      restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
-    }),
+    })),
   });
   let runtime: Runtime | undefined;
   const irc = new IrcPool({
@@ -152,6 +176,9 @@ async function run(config: Config): Promise<void> {
 
   try {
     await link.start();
+    // Persistent channels come back by themselves after a restart, even a kill -9 (issue 4 §4).
+    const persistent = channels.all();
+    if (persistent.length > 0) runtime.inject(() => bridge.restore(persistent));
   } catch (err) {
     if (err instanceof LinkError) {
       log.fatal({ reason: err.message }, 'cannot attach to the XMPP server');

@@ -56,6 +56,11 @@ export class Runtime {
     this.#input(() => this.#core.onIrcEvent(key, event));
   }
 
+  /** Runs a core step that is not an adapter input (start-up restore, admin actions). */
+  inject(step: () => Effect[]): void {
+    this.#input(step);
+  }
+
   /** Cancels every timer (at shutdown). */
   stop(): void {
     for (const t of this.#timers.values()) clearTimeout(t);
