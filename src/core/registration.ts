@@ -1,0 +1,613 @@
+/**
+ * In-band registration (XEP-0077) on the gateway `gw` and on each network `net@gw`, the
+ * XEP-0100 gateway handshake (presence subscription, `jabber:iq:gateway`), and the
+ * identity fields and XEP-0004 data-form helpers that ad-hoc commands (adhoc.ts) share.
+ *
+ * Why here: registration and the ad-hoc "defaults"/"settings" commands edit the same
+ * stored identity (IdentityStore, network '' for `gw`); one table of fields keeps their
+ * validation and their secrecy rules in one place. The data-form helpers live here
+ * because only these two modules build forms; they deserve their own `data-form.ts`
+ * once another module needs them.
+ *
+ * Rules:
+ * - A password is never sent back (issue 4 §5): password fields (XEP-0004 `text-private`,
+ *   legacy `<password/>`) come back empty, labelled "set — leave empty to keep" when one
+ *   is stored. An empty password on submit keeps the stored one; the `forget` list-multi
+ *   field is the only way to clear one short of unregistering.
+ * - Every submitted value is validated before anything is stored: no CR, LF or NUL
+ *   anywhere, lengths bounded, nicks through `isValidNick`. A bad field is refused as a
+ *   whole (nothing stored) with a text that names the field; XEP-0077 §3 and XEP-0004
+ *   have no per-field error element, so the text is what we promise.
+ * - Other fields absent from a submission keep their stored value; present but empty
+ *   clears them (back to the network's or the operator's default). Fields the form does
+ *   not have are ignored (clients echo `fixed` and their own fields).
+ * - Legacy fields (XEP-0077 §3.1, §14.2): `<nick/>` IRC nick, `<username/>` IRC username
+ *   (ident), `<name/>` IRC realname; on `net@gw` also `<password/>`, the NickServ
+ *   password — the one IRC account password that works without an account name (SASL
+ *   needs one, so SASL is offered through the data form only). No `<password/>` on `gw`:
+ *   the gateway itself holds no credentials.
+ * - Fixed-network mode: `gw` stands for the one network (address.ts), so registration on
+ *   `gw` edits that network's identity and shows its credentials.
+ * - `<remove/>` (XEP-0077 §3.2) on `gw` removes everything of the user; on `net@gw` only
+ *   that network. The caller closes connections from the returned actions.
+ * Pure: reads and writes the synchronous ports, returns replies and actions.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { buildJid, isValidNetworkName, isValidNick } from './address.js';
+import { StanzaError } from './errors.js';
+import { iqPayload } from './gateway-entity.js';
+import { fullOf, type BareJid } from './jid.js';
+import { NS_DATA, NS_REGISTER } from './namespaces.js';
+import type { ChannelStore, IdentityStore, NetworkIdentity } from './ports.js';
+import { iqResult } from './stanza.js';
+
+/** XEP-0100 §6.3 (XEP-0100 predates namespaces.ts' NS_ list; move it there when wired). */
+export const NS_IQ_GATEWAY = 'jabber:iq:gateway';
+
+/** The features `gw` and `net@gw` advertise in disco#info for this module. */
+export const REGISTRATION_FEATURES: readonly string[] = [NS_REGISTER, NS_IQ_GATEWAY];
+
+/** One live IRC connection, as the bridge reports it. */
+export interface LiveConnection {
+  user: string;
+  network: string;
+  nick: string;
+  channels: number;
+}
+
+/** The operator's settings of a network, which the user's overrides fall back to. */
+export interface NetworkDefaults {
+  port: number;
+  tls: boolean;
+}
+
+/** What the caller does after a request: bridge calls the core cannot make itself. */
+export type GatewayAction =
+  /** Close every IRC connection of `user` (unregistered, or disconnected by an admin). */
+  | { kind: 'disconnect-user'; user: BareJid; reason: string }
+  /** Close the user's connection to one network (unregistered from it). */
+  | { kind: 'disconnect-network'; user: BareJid; network: string; reason: string }
+  /** A message from `gw` to every user with a live session. */
+  | { kind: 'announce'; text: string };
+
+/** What an entity handler needs: who asks, which entity, and the ports. */
+export interface EntityContext {
+  /** The requester's bare JID. */
+  user: BareJid;
+  /** The addressed network; '' for `gw`. */
+  network: string;
+  /** The addressed channel when the entity is a room `#chan%net@gw`. */
+  channel?: string;
+  gatewayDomain: string;
+  fixedNetwork?: string;
+  identities: IdentityStore;
+  channels: ChannelStore;
+  /** Operator-configured admin bare JIDs. */
+  admins: ReadonlySet<string>;
+  liveConnections(): LiveConnection[];
+  /** The operator's network settings; undefined when the network is not configured. */
+  networkDefaults?(network: string): NetworkDefaults | undefined;
+}
+
+export interface EntityOutcome {
+  replies: Element[];
+  actions: GatewayAction[];
+}
+
+// ---------------------------------------------------------------------------------------
+// XEP-0004 data forms
+// ---------------------------------------------------------------------------------------
+
+export type FieldType =
+  | 'boolean'
+  | 'fixed'
+  | 'hidden'
+  | 'jid-multi'
+  | 'jid-single'
+  | 'list-multi'
+  | 'list-single'
+  | 'text-multi'
+  | 'text-private'
+  | 'text-single';
+
+export interface FormField {
+  var: string;
+  type: FieldType;
+  label?: string;
+  desc?: string;
+  required?: boolean;
+  values?: readonly string[];
+  options?: ReadonlyArray<{ label: string; value: string }>;
+}
+
+/** XEP-0004 §3.2 `<field/>`. */
+export function formField(f: FormField): Element {
+  return xml(
+    'field',
+    { var: f.var, type: f.type, label: f.label },
+    f.desc !== undefined ? xml('desc', {}, f.desc) : null,
+    f.required ? xml('required') : null,
+    ...(f.values ?? []).map((v) => xml('value', {}, v)),
+    ...(f.options ?? []).map((o) => xml('option', { label: o.label }, xml('value', {}, o.value))),
+  );
+}
+
+/** XEP-0004 §3.1 form (`form` or `result`); `formType` becomes the hidden FORM_TYPE (XEP-0068). */
+export function dataForm(
+  type: 'form' | 'result',
+  opts: { title?: string; instructions?: string; formType?: string; fields: readonly FormField[] },
+): Element {
+  const formType: FormField[] = opts.formType ? [{ var: 'FORM_TYPE', type: 'hidden', values: [opts.formType] }] : [];
+  return xml(
+    'x',
+    { xmlns: NS_DATA, type },
+    opts.title !== undefined ? xml('title', {}, opts.title) : null,
+    opts.instructions !== undefined ? xml('instructions', {}, opts.instructions) : null,
+    ...[...formType, ...opts.fields].map(formField),
+  );
+}
+
+/** XEP-0004 §3.4 multi-item result: a table with `reported` columns and one `item` per row. */
+export function tableForm(
+  title: string,
+  columns: ReadonlyArray<{ var: string; label: string; type?: FieldType }>,
+  rows: ReadonlyArray<Record<string, string>>,
+): Element {
+  return xml(
+    'x',
+    { xmlns: NS_DATA, type: 'result' },
+    xml('title', {}, title),
+    xml('reported', {}, ...columns.map((c) => xml('field', { var: c.var, label: c.label, type: c.type ?? 'text-single' }))),
+    ...rows.map((row) => xml('item', {}, ...columns.map((c) => xml('field', { var: c.var }, xml('value', {}, row[c.var] ?? ''))))),
+  );
+}
+
+/** A submitted value that is refused; each entry point turns it into its own stanza error. */
+export class InvalidFieldError extends Error {
+  override name = 'InvalidFieldError';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`field "${field}": ${reason}`);
+  }
+}
+
+/** The fields of a submitted form, by var (XEP-0004 §3.1 type `submit`). `cancel` gives undefined. */
+export function submittedFields(x: Element, formType?: string): Map<string, string[]> | undefined {
+  const type = x.attrs.type;
+  if (type === 'cancel') return undefined;
+  if (type !== 'submit') throw new StanzaError('bad-request', `a submitted form must be of type submit, not ${String(type)}`);
+  const fields = new Map<string, string[]>();
+  for (const field of x.getChildren('field')) {
+    const name = field.attrs.var;
+    if (typeof name !== 'string' || name === '') throw new StanzaError('bad-request', 'a submitted field has no var');
+    if (fields.has(name)) throw new InvalidFieldError(name, 'appears twice');
+    fields.set(name, field.getChildren('value').map((v) => v.text()));
+  }
+  const got = fields.get('FORM_TYPE')?.[0];
+  if (formType !== undefined && got !== undefined && got !== formType) {
+    throw new InvalidFieldError('FORM_TYPE', `expected ${formType}`);
+  }
+  fields.delete('FORM_TYPE');
+  return fields;
+}
+
+/** The one value of a single-valued field, '' when empty; undefined when the field is absent. */
+export function singleValue(fields: ReadonlyMap<string, string[]>, name: string): string | undefined {
+  const values = fields.get(name);
+  if (values === undefined) return undefined;
+  if (values.length > 1) throw new InvalidFieldError(name, 'takes one value');
+  const value = values[0] ?? '';
+  if (/[\r\n\0]/.test(value)) throw new InvalidFieldError(name, 'must not contain CR, LF or NUL');
+  return value;
+}
+
+/** XEP-0004 §3.3 boolean: "0"/"false" or "1"/"true"; '' means "back to the default". */
+export function parseBoolean(name: string, value: string): boolean | undefined {
+  if (value === '') return undefined;
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new InvalidFieldError(name, 'must be true or false');
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity fields
+// ---------------------------------------------------------------------------------------
+
+type SecretKey = 'saslPassword' | 'nickservPassword' | 'serverPassword';
+type TextKey = 'nick' | 'username' | 'realname' | 'saslAccount';
+
+/** One field of the identity form: its var, how it is shown, and how it is checked. */
+export type IdentityField =
+  | { kind: 'text'; var: string; key: TextKey; label: string; max: number; check?: (v: string) => string | undefined }
+  | { kind: 'secret'; var: string; key: SecretKey; label: string; max: number }
+  | { kind: 'boolean'; var: string; key: 'tls' | 'verifyCertificate'; label: string }
+  | { kind: 'port'; var: string; key: 'port'; label: string }
+  | { kind: 'lines'; var: string; key: 'afterConnect'; label: string }
+  | { kind: 'encoding'; var: string; key: 'encoding'; label: string };
+
+const MAX_AFTER_CONNECT_LINES = 20;
+const MAX_IRC_LINE_BYTES = 510; // RFC 2812 §2.3: 512 with CR LF
+const IRC_COMMAND_LINE = /^[A-Za-z]+(?: .*)?$/;
+
+function checkNick(v: string): string | undefined {
+  return isValidNick(v) ? undefined : 'is not a valid IRC nick (no space , * ? ! @, not starting with $ : # & ~ % +)';
+}
+
+function checkUsername(v: string): string | undefined {
+  return /[ @]/.test(v) ? 'must not contain a space or @' : undefined;
+}
+
+function checkAccount(v: string): string | undefined {
+  return /\s/.test(v) ? 'must not contain spaces' : undefined;
+}
+
+const NICK: IdentityField = { kind: 'text', var: 'nick', key: 'nick', label: 'IRC nick', max: 64, check: checkNick };
+const USERNAME: IdentityField = { kind: 'text', var: 'username', key: 'username', label: 'IRC username (ident)', max: 64, check: checkUsername };
+const REALNAME: IdentityField = { kind: 'text', var: 'realname', key: 'realname', label: 'IRC real name', max: 256 };
+const CREDENTIALS: readonly IdentityField[] = [
+  { kind: 'text', var: 'sasl_account', key: 'saslAccount', label: 'SASL account', max: 128, check: checkAccount },
+  { kind: 'secret', var: 'sasl_password', key: 'saslPassword', label: 'SASL password', max: 256 },
+  { kind: 'secret', var: 'nickserv_password', key: 'nickservPassword', label: 'NickServ password', max: 256 },
+  { kind: 'secret', var: 'server_password', key: 'serverPassword', label: 'Server password (PASS)', max: 256 },
+];
+
+/** `gw`: the user's defaults for every network. */
+export const DEFAULT_FIELDS: readonly IdentityField[] = [NICK, USERNAME, REALNAME];
+/** `net@gw` registration: identity and credentials. */
+export const NETWORK_FIELDS: readonly IdentityField[] = [NICK, USERNAME, REALNAME, ...CREDENTIALS];
+/** `net@gw` "settings" ad-hoc command: everything the user may set for a network. */
+export const SETTINGS_FIELDS: readonly IdentityField[] = [
+  NICK,
+  USERNAME,
+  REALNAME,
+  { kind: 'boolean', var: 'tls', key: 'tls', label: 'Use TLS' },
+  { kind: 'boolean', var: 'verify_certificate', key: 'verifyCertificate', label: 'Verify the server certificate' },
+  { kind: 'port', var: 'port', key: 'port', label: 'Port' },
+  ...CREDENTIALS,
+  { kind: 'lines', var: 'after_connect', key: 'afterConnect', label: 'IRC commands sent after connecting, one per line' },
+  { kind: 'encoding', var: 'encoding', key: 'encoding', label: 'Encoding of lines that are not UTF-8 (e.g. windows-1252)' },
+];
+
+/** The list-multi field that clears stored secrets (the only way short of unregistering). */
+export const FORGET_FIELD = 'forget';
+
+/** The effective value of a setting the operator configures per network. */
+function defaultOf(key: 'tls' | 'verifyCertificate' | 'port', defaults: NetworkDefaults | undefined): boolean | number | undefined {
+  // Without the operator's defaults TLS is assumed: an untouched form then keeps TLS on.
+  if (key === 'tls') return defaults?.tls ?? true;
+  if (key === 'verifyCertificate') return true;
+  return defaults?.port;
+}
+
+/** The form fields for `fields`, filled from `stored`; secrets never carry their value. */
+export function identityFormFields(
+  fields: readonly IdentityField[],
+  stored: NetworkIdentity | undefined,
+  defaults?: NetworkDefaults,
+): FormField[] {
+  const out = fields.map((f): FormField => {
+    switch (f.kind) {
+      case 'text':
+      case 'encoding': {
+        const v = stored?.[f.key];
+        return { var: f.var, type: 'text-single', label: f.label, values: v ? [v] : [] };
+      }
+      case 'secret':
+        return stored?.[f.key]
+          ? { var: f.var, type: 'text-private', label: `${f.label} (set — leave empty to keep)`, desc: 'A password is stored; leave this empty to keep it.' }
+          : { var: f.var, type: 'text-private', label: f.label };
+      case 'boolean': {
+        const v = stored?.[f.key] ?? defaultOf(f.key, defaults);
+        return { var: f.var, type: 'boolean', label: f.label, values: v === undefined ? [] : [v ? 'true' : 'false'] };
+      }
+      case 'port': {
+        const v = stored?.port ?? defaultOf('port', defaults);
+        return { var: f.var, type: 'text-single', label: f.label, values: v === undefined ? [] : [String(v)] };
+      }
+      case 'lines':
+        return { var: f.var, type: 'text-multi', label: f.label, values: stored?.afterConnect ?? [] };
+    }
+  });
+  const secrets = fields.flatMap((f) => (f.kind === 'secret' && stored?.[f.key] ? [{ label: f.label, value: f.var }] : []));
+  if (secrets.length > 0) {
+    out.push({ var: FORGET_FIELD, type: 'list-multi', label: 'Forget these stored passwords', options: secrets });
+  }
+  return out;
+}
+
+function checkText(name: string, value: string, max: number): void {
+  if (/[\r\n\0]/.test(value)) throw new InvalidFieldError(name, 'must not contain CR, LF or NUL');
+  if ([...value].length > max) throw new InvalidFieldError(name, `is longer than ${max} characters`);
+}
+
+/** A WHATWG encoding label, as its canonical name (`latin1` → `windows-1252`). */
+export function parseEncoding(name: string, value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    return new TextDecoder(value).encoding;
+  } catch {
+    throw new InvalidFieldError(name, `"${value.slice(0, 40)}" is not an encoding label (WHATWG Encoding Standard)`);
+  }
+}
+
+/** Commands for after connecting: one IRC command line per value (XEP-0004 text-multi). */
+export function parseAfterConnect(name: string, values: readonly string[]): string[] | undefined {
+  const lines = values.map((v) => v.trim()).filter((v) => v !== '');
+  if (lines.length > MAX_AFTER_CONNECT_LINES) throw new InvalidFieldError(name, `takes at most ${MAX_AFTER_CONNECT_LINES} lines`);
+  lines.forEach((line, i) => {
+    const where = `line ${i + 1}`;
+    if (/[\r\n\0]/.test(line)) throw new InvalidFieldError(name, `${where} contains CR, LF or NUL`);
+    if (Buffer.byteLength(line, 'utf8') > MAX_IRC_LINE_BYTES) throw new InvalidFieldError(name, `${where} is longer than ${MAX_IRC_LINE_BYTES} bytes`);
+    if (!IRC_COMMAND_LINE.test(line)) {
+      throw new InvalidFieldError(name, `${where} is not an IRC command line (a command such as PRIVMSG, then its parameters; no leading /)`);
+    }
+  });
+  return lines.length > 0 ? lines : undefined;
+}
+
+/**
+ * The identity after a submission: `stored` with every submitted field applied, each
+ * validated. Absent fields keep their value; empty secrets keep theirs; `forget` clears.
+ */
+export function applyIdentityFields(
+  fields: readonly IdentityField[],
+  submitted: ReadonlyMap<string, string[]>,
+  stored: NetworkIdentity | undefined,
+  defaults?: NetworkDefaults,
+): NetworkIdentity {
+  const next: NetworkIdentity = { ...stored };
+  const set = <K extends keyof NetworkIdentity>(key: K, value: NetworkIdentity[K] | undefined): void => {
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+  };
+  for (const f of fields) {
+    if (!submitted.has(f.var)) continue;
+    if (f.kind === 'lines') {
+      set(f.key, parseAfterConnect(f.var, submitted.get(f.var) ?? []));
+      continue;
+    }
+    const value = singleValue(submitted, f.var) ?? '';
+    switch (f.kind) {
+      case 'text': {
+        checkText(f.var, value, f.max);
+        const problem = value === '' ? undefined : f.check?.(value);
+        if (problem !== undefined) throw new InvalidFieldError(f.var, problem);
+        set(f.key, value === '' ? undefined : value);
+        break;
+      }
+      case 'secret':
+        checkText(f.var, value, f.max);
+        if (value !== '') set(f.key, value);
+        break;
+      case 'boolean':
+        set(f.key, keepDefault(parseBoolean(f.var, value), stored?.[f.key], defaultOf(f.key, defaults)));
+        break;
+      case 'port': {
+        if (value !== '' && !/^\d{1,5}$/.test(value)) throw new InvalidFieldError(f.var, 'must be a number from 1 to 65535');
+        const port = value === '' ? undefined : Number(value);
+        if (port !== undefined && (port < 1 || port > 65535)) throw new InvalidFieldError(f.var, 'must be a number from 1 to 65535');
+        set(f.key, keepDefault(port, stored?.port, defaultOf('port', defaults)));
+        break;
+      }
+      case 'encoding':
+        checkText(f.var, value, 64);
+        set(f.key, parseEncoding(f.var, value));
+        break;
+    }
+  }
+  const forget = submitted.get(FORGET_FIELD) ?? [];
+  for (const name of forget) {
+    const f = fields.find((x) => x.var === name && x.kind === 'secret');
+    if (f === undefined || f.kind !== 'secret') throw new InvalidFieldError(FORGET_FIELD, `"${name.slice(0, 40)}" is not a password field`);
+    delete next[f.key];
+  }
+  return next;
+}
+
+/**
+ * An operator-configured setting stays unset while the submitted value equals the
+ * default, so an untouched form does not pin today's default for ever.
+ */
+function keepDefault<T>(submitted: T | undefined, stored: T | undefined, dflt: unknown): T | undefined {
+  if (submitted !== undefined && stored === undefined && submitted === dflt) return undefined;
+  return submitted;
+}
+
+// ---------------------------------------------------------------------------------------
+// XEP-0077 In-Band Registration
+// ---------------------------------------------------------------------------------------
+
+/** Legacy XEP-0077 §14.2 field → identity key (password on `net@gw` only). */
+const LEGACY_FIELDS = [
+  { name: 'nick', field: 'nick' },
+  { name: 'username', field: 'username' },
+  { name: 'name', field: 'realname' },
+] as const;
+
+/** Which identity `ctx` edits: the user's defaults on `gw`, or a network (the fixed one on `gw` in fixed mode). */
+export function identityNetwork(ctx: Pick<EntityContext, 'network' | 'fixedNetwork'>): string {
+  return ctx.network === '' ? (ctx.fixedNetwork ?? '') : ctx.network;
+}
+
+/** Whether this iq is for {@link handleRegister}: XEP-0077 or XEP-0100 `jabber:iq:gateway`. */
+export function isRegistrationRequest(iq: Element): boolean {
+  const payload = iq.getChildElements()[0];
+  return payload?.name === 'query' && (payload.attrs.xmlns === NS_REGISTER || payload.attrs.xmlns === NS_IQ_GATEWAY);
+}
+
+/**
+ * Answers an iq get/set in `jabber:iq:register` or `jabber:iq:gateway` addressed to `gw`
+ * (ctx.network '') or to `net@gw`. Throws StanzaError for refusals.
+ */
+export function handleRegister(iq: Element, ctx: EntityContext): EntityOutcome {
+  const payload = iqPayload(iq);
+  if (payload.attrs.xmlns === NS_IQ_GATEWAY) return { replies: [gatewayPrompt(iq, payload, ctx)], actions: [] };
+  if (payload.attrs.xmlns !== NS_REGISTER || payload.name !== 'query') throw new StanzaError('service-unavailable');
+  if (iq.attrs.type === 'get') return { replies: [iqResult(iq, registrationForm(ctx))], actions: [] };
+  if (payload.getChild('remove') !== undefined) return unregister(iq, ctx);
+  try {
+    return register(iq, payload, ctx);
+  } catch (err) {
+    if (err instanceof InvalidFieldError) throw new StanzaError('not-acceptable', err.message);
+    throw err;
+  }
+}
+
+function fieldsFor(ctx: EntityContext): readonly IdentityField[] {
+  return identityNetwork(ctx) === '' ? DEFAULT_FIELDS : NETWORK_FIELDS;
+}
+
+/** XEP-0077 §3.1 (and §7 with a data form): the legacy fields and the form, filled. */
+function registrationForm(ctx: EntityContext): Element {
+  const network = identityNetwork(ctx);
+  const stored = ctx.identities.get(ctx.user, network);
+  const onNetwork = network !== '';
+  const instructions = onNetwork
+    ? `Your IRC identity and credentials on ${network}. Passwords are never shown; leave a password empty to keep the stored one.`
+    : 'Your default IRC nick, username and real name, used on every network where you set none.';
+  return xml(
+    'query',
+    { xmlns: NS_REGISTER },
+    stored !== undefined ? xml('registered') : null,
+    xml('instructions', {}, instructions),
+    ...LEGACY_FIELDS.map((l) => xml(l.name, {}, stored?.[l.field] ?? '')),
+    onNetwork ? xml('password') : null,
+    dataForm('form', {
+      title: onNetwork ? `Registration with ${network}` : 'Registration with the IRC gateway',
+      instructions,
+      formType: NS_REGISTER,
+      fields: identityFormFields(fieldsFor(ctx), stored),
+    }),
+  );
+}
+
+/** XEP-0077 §3.1 set: a data form (§7) or the legacy fields. */
+function register(iq: Element, payload: Element, ctx: EntityContext): EntityOutcome {
+  const network = identityNetwork(ctx);
+  const stored = ctx.identities.get(ctx.user, network);
+  const form = payload.getChild('x', NS_DATA);
+  let submitted: Map<string, string[]> | undefined;
+  if (form !== undefined) {
+    submitted = submittedFields(form, NS_REGISTER);
+    if (submitted === undefined) return { replies: [iqResult(iq)], actions: [] }; // XEP-0004 §3.1 cancel
+  } else {
+    submitted = legacyFields(payload, network !== '');
+  }
+  const identity = applyIdentityFields(fieldsFor(ctx), submitted, stored);
+  ctx.identities.set(ctx.user, network, identity);
+  const replies = [iqResult(iq)];
+  // XEP-0100 §4.1.1: after registering with the gateway it asks for the user's presence,
+  // so that it shows in the roster. Only on the first registration: asking again is noise.
+  if (ctx.network === '' && stored === undefined) {
+    replies.push(xml('presence', { type: 'subscribe', from: ctx.gatewayDomain, to: ctx.user }));
+  }
+  return { replies, actions: [] };
+}
+
+function legacyFields(payload: Element, onNetwork: boolean): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  for (const l of LEGACY_FIELDS) {
+    const el = payload.getChild(l.name);
+    if (el !== undefined) fields.set(l.field, [el.text()]);
+  }
+  const password = payload.getChild('password');
+  if (password !== undefined) {
+    if (!onNetwork) throw new InvalidFieldError('password', 'the gateway itself takes no password; register with a network');
+    fields.set('nickserv_password', [password.text()]);
+  }
+  return fields;
+}
+
+/** XEP-0077 §3.2: on `gw` everything of the user goes; on `net@gw` that network. */
+function unregister(iq: Element, ctx: EntityContext): EntityOutcome {
+  const result = iqResult(iq);
+  if (ctx.network !== '') {
+    ctx.identities.remove(ctx.user, ctx.network);
+    return {
+      replies: [result],
+      actions: [{ kind: 'disconnect-network', user: ctx.user, network: ctx.network, reason: 'Unregistered from the gateway' }],
+    };
+  }
+  ctx.identities.remove(ctx.user);
+  ctx.channels.removeUser(ctx.user);
+  const from = ctx.gatewayDomain;
+  // XEP-0100 §4.3: the gateway cancels both subscriptions and goes offline for the user.
+  return {
+    replies: [
+      result,
+      xml('presence', { type: 'unsubscribe', from, to: ctx.user }),
+      xml('presence', { type: 'unsubscribed', from, to: ctx.user }),
+      xml('presence', { type: 'unavailable', from, to: ctx.user }),
+    ],
+    actions: [{ kind: 'disconnect-user', user: ctx.user, reason: 'Unregistered from the gateway' }],
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// XEP-0100 §6.3 jabber:iq:gateway and §4.1 presence subscription
+// ---------------------------------------------------------------------------------------
+
+/**
+ * XEP-0100 §6.3: get → the prompt; set with `<prompt>` → the JID. The prompt is
+ * `nick%network`, or just `nick` when the network is implied: asked of `net@gw`, fixed-
+ * network mode, or the user's only live connection (else their only registered network).
+ */
+function gatewayPrompt(iq: Element, payload: Element, ctx: EntityContext): Element {
+  const network = identityNetwork(ctx);
+  if (iq.attrs.type === 'get') {
+    const desc = network !== ''
+      ? `Enter the nick of a user on ${network}.`
+      : 'Enter nick%network (e.g. alice%irc.libera.chat), or just the nick when you use one network.';
+    return iqResult(iq, xml('query', { xmlns: NS_IQ_GATEWAY }, xml('desc', {}, desc), xml('prompt', {}, 'IRC nick')));
+  }
+  const prompt = payload.getChildText('prompt')?.trim() ?? '';
+  if (prompt === '') throw new StanzaError('bad-request', 'the prompt is empty: send <prompt>nick</prompt>');
+  let nick = prompt;
+  let on = network !== '' ? network : undefined;
+  const sep = prompt.lastIndexOf('%');
+  if (on === undefined && sep !== -1) {
+    nick = prompt.slice(0, sep);
+    on = prompt.slice(sep + 1).toLowerCase();
+    if (!isValidNetworkName(on)) throw new StanzaError('not-acceptable', `"${on.slice(0, 64)}" is not a network name`);
+  }
+  on ??= impliedNetwork(ctx);
+  if (on === undefined) throw new StanzaError('not-acceptable', 'say which network: nick%network');
+  if (checkNick(nick) !== undefined || nick.length > 64) throw new StanzaError('not-acceptable', `"${nick.slice(0, 64)}" is not a valid IRC nick`);
+  const jid = fullOf(buildJid({ kind: 'user', network: on, nick }, { gatewayDomain: ctx.gatewayDomain, fixedNetwork: ctx.fixedNetwork }));
+  return iqResult(iq, xml('query', { xmlns: NS_IQ_GATEWAY }, xml('jid', {}, jid)));
+}
+
+function impliedNetwork(ctx: EntityContext): string | undefined {
+  const live = [...new Set(ctx.liveConnections().filter((c) => c.user === ctx.user).map((c) => c.network))];
+  if (live.length === 1) return live[0];
+  if (live.length > 1) return undefined;
+  const registered = ctx.identities.networks(ctx.user);
+  return registered.length === 1 ? registered[0] : undefined;
+}
+
+/**
+ * Presence to `gw` (XEP-0100 §4.1, RFC 6121 §3): the gateway approves the user's
+ * subscription and answers probes; it asks for the user's presence after registration
+ * (see {@link handleRegister}). The user's `unsubscribed` only ends what we receive:
+ * unregistering is explicit (`<remove/>`), never a side effect of a roster cleanup.
+ * Available and unavailable presence ask nothing (IRC connections open on joins).
+ */
+export function handleGatewayPresence(presence: Element, ctx: Pick<EntityContext, 'gatewayDomain' | 'user'>): Element[] {
+  const to = presence.attrs.from ?? ctx.user;
+  const from = ctx.gatewayDomain;
+  switch (presence.attrs.type) {
+    case 'subscribe':
+      // RFC 6121 §3.1.5: approve, then send current presence.
+      return [xml('presence', { type: 'subscribed', from, to: ctx.user }), xml('presence', { from, to: ctx.user })];
+    case 'probe':
+      // RFC 6121 §4.3.2: the gateway is always available.
+      return [xml('presence', { from, to })];
+    case 'unsubscribe':
+      // RFC 6121 §3.3.3: the contact's side sends unavailable to the former subscriber.
+      return [xml('presence', { type: 'unavailable', from, to: ctx.user })];
+    default:
+      return [];
+  }
+}

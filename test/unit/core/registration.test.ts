@@ -1,0 +1,383 @@
+/**
+ * XEP-0077 registration and the XEP-0100 gateway handshake as worked examples: stanzas in,
+ * replies, actions and stored identities out. The ports are a Map-based fake of our own
+ * interfaces (ports.ts), so every write can be read back.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { describe, expect, it } from 'vitest';
+import { StanzaError } from '../../../src/core/errors.js';
+import type { BareJid } from '../../../src/core/jid.js';
+import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from '../../../src/core/ports.js';
+import {
+  handleGatewayPresence,
+  handleRegister,
+  isRegistrationRequest,
+  type EntityContext,
+  type LiveConnection,
+} from '../../../src/core/registration.js';
+
+const GW = 'irc.example.org';
+const NET = 'irc.libera.chat';
+const ALICE = 'alice@example.org' as BareJid;
+const NS_REGISTER = 'jabber:iq:register';
+const NS_GATEWAY = 'jabber:iq:gateway';
+const NS_DATA = 'jabber:x:data';
+
+/** IdentityStore and ChannelStore on Maps. */
+class FakeStores implements IdentityStore, ChannelStore {
+  readonly ids = new Map<string, NetworkIdentity>();
+  readonly persistent: PersistentChannel[] = [];
+  get(user: string, network: string): NetworkIdentity | undefined {
+    const id = this.ids.get(`${user} ${network}`);
+    return id && { ...id };
+  }
+  set(user: string, network: string, identity: NetworkIdentity): void {
+    this.ids.set(`${user} ${network}`, { ...identity });
+  }
+  networks(user: string): string[] {
+    return [...this.ids.keys()].filter((k) => k.startsWith(`${user} `) && !k.endsWith(' ')).map((k) => k.slice(user.length + 1));
+  }
+  remove(user: string, network?: string): void {
+    for (const k of [...this.ids.keys()]) if (network === undefined ? k.startsWith(`${user} `) : k === `${user} ${network}`) this.ids.delete(k);
+  }
+  users(): string[] {
+    return [...new Set([...this.ids.keys()].map((k) => k.split(' ')[0] as string))];
+  }
+  setPersistent(ch: PersistentChannel, persistent: boolean): void {
+    const i = this.persistent.findIndex((c) => c.user === ch.user && c.network === ch.network && c.channel === ch.channel);
+    if (i !== -1) this.persistent.splice(i, 1);
+    if (persistent) this.persistent.push({ ...ch });
+  }
+  isPersistent(user: string, network: string, channel: string): boolean {
+    return this.persistent.some((c) => c.user === user && c.network === network && c.channel === channel);
+  }
+  all(): PersistentChannel[] {
+    return [...this.persistent];
+  }
+  removeUser(user: string): void {
+    for (let i = this.persistent.length - 1; i >= 0; i--) if (this.persistent[i]?.user === user) this.persistent.splice(i, 1);
+  }
+}
+
+function context(network: string, stores = new FakeStores(), extra: Partial<EntityContext> = {}): EntityContext {
+  return {
+    user: ALICE,
+    network,
+    gatewayDomain: GW,
+    identities: stores,
+    channels: stores,
+    admins: new Set(),
+    liveConnections: () => [],
+    ...extra,
+  };
+}
+
+const entityJid = (network: string): string => (network === '' ? GW : `${network}@${GW}`);
+
+function registerIq(type: 'get' | 'set', network: string, ...children: Element[]): Element {
+  return xml('iq', { type, id: 'r1', from: `${ALICE}/laptop`, to: entityJid(network) }, xml('query', { xmlns: NS_REGISTER }, ...children));
+}
+
+/** A submitted registration form (XEP-0077 §7). */
+function submitForm(fields: Record<string, string | string[]>): Element {
+  return xml(
+    'x',
+    { xmlns: NS_DATA, type: 'submit' },
+    xml('field', { var: 'FORM_TYPE' }, xml('value', {}, NS_REGISTER)),
+    ...Object.entries(fields).map(([name, v]) => xml('field', { var: name }, ...(Array.isArray(v) ? v : [v]).map((s) => xml('value', {}, s)))),
+  );
+}
+
+interface ShownField {
+  type: string | undefined;
+  label: string | undefined;
+  desc: string | undefined;
+  values: string[];
+}
+
+function formFields(x: Element | undefined): Record<string, ShownField> {
+  const out: Record<string, ShownField> = {};
+  for (const f of x?.getChildren('field') ?? []) {
+    out[String(f.attrs.var)] = {
+      type: f.attrs.type,
+      label: f.attrs.label,
+      desc: f.getChildText('desc') ?? undefined,
+      values: f.getChildren('value').map((v) => v.text()),
+    };
+  }
+  return out;
+}
+
+function refusal(run: () => unknown): StanzaError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof StanzaError) return err;
+    throw err;
+  }
+  throw new Error('expected a StanzaError');
+}
+
+describe('registration form (XEP-0077 §3.1, §7)', () => {
+  it('on gw: legacy nick/username/name, no password, a form with FORM_TYPE and the default fields', () => {
+    const { replies, actions } = handleRegister(registerIq('get', ''), context(''));
+    expect(actions).toEqual([]);
+    const query = replies[0]?.getChild('query', NS_REGISTER);
+    expect(replies[0]?.attrs).toMatchObject({ type: 'result', id: 'r1', from: GW, to: `${ALICE}/laptop` });
+    expect(query?.getChildElements().map((c) => c.name)).toEqual(['instructions', 'nick', 'username', 'name', 'x']);
+    const fields = formFields(query?.getChild('x', NS_DATA));
+    expect(Object.keys(fields)).toEqual(['FORM_TYPE', 'nick', 'username', 'realname']);
+    expect(fields.FORM_TYPE).toMatchObject({ type: 'hidden', values: [NS_REGISTER] });
+  });
+
+  it('on net@gw: legacy <password/> and the credentials, passwords as text-private', () => {
+    const query = handleRegister(registerIq('get', NET), context(NET)).replies[0]?.getChild('query', NS_REGISTER);
+    expect(query?.getChild('registered')).toBeUndefined();
+    expect(query?.getChild('password')?.text()).toBe('');
+    const fields = formFields(query?.getChild('x', NS_DATA));
+    expect(Object.keys(fields)).toEqual([
+      'FORM_TYPE', 'nick', 'username', 'realname', 'sasl_account', 'sasl_password', 'nickserv_password', 'server_password',
+    ]);
+    for (const name of ['sasl_password', 'nickserv_password', 'server_password']) expect(fields[name]?.type).toBe('text-private');
+  });
+
+  it('when registered: <registered/>, values filled, and no password anywhere — only "set"', () => {
+    const stores = new FakeStores();
+    stores.set(ALICE, NET, {
+      nick: 'alice', username: 'al', realname: 'Alice L', saslAccount: 'alice',
+      saslPassword: 'sasl-secret', nickservPassword: 'ns-secret', serverPassword: 'pass-secret',
+    });
+    const reply = handleRegister(registerIq('get', NET), context(NET, stores)).replies[0];
+    const text = reply?.toString() ?? '';
+    for (const secret of ['sasl-secret', 'ns-secret', 'pass-secret']) expect(text).not.toContain(secret);
+    const query = reply?.getChild('query', NS_REGISTER);
+    expect(query?.getChild('registered')).toBeDefined();
+    expect(query?.getChildText('nick')).toBe('alice');
+    expect(query?.getChildText('name')).toBe('Alice L');
+    const fields = formFields(query?.getChild('x', NS_DATA));
+    expect(fields.nick?.values).toEqual(['alice']);
+    expect(fields.sasl_account?.values).toEqual(['alice']);
+    for (const name of ['sasl_password', 'nickserv_password', 'server_password']) {
+      expect(fields[name]?.values).toEqual([]);
+      expect(fields[name]?.label).toContain('set — leave empty to keep');
+    }
+    expect(fields.forget?.type).toBe('list-multi');
+  });
+});
+
+describe('registering and updating (XEP-0077 §3.1)', () => {
+  const full: NetworkIdentity = { nick: 'alice', username: 'al', realname: 'Alice', saslAccount: 'alice', saslPassword: 'old-sasl', nickservPassword: 'old-ns' };
+  it.each<[string, NetworkIdentity | undefined, Record<string, string | string[]>, NetworkIdentity]>([
+    ['a first registration stores what was given', undefined,
+      { nick: 'alice', username: 'al', realname: 'Alice', sasl_account: 'alice', sasl_password: 's3cret' },
+      { nick: 'alice', username: 'al', realname: 'Alice', saslAccount: 'alice', saslPassword: 's3cret' }],
+    ['empty passwords keep the stored ones', full,
+      { nick: 'alice2', sasl_password: '', nickserv_password: '', server_password: '' },
+      { ...full, nick: 'alice2' }],
+    ['a new password replaces the stored one', full, { sasl_password: 'new-sasl' }, { ...full, saslPassword: 'new-sasl' }],
+    ['an empty text field clears it', full, { realname: '' }, { nick: 'alice', username: 'al', saslAccount: 'alice', saslPassword: 'old-sasl', nickservPassword: 'old-ns' }],
+    ['fields left out keep their value', full, {}, full],
+    ['forget clears the named passwords', full, { forget: ['sasl_password', 'nickserv_password'] }, { nick: 'alice', username: 'al', realname: 'Alice', saslAccount: 'alice' }],
+    ['unknown fields are ignored', full, { colour: 'blue' }, full],
+  ])('%s', (_name, before, submitted, after) => {
+    const stores = new FakeStores();
+    if (before) stores.set(ALICE, NET, before);
+    const { replies } = handleRegister(registerIq('set', NET, submitForm(submitted)), context(NET, stores));
+    expect(replies.map((r) => r.attrs.type)).toEqual(['result']);
+    expect(stores.get(ALICE, NET)).toEqual(after);
+  });
+
+  it('legacy fields: nick, username, name → realname, password → NickServ password', () => {
+    const stores = new FakeStores();
+    const set = registerIq('set', NET, xml('nick', {}, 'alice'), xml('username', {}, 'al'), xml('name', {}, 'Alice L'), xml('password', {}, 'ns'));
+    handleRegister(set, context(NET, stores));
+    expect(stores.get(ALICE, NET)).toEqual({ nick: 'alice', username: 'al', realname: 'Alice L', nickservPassword: 'ns' });
+  });
+
+  it('a legacy empty <password/> keeps the stored one', () => {
+    const stores = new FakeStores();
+    stores.set(ALICE, NET, { nick: 'alice', nickservPassword: 'ns' });
+    handleRegister(registerIq('set', NET, xml('nick', {}, 'bob'), xml('password')), context(NET, stores));
+    expect(stores.get(ALICE, NET)).toEqual({ nick: 'bob', nickservPassword: 'ns' });
+  });
+
+  it('a cancelled form stores nothing and is answered with a result', () => {
+    const stores = new FakeStores();
+    const { replies } = handleRegister(registerIq('set', NET, xml('x', { xmlns: NS_DATA, type: 'cancel' })), context(NET, stores));
+    expect(replies.map((r) => r.attrs.type)).toEqual(['result']);
+    expect(stores.get(ALICE, NET)).toBeUndefined();
+  });
+
+  it('fixed-network mode: gw registers the one network, with its credentials', () => {
+    const stores = new FakeStores();
+    const ctx = context('', stores, { fixedNetwork: NET });
+    const fields = formFields(handleRegister(registerIq('get', ''), ctx).replies[0]?.getChild('query')?.getChild('x', NS_DATA));
+    expect(Object.keys(fields)).toContain('sasl_password');
+    handleRegister(registerIq('set', '', submitForm({ nick: 'alice', sasl_password: 'x' })), ctx);
+    expect(stores.get(ALICE, NET)).toEqual({ nick: 'alice', saslPassword: 'x' });
+    expect(stores.get(ALICE, '')).toBeUndefined();
+  });
+});
+
+describe('validation: not-acceptable naming the field, nothing stored', () => {
+  it.each<[string, string, Record<string, string | string[]> | Element[]]>([
+    ['nick with a space', 'nick', { nick: 'al ice' }],
+    ['nick starting with #', 'nick', { nick: '#alice' }],
+    ['nick too long', 'nick', { nick: 'a'.repeat(65) }],
+    ['nick with two values', 'nick', { nick: ['a', 'b'] }],
+    ['username with @', 'username', { username: 'al@x' }],
+    ['realname with LF', 'realname', { realname: 'Alice\nQUIT' }],
+    ['realname too long', 'realname', { realname: 'x'.repeat(257) }],
+    ['SASL account with a space', 'sasl_account', { sasl_account: 'a b' }],
+    ['SASL password with CR', 'sasl_password', { sasl_password: 'a\rb' }],
+    ['server password with NUL', 'server_password', { server_password: 'a\0b' }],
+    ['forget naming a field that is no password', 'forget', { forget: ['nick'] }],
+    ['FORM_TYPE of another form', 'FORM_TYPE', [xml('x', { xmlns: NS_DATA, type: 'submit' }, xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'urn:other')))]],
+    ['legacy nick that is not a nick', 'nick', [xml('nick', {}, 'a,b')]],
+  ])('%s → %s', (_name, field, submitted) => {
+    const stores = new FakeStores();
+    stores.set(ALICE, NET, { nick: 'alice' });
+    const payload = Array.isArray(submitted) ? submitted : [submitForm({ nick: 'ok', ...submitted })];
+    const err = refusal(() => handleRegister(registerIq('set', NET, ...payload), context(NET, stores)));
+    expect(err.condition).toBe('not-acceptable');
+    expect(err.errorType).toBe('modify');
+    expect(err.text).toContain(`field "${field}"`);
+    expect(stores.get(ALICE, NET)).toEqual({ nick: 'alice' });
+  });
+
+  it('a legacy <password/> on gw is refused: the gateway holds no credentials', () => {
+    const err = refusal(() => handleRegister(registerIq('set', '', xml('password', {}, 'x')), context('')));
+    expect(err.text).toContain('field "password"');
+  });
+
+  it('a refused value is never echoed in the error text', () => {
+    const err = refusal(() => handleRegister(registerIq('set', NET, submitForm({ sasl_password: 'top\nsecret' })), context(NET)));
+    expect(err.text).not.toContain('secret');
+  });
+});
+
+describe('unregistering (XEP-0077 §3.2, XEP-0100 §4.3)', () => {
+  function seeded(): FakeStores {
+    const stores = new FakeStores();
+    stores.set(ALICE, '', { nick: 'alice' });
+    stores.set(ALICE, NET, { nick: 'alice', saslPassword: 'x' });
+    stores.set(ALICE, 'irc.oftc.net', { nick: 'al' });
+    stores.set('bob@example.org', NET, { nick: 'bob' });
+    stores.setPersistent({ user: ALICE, network: NET, channel: '#a' }, true);
+    stores.setPersistent({ user: 'bob@example.org', network: NET, channel: '#b' }, true);
+    return stores;
+  }
+
+  it('on gw: all of the user\'s data goes, both subscriptions are cancelled, connections closed', () => {
+    const stores = seeded();
+    const { replies, actions } = handleRegister(registerIq('set', '', xml('remove')), context('', stores));
+    expect(replies.map((r) => `${r.name} ${r.attrs.type} ${r.attrs.to}`)).toEqual([
+      `iq result ${ALICE}/laptop`,
+      `presence unsubscribe ${ALICE}`,
+      `presence unsubscribed ${ALICE}`,
+      `presence unavailable ${ALICE}`,
+    ]);
+    expect(actions).toEqual([{ kind: 'disconnect-user', user: ALICE, reason: 'Unregistered from the gateway' }]);
+    expect(stores.users()).toEqual(['bob@example.org']);
+    expect(stores.all().map((c) => c.channel)).toEqual(['#b']);
+  });
+
+  it('on net@gw: only that network goes and only its connection closes', () => {
+    const stores = seeded();
+    const { replies, actions } = handleRegister(registerIq('set', NET, xml('remove')), context(NET, stores));
+    expect(replies.map((r) => r.attrs.type)).toEqual(['result']);
+    expect(actions).toEqual([{ kind: 'disconnect-network', user: ALICE, network: NET, reason: 'Unregistered from the gateway' }]);
+    expect(stores.networks(ALICE)).toEqual(['irc.oftc.net']);
+    expect(stores.get(ALICE, '')).toEqual({ nick: 'alice' });
+    expect(stores.all()).toHaveLength(2);
+  });
+});
+
+describe('XEP-0100 §4.1 presence subscription', () => {
+  it('the first registration with gw asks for the user\'s presence; later updates do not', () => {
+    const stores = new FakeStores();
+    const first = handleRegister(registerIq('set', '', submitForm({ nick: 'alice' })), context('', stores)).replies;
+    expect(first.map((r) => `${r.name} ${r.attrs.type} ${r.attrs.from} ${r.attrs.to}`)).toEqual([
+      `iq result ${GW} ${ALICE}/laptop`,
+      `presence subscribe ${GW} ${ALICE}`,
+    ]);
+    const again = handleRegister(registerIq('set', '', submitForm({ nick: 'alice2' })), context('', stores)).replies;
+    expect(again.map((r) => r.name)).toEqual(['iq']);
+  });
+
+  it('registering with a network sends no subscription', () => {
+    const { replies } = handleRegister(registerIq('set', NET, submitForm({ nick: 'alice' })), context(NET));
+    expect(replies.map((r) => r.name)).toEqual(['iq']);
+  });
+
+  it.each<[string | undefined, string[]]>([
+    ['subscribe', [`subscribed ${ALICE}`, `available ${ALICE}`]],
+    ['probe', [`available ${ALICE}`]],
+    ['unsubscribe', [`unavailable ${ALICE}`]],
+    ['unsubscribed', []],
+    ['subscribed', []],
+    [undefined, []],
+    ['unavailable', []],
+  ])('presence %s to gw → %j', (type, expected) => {
+    const presence = xml('presence', { type, from: ALICE, to: GW });
+    const out = handleGatewayPresence(presence, { gatewayDomain: GW, user: ALICE });
+    expect(out.map((p) => `${p.attrs.type ?? 'available'} ${p.attrs.to}`)).toEqual(expected);
+    for (const p of out) expect(p.attrs.from).toBe(GW);
+  });
+});
+
+describe('XEP-0100 §6.3 jabber:iq:gateway', () => {
+  const gatewayIq = (type: 'get' | 'set', network: string, prompt?: string): Element =>
+    xml('iq', { type, id: 'g1', from: `${ALICE}/laptop`, to: entityJid(network) }, xml('query', { xmlns: NS_GATEWAY }, prompt === undefined ? null : xml('prompt', {}, prompt)));
+  const live = (network: string): LiveConnection => ({ user: ALICE, network, nick: 'alice', channels: 1 });
+
+  it('get → a description and the prompt', () => {
+    const query = handleRegister(gatewayIq('get', ''), context('')).replies[0]?.getChild('query', NS_GATEWAY);
+    expect(query?.getChildText('prompt')).toBe('IRC nick');
+    expect(query?.getChildText('desc')).toContain('nick%network');
+  });
+
+  it.each<[string, string, string, Partial<EntityContext>, (s: FakeStores) => void]>([
+    ['nick%network on gw', '', 'bob%irc.oftc.net', {}, () => {}],
+    ['the network lower-cased', '', 'bob%IRC.OFTC.NET', {}, () => {}],
+    ['a nick asked of net@gw', NET, 'bob', {}, () => {}],
+    ['a nick with the user\'s one live connection', '', 'bob', { liveConnections: () => [live(NET), { ...live(NET), user: 'x@y' }] }, () => {}],
+    ['a nick with the user\'s one registered network', '', 'bob', {}, (s) => s.set(ALICE, NET, {})],
+    ['fixed-network mode', '', 'bob', { fixedNetwork: NET }, () => {}],
+    ['a nick that needs XEP-0106 escaping', '', 'b&b%irc.oftc.net', {}, () => {}],
+  ])('%s', (_name, network, prompt, extra, seed) => {
+    const stores = new FakeStores();
+    seed(stores);
+    const reply = handleRegister(gatewayIq('set', network, prompt), context(network, stores, extra)).replies[0];
+    const jid = reply?.getChild('query', NS_GATEWAY)?.getChildText('jid');
+    const expected: Record<string, string> = {
+      'bob%irc.oftc.net': `bob%irc.oftc.net@${GW}`,
+      'bob%IRC.OFTC.NET': `bob%irc.oftc.net@${GW}`,
+      'b&b%irc.oftc.net': `b\\26b%irc.oftc.net@${GW}`,
+      bob: extra.fixedNetwork ? `bob@${GW}` : `bob%${NET}@${GW}`,
+    };
+    expect(jid).toBe(expected[prompt]);
+  });
+
+  it.each<[string, string, Partial<EntityContext>]>([
+    ['no network and none implied', 'bob', {}],
+    ['two live networks', 'bob', { liveConnections: () => [live(NET), live('irc.oftc.net')] }],
+    ['not a nick', 'bo b%irc.oftc.net', {}],
+    ['not a network', 'bob%irc_oftc', {}],
+    ['empty', '  ', {}],
+  ])('refused: %s', (_name, prompt, extra) => {
+    const err = refusal(() => handleRegister(gatewayIq('set', '', prompt), context('', new FakeStores(), extra)));
+    expect(['not-acceptable', 'bad-request']).toContain(err.condition);
+  });
+});
+
+describe('isRegistrationRequest', () => {
+  it.each<[Element, boolean]>([
+    [registerIq('get', ''), true],
+    [xml('iq', { type: 'get' }, xml('query', { xmlns: NS_GATEWAY })), true],
+    [xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:version' })), false],
+    [xml('iq', { type: 'get' }), false],
+  ])('%s → %s', (iq, expected) => {
+    expect(isRegistrationRequest(iq)).toBe(expected);
+  });
+});
