@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start (test/harness/servers.ts):
-# Prosody, ejabberd, InspIRCd and ngIRCd, on Debian 12, as root, non-interactively.
+# Prosody, ejabberd, InspIRCd, ngIRCd and Atheme (IRC services linked to
+# InspIRCd), on Debian 12, as root, non-interactively.
 #
 # Idempotent:
 # - /usr/sbin/policy-rc.d (exit 101 = "do not start services") is written only if
@@ -10,7 +11,8 @@
 # - System daemons that were started anyway are stopped. They run as their
 #   service accounts (prosody, ejabberd, irc); the harness runs its servers as
 #   root (ngIRCd drops to nobody), so matching on the account leaves test
-#   servers alone.
+#   servers alone. Atheme's init script would run it as irc (pid file in
+#   /run/atheme, so the loop below misses it); the pkill by account stops it.
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -26,8 +28,8 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 
 # Binaries the harness runs, and the packages that provide them.
-required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd pgrep pkill)
-packages=(prosody lua-unbound ejabberd inspircd ngircd procps)
+required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd atheme-services pgrep pkill)
+packages=(prosody lua-unbound ejabberd inspircd ngircd atheme-services procps)
 
 missing=()
 for bin in "${required_bins[@]}"; do
@@ -43,7 +45,7 @@ else
 fi
 
 # Stop system-wide instances, whether started by an init system or by hand.
-for svc in prosody ejabberd inspircd ngircd; do
+for svc in prosody ejabberd inspircd ngircd atheme-services; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl stop "$svc" >/dev/null 2>&1 || true
     systemctl disable "$svc" >/dev/null 2>&1 || true
@@ -65,11 +67,12 @@ stop_user_procs prosody
 stop_user_procs ejabberd # beam.smp, epmd, erl_child_setup
 stop_user_procs irc inspircd
 stop_user_procs irc ngircd
+stop_user_procs irc atheme-services
 sleep 1
 for user in prosody ejabberd; do
   getent passwd "$user" >/dev/null && { pkill -KILL -u "$user" 2>/dev/null || true; }
 done
-for name in inspircd ngircd; do
+for name in inspircd ngircd atheme-services; do
   getent passwd irc >/dev/null && { pkill -KILL -u irc -x "$name" 2>/dev/null || true; }
 done
 
