@@ -1,0 +1,510 @@
+/**
+ * Ad-hoc commands (XEP-0050) with data forms (XEP-0004) on `gw`, `net@gw` and rooms:
+ * how users and operators configure Jabirc from any XMPP client (issue 4 §2).
+ *
+ * Commands, by entity (listed through disco#items node `http://jabber.org/protocol/commands`,
+ * XEP-0050 §2.2, to whoever may run them):
+ *
+ * | entity           | node              | who   | does                                                    |
+ * | ---------------- | ----------------- | ----- | ------------------------------------------------------- |
+ * | `gw`             | `defaults`        | users | default nick/username/realname (IdentityStore, net '')  |
+ * | `gw`             | `networks`        | users | table of the user's registered networks (read-only)     |
+ * | `gw`             | `users`           | admin | table of registered users (read-only)                   |
+ * | `gw`             | `connections`     | admin | table of live IRC connections (read-only)               |
+ * | `gw`             | `disconnect-user` | admin | action `disconnect-user` for the caller                 |
+ * | `gw`             | `announce`        | admin | action `announce` for the caller                        |
+ * | `net@gw`         | `settings`        | users | identity, TLS, port, credentials, after_connect, encoding |
+ * | `#chan%net@gw`   | `room`            | users | persistent, key, encoding                               |
+ *
+ * In fixed-network mode `gw` stands for the network, so it offers `settings` in place of
+ * `defaults` and `networks`.
+ *
+ * The state machine (XEP-0050 §3.4), one stage per command:
+ *
+ * | request                                | answer                                                |
+ * | -------------------------------------- | ----------------------------------------------------- |
+ * | execute, no sessionid, form command    | `executing` + new sessionid + form, `complete` allowed |
+ * | execute, no sessionid, read-only       | `completed` + result form (no session kept)           |
+ * | complete/execute + sessionid + submit  | `completed` + note; session ends                      |
+ * | cancel + sessionid                     | `canceled`; session ends                              |
+ * | next/prev                              | bad-request `<bad-action/>`                           |
+ * | unknown or foreign sessionid           | bad-request `<bad-sessionid/>`                        |
+ * | a bad field value                      | bad-request `<bad-payload/>` (§4.6), text names field; session kept to retry |
+ *
+ * Sessions are bounded by count (oldest dropped first): single-stage commands keep no
+ * state but their owner, so a dropped session only costs the user a re-execute.
+ * Pure: reads and writes the synchronous ports, returns replies and actions.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { buildJid } from './address.js';
+import { StanzaError, type Condition } from './errors.js';
+import { discoInfoPayload, discoItemsPayload, iqPayload } from './gateway-entity.js';
+import { bareOf, fullOf, splitJid, type BareJid } from './jid.js';
+import { NS_COMMANDS, NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS } from './namespaces.js';
+import {
+  DEFAULT_FIELDS,
+  FORGET_FIELD,
+  InvalidFieldError,
+  SETTINGS_FIELDS,
+  applyIdentityFields,
+  dataForm,
+  identityFormFields,
+  identityNetwork,
+  parseBoolean,
+  parseEncoding,
+  singleValue,
+  submittedFields,
+  tableForm,
+  type EntityContext,
+  type EntityOutcome,
+  type FieldType,
+  type FormField,
+  type GatewayAction,
+} from './registration.js';
+import { errorReply, iqResult } from './stanza.js';
+
+/** The feature every entity with commands advertises in disco#info. */
+export const ADHOC_FEATURES: readonly string[] = [NS_COMMANDS];
+
+/**
+ * Per-room encoding. TODO(issue 4): ChannelStore has no place for it yet; once it does,
+ * this goes and the room command reads the store.
+ */
+export interface RoomEncodingStore {
+  get(user: string, network: string, channel: string): string | undefined;
+  set(user: string, network: string, channel: string, encoding: string | undefined): void;
+}
+
+export interface AdhocContext extends EntityContext {
+  /** When absent, the room command offers no encoding field. */
+  roomEncodings?: RoomEncodingStore;
+}
+
+export interface AdhocOptions {
+  /** A fresh, unguessable session id. */
+  newId(): string;
+  /** Pending sessions kept at most (oldest dropped first); default 1000. */
+  maxSessions?: number;
+}
+
+type EntityKind = 'gateway' | 'network' | 'room';
+
+/** What executing a command gives: a form to fill, or a finished read-only result. */
+type Start = { kind: 'form'; form: Element } | { kind: 'result'; form: Element; note?: string };
+
+interface Command {
+  node: string;
+  name: string;
+  entity: EntityKind;
+  admin: boolean;
+  /** Whether the command exists in this mode (fixed-network or not). */
+  fixed: 'both' | 'only' | 'never';
+  start(ctx: AdhocContext): Start;
+  /** Applies a submitted form; throws InvalidFieldError for a bad value. */
+  submit?(fields: ReadonlyMap<string, string[]>, ctx: AdhocContext): { note: string; actions: GatewayAction[] };
+}
+
+/** XEP-0050 §4.6 application-specific conditions. */
+type CommandCondition = 'bad-action' | 'bad-locale' | 'bad-payload' | 'bad-sessionid' | 'malformed-action' | 'session-expired';
+
+class CommandError extends StanzaError {
+  constructor(
+    condition: Condition,
+    readonly specific: CommandCondition,
+    text: string,
+  ) {
+    super(condition, text);
+  }
+}
+
+function required(fields: ReadonlyMap<string, string[]>, name: string): string {
+  const v = singleValue(fields, name) ?? '';
+  if (v.trim() === '') throw new InvalidFieldError(name, 'is required');
+  return v.trim();
+}
+
+function textLines(fields: ReadonlyMap<string, string[]>, name: string, max: number): string {
+  const values = fields.get(name) ?? [];
+  if (values.some((v) => /[\r\n\0]/.test(v))) throw new InvalidFieldError(name, 'a line contains CR, LF or NUL');
+  const text = values.join('\n').trim();
+  if (text === '') throw new InvalidFieldError(name, 'is required');
+  if ([...text].length > max) throw new InvalidFieldError(name, `is longer than ${max} characters`);
+  return text;
+}
+
+function liveUsers(ctx: AdhocContext): Set<string> {
+  return new Set(ctx.liveConnections().map((c) => c.user));
+}
+
+function networkJid(ctx: AdhocContext, network: string): string {
+  return fullOf(buildJid({ kind: 'network', network }, { gatewayDomain: ctx.gatewayDomain, fixedNetwork: ctx.fixedNetwork }));
+}
+
+const CHANNEL_KEY = /^[^\s,\0]{1,100}$/;
+
+/** The room command: persistent (ChannelStore), key (kept only with persistence), encoding. */
+function roomState(ctx: AdhocContext): { network: string; channel: string; persistent: boolean; key: string | undefined } {
+  const network = identityNetwork(ctx);
+  const channel = ctx.channel ?? '';
+  const persistent = ctx.channels.isPersistent(ctx.user, network, channel);
+  // TODO(issue 4): ChannelStore.get(user, network, channel) would spare scanning all().
+  const row = persistent
+    ? ctx.channels.all().find((c) => c.user === ctx.user && c.network === network && c.channel === channel)
+    : undefined;
+  return { network, channel, persistent, key: row?.key };
+}
+
+/** A read-only admin command on `gw`: one table, completed at once. */
+function adminTable(
+  node: string,
+  name: string,
+  noun: string,
+  columns: ReadonlyArray<{ var: string; label: string; type?: FieldType }>,
+  rows: (ctx: AdhocContext) => Array<Record<string, string>>,
+): Command {
+  return {
+    node,
+    name,
+    entity: 'gateway',
+    admin: true,
+    fixed: 'both',
+    start: (ctx) => {
+      const table = rows(ctx);
+      return { kind: 'result', form: tableForm(name, columns, table), note: `${table.length} ${noun}.` };
+    },
+  };
+}
+
+const COMMANDS: readonly Command[] = [
+  {
+    node: 'defaults',
+    name: 'Default nick, username and real name',
+    entity: 'gateway',
+    admin: false,
+    fixed: 'never',
+    start: (ctx) => ({
+      kind: 'form',
+      form: dataForm('form', {
+        title: 'Default IRC identity',
+        instructions: 'Used on every network where you set none. Leave a field empty for the gateway default.',
+        fields: identityFormFields(DEFAULT_FIELDS, ctx.identities.get(ctx.user, '')),
+      }),
+    }),
+    submit: (fields, ctx) => {
+      ctx.identities.set(ctx.user, '', applyIdentityFields(DEFAULT_FIELDS, fields, ctx.identities.get(ctx.user, '')));
+      return { note: 'Saved your defaults; they apply the next time Jabirc connects you to a network.', actions: [] };
+    },
+  },
+  {
+    node: 'networks',
+    name: 'Your networks',
+    entity: 'gateway',
+    admin: false,
+    fixed: 'never',
+    start: (ctx) => {
+      const networks = ctx.identities.networks(ctx.user);
+      const rows = networks.map((network) => ({
+        network: networkJid(ctx, network),
+        nick: ctx.identities.get(ctx.user, network)?.nick ?? ctx.identities.get(ctx.user, '')?.nick ?? '',
+      }));
+      const columns = [
+        { var: 'network', label: 'Network', type: 'jid-single' as const },
+        { var: 'nick', label: 'Nick' },
+      ];
+      const note = networks.length === 0 ? 'You have registered with no network.' : undefined;
+      return { kind: 'result', form: tableForm('Your networks', columns, rows), note };
+    },
+  },
+  {
+    node: 'settings',
+    name: 'Settings for this network',
+    entity: 'network',
+    admin: false,
+    fixed: 'both',
+    start: (ctx) => {
+      const network = identityNetwork(ctx);
+      return {
+        kind: 'form',
+        form: dataForm('form', {
+          title: `Settings for ${network}`,
+          instructions: 'Passwords are never shown: leave one empty to keep it. Empty fields use the defaults.',
+          fields: identityFormFields(SETTINGS_FIELDS, ctx.identities.get(ctx.user, network), ctx.networkDefaults?.(network)),
+        }),
+      };
+    },
+    submit: (fields, ctx) => {
+      const network = identityNetwork(ctx);
+      const stored = ctx.identities.get(ctx.user, network);
+      ctx.identities.set(ctx.user, network, applyIdentityFields(SETTINGS_FIELDS, fields, stored, ctx.networkDefaults?.(network)));
+      return { note: `Saved; the settings apply the next time Jabirc connects you to ${network}.`, actions: [] };
+    },
+  },
+  {
+    node: 'room',
+    name: 'Settings for this room',
+    entity: 'room',
+    admin: false,
+    fixed: 'both',
+    start: (ctx) => {
+      const room = roomState(ctx);
+      const fields: FormField[] = [
+        { var: 'persistent', type: 'boolean', label: 'Stay joined on IRC while you are offline', values: [room.persistent ? 'true' : 'false'] },
+        room.key !== undefined
+          ? { var: 'key', type: 'text-private', label: 'Channel key (set — leave empty to keep)', desc: 'A key is stored; leave this empty to keep it.' }
+          : { var: 'key', type: 'text-private', label: 'Channel key', desc: 'Used when Jabirc rejoins the channel for you; kept only while persistent.' },
+      ];
+      if (room.key !== undefined) {
+        fields.push({ var: FORGET_FIELD, type: 'list-multi', label: 'Forget the stored key', options: [{ label: 'Channel key', value: 'key' }] });
+      }
+      if (ctx.roomEncodings) {
+        const enc = ctx.roomEncodings.get(ctx.user, room.network, room.channel);
+        fields.push({ var: 'encoding', type: 'text-single', label: 'Encoding of lines that are not UTF-8', values: enc ? [enc] : [] });
+      }
+      return { kind: 'form', form: dataForm('form', { title: `Settings for ${room.channel}`, fields }) };
+    },
+    submit: (fields, ctx) => {
+      const room = roomState(ctx);
+      const persistentValue = singleValue(fields, 'persistent');
+      const persistent = persistentValue === undefined ? room.persistent : (parseBoolean('persistent', persistentValue) ?? false);
+      const keyValue = singleValue(fields, 'key') ?? '';
+      if (keyValue !== '' && !CHANNEL_KEY.test(keyValue)) throw new InvalidFieldError('key', 'must be 1 to 100 characters without spaces or commas');
+      const forget = fields.get(FORGET_FIELD) ?? [];
+      if (forget.some((f) => f !== 'key')) throw new InvalidFieldError(FORGET_FIELD, 'only the key can be forgotten here');
+      let key = keyValue !== '' ? keyValue : room.key;
+      if (forget.length > 0) key = undefined;
+      if (keyValue !== '' && !persistent) throw new InvalidFieldError('key', 'is kept only for a persistent room: turn persistent on');
+      const encodingValue = ctx.roomEncodings ? singleValue(fields, 'encoding') : undefined;
+      const encoding = encodingValue === undefined ? undefined : parseEncoding('encoding', encodingValue);
+      // Every value is checked before anything is written.
+      ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key }, persistent);
+      if (ctx.roomEncodings && encodingValue !== undefined) ctx.roomEncodings.set(ctx.user, room.network, room.channel, encoding);
+      const note = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
+      return { note: `Saved. ${note}`, actions: [] };
+    },
+  },
+  adminTable('users', 'Registered users', 'registered users', [
+    { var: 'user', label: 'User', type: 'jid-single' },
+    { var: 'networks', label: 'Networks' },
+    { var: 'online', label: 'Connected' },
+  ], (ctx) => {
+    const live = liveUsers(ctx);
+    return ctx.identities.users().sort().map((user) => ({
+      user,
+      networks: ctx.identities.networks(user).join(' '),
+      online: live.has(user) ? 'yes' : 'no',
+    }));
+  }),
+  adminTable('connections', 'Live IRC connections', 'live connections', [
+    { var: 'user', label: 'User', type: 'jid-single' },
+    { var: 'network', label: 'Network' },
+    { var: 'nick', label: 'Nick' },
+    { var: 'channels', label: 'Channels' },
+  ], (ctx) => ctx.liveConnections().map((c) => ({ user: c.user, network: c.network, nick: c.nick, channels: String(c.channels) }))),
+  {
+    node: 'disconnect-user',
+    name: 'Disconnect a user',
+    entity: 'gateway',
+    admin: true,
+    fixed: 'both',
+    start: () => ({
+      kind: 'form',
+      form: dataForm('form', {
+        title: 'Disconnect a user',
+        instructions: 'Closes every IRC connection of the user. They may reconnect.',
+        fields: [
+          { var: 'user', type: 'jid-single', label: 'User (bare JID)', required: true },
+          { var: 'reason', type: 'text-single', label: 'Reason (sent as the QUIT message)' },
+        ],
+      }),
+    }),
+    submit: (fields, ctx) => {
+      const jid = required(fields, 'user');
+      const parts = splitJid(jid);
+      if (parts === undefined || parts.resource !== '') throw new InvalidFieldError('user', 'must be a bare JID (user@domain)');
+      const user = bareOf(parts);
+      const count = ctx.liveConnections().filter((c) => c.user === user).length;
+      if (count === 0) throw new InvalidFieldError('user', `${user} has no live connection`);
+      const reason = singleValue(fields, 'reason')?.trim() || 'Disconnected by the gateway operator';
+      if ([...reason].length > 300) throw new InvalidFieldError('reason', 'is longer than 300 characters');
+      return { note: `Disconnecting ${count} connections of ${user}.`, actions: [{ kind: 'disconnect-user', user, reason }] };
+    },
+  },
+  {
+    node: 'announce',
+    name: 'Announce to all users',
+    entity: 'gateway',
+    admin: true,
+    fixed: 'both',
+    start: () => ({
+      kind: 'form',
+      form: dataForm('form', {
+        title: 'Announce to all users',
+        instructions: 'Sent from the gateway to every user with a live IRC connection.',
+        fields: [{ var: 'message', type: 'text-multi', label: 'Message', required: true }],
+      }),
+    }),
+    submit: (fields, ctx) => {
+      const text = textLines(fields, 'message', 4000);
+      return { note: `Announced to ${liveUsers(ctx).size} users.`, actions: [{ kind: 'announce', text }] };
+    },
+  },
+];
+
+function entityKind(ctx: AdhocContext): EntityKind {
+  if (ctx.channel !== undefined) return 'room';
+  return ctx.network !== '' ? 'network' : 'gateway';
+}
+
+/** Whether `c` exists on the addressed entity in this mode (whoever asks). */
+function existsHere(c: Command, ctx: AdhocContext): boolean {
+  const kind = entityKind(ctx);
+  const fixed = ctx.fixedNetwork !== undefined;
+  if (c.fixed === (fixed ? 'never' : 'only')) return false;
+  // In fixed-network mode `gw` is also the network entity.
+  return c.entity === kind || (fixed && kind === 'gateway' && c.entity === 'network');
+}
+
+/** The commands `ctx.user` may run on the addressed entity. */
+function commandsFor(ctx: AdhocContext): Command[] {
+  const isAdmin = ctx.admins.has(ctx.user);
+  return COMMANDS.filter((c) => existsHere(c, ctx) && (isAdmin || !c.admin));
+}
+
+/** Whether this iq is for {@link AdhocCommands.handle}. */
+export function isAdhocRequest(iq: Element): boolean {
+  const payload = iq.getChildElements()[0];
+  if (payload === undefined) return false;
+  if (payload.name === 'command' && payload.attrs.xmlns === NS_COMMANDS) return true;
+  if (payload.name !== 'query' || typeof payload.attrs.node !== 'string') return false;
+  if (payload.attrs.xmlns === NS_DISCO_ITEMS) return payload.attrs.node === NS_COMMANDS;
+  return payload.attrs.xmlns === NS_DISCO_INFO && COMMANDS.some((c) => c.node === payload.attrs.node);
+}
+
+interface Session {
+  user: BareJid;
+  entity: string;
+  node: string;
+}
+
+export class AdhocCommands {
+  readonly #newId: () => string;
+  readonly #max: number;
+  readonly #sessions = new Map<string, Session>();
+
+  constructor(opts: AdhocOptions) {
+    this.#newId = opts.newId;
+    this.#max = opts.maxSessions ?? 1000;
+  }
+
+  /** Pending sessions (for tests and metrics). */
+  get pendingSessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** XEP-0050 §2.2 disco#items of the commands node: what `ctx.user` may run on `entityJid`. */
+  items(ctx: AdhocContext, entityJid: string): Array<{ jid: string; node: string; name: string }> {
+    return commandsFor(ctx).map((c) => ({ jid: entityJid, node: c.node, name: c.name }));
+  }
+
+  /**
+   * Answers an iq for which {@link isAdhocRequest} holds: disco of the commands and
+   * XEP-0050 execution. Refusals with a plain condition are thrown as StanzaError; those
+   * with an XEP-0050 §4.6 condition come back as an error reply among `replies`.
+   */
+  handle(iq: Element, ctx: AdhocContext): EntityOutcome {
+    const payload = iqPayload(iq);
+    const entity = String(iq.attrs.to ?? '');
+    if (payload.attrs.xmlns === NS_DISCO_ITEMS || payload.attrs.xmlns === NS_DISCO_INFO) {
+      if (iq.attrs.type !== 'get') throw new StanzaError('feature-not-implemented');
+      return { replies: [this.#disco(iq, payload, ctx, entity)], actions: [] };
+    }
+    try {
+      return this.#command(iq, payload, ctx, entity);
+    } catch (err) {
+      if (err instanceof InvalidFieldError) return { replies: [commandError(iq, 'bad-request', 'bad-payload', err.message)], actions: [] };
+      if (err instanceof CommandError) return { replies: [commandError(iq, err.condition, err.specific, err.text ?? '')], actions: [] };
+      throw err;
+    }
+  }
+
+  #disco(iq: Element, payload: Element, ctx: AdhocContext, entity: string): Element {
+    const node = String(payload.attrs.node);
+    if (payload.attrs.xmlns === NS_DISCO_ITEMS) return iqResult(iq, discoItemsPayload(this.items(ctx, entity), node));
+    // XEP-0050 §2.3: a command node's identity and features.
+    const command = commandsFor(ctx).find((c) => c.node === node);
+    if (command === undefined) throw new StanzaError('item-not-found', `no such command: ${node}`);
+    return iqResult(
+      iq,
+      discoInfoPayload({ identities: [{ category: 'automation', type: 'command-node', name: command.name }], features: [NS_COMMANDS, NS_DATA] }, node),
+    );
+  }
+
+  #command(iq: Element, payload: Element, ctx: AdhocContext, entity: string): EntityOutcome {
+    if (iq.attrs.type !== 'set') throw new StanzaError('bad-request', 'commands are run with an iq of type set (XEP-0050 §3)');
+    const node = payload.attrs.node;
+    if (typeof node !== 'string' || node === '') throw new StanzaError('bad-request', 'the command has no node');
+    const available = COMMANDS.find((c) => c.node === node && existsHere(c, ctx));
+    if (available === undefined) throw new StanzaError('item-not-found', `no such command here: ${node}`);
+    if (available.admin && !ctx.admins.has(ctx.user)) throw new StanzaError('forbidden', `${node} is for the gateway's administrators`);
+    const action = payload.attrs.action ?? 'execute';
+    const sessionid = payload.attrs.sessionid;
+    if (!['execute', 'complete', 'cancel', 'next', 'prev'].includes(action)) {
+      throw new CommandError('bad-request', 'malformed-action', `unknown action ${String(action).slice(0, 20)}`);
+    }
+    if (sessionid === undefined) {
+      if (action !== 'execute') throw new CommandError('bad-request', 'bad-sessionid', `${action} needs the sessionid of an executing command`);
+      return this.#start(iq, available, ctx, entity);
+    }
+    const session = this.#sessions.get(sessionid);
+    if (session === undefined || session.user !== ctx.user || session.entity !== entity || session.node !== node) {
+      throw new CommandError('bad-request', 'bad-sessionid', 'no such session: execute the command again');
+    }
+    if (action === 'cancel') {
+      this.#sessions.delete(sessionid);
+      return { replies: [iqResult(iq, commandElement(node, sessionid, 'canceled'))], actions: [] };
+    }
+    if (action === 'next' || action === 'prev') throw new CommandError('bad-request', 'bad-action', 'this command has one stage: complete or cancel');
+    const x = payload.getChild('x', NS_DATA);
+    if (x === undefined) throw new CommandError('bad-request', 'bad-payload', 'submit the form (jabber:x:data type submit)');
+    const fields = submittedFields(x);
+    if (fields === undefined || available.submit === undefined) {
+      this.#sessions.delete(sessionid);
+      return { replies: [iqResult(iq, commandElement(node, sessionid, 'canceled'))], actions: [] };
+    }
+    const done = available.submit(fields, ctx); // a bad value throws and keeps the session
+    this.#sessions.delete(sessionid);
+    return {
+      replies: [iqResult(iq, commandElement(node, sessionid, 'completed', xml('note', { type: 'info' }, done.note)))],
+      actions: done.actions,
+    };
+  }
+
+  #start(iq: Element, command: Command, ctx: AdhocContext, entity: string): EntityOutcome {
+    const sessionid = this.#newId();
+    const start = command.start(ctx);
+    if (start.kind === 'result') {
+      const note = start.note !== undefined ? xml('note', { type: 'info' }, start.note) : null;
+      return { replies: [iqResult(iq, commandElement(command.node, sessionid, 'completed', note, start.form))], actions: [] };
+    }
+    this.#sessions.set(sessionid, { user: ctx.user, entity, node: command.node });
+    while (this.#sessions.size > this.#max) {
+      const oldest = this.#sessions.keys().next().value;
+      if (oldest === undefined) break;
+      this.#sessions.delete(oldest);
+    }
+    // XEP-0050 §3.4: one stage, so `complete` is the only way on.
+    const actions = xml('actions', { execute: 'complete' }, xml('complete'));
+    return { replies: [iqResult(iq, commandElement(command.node, sessionid, 'executing', actions, start.form))], actions: [] };
+  }
+}
+
+function commandElement(node: string, sessionid: string, status: string, ...children: Array<Element | null>): Element {
+  return xml('command', { xmlns: NS_COMMANDS, node, sessionid, status }, ...children);
+}
+
+/** An error reply with an XEP-0050 §4.6 application condition inside `<error/>`. */
+function commandError(iq: Element, condition: Condition, specific: CommandCondition, text: string): Element {
+  const reply = errorReply(iq, new StanzaError(condition, text));
+  reply.getChild('error')?.append(xml(specific, { xmlns: NS_COMMANDS }));
+  return reply;
+}
