@@ -18,6 +18,7 @@ import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import type { Config } from './config/schema.js';
+import { AdhocCommands } from './core/adhoc.js';
 import { Bridge, type NetworkSettings } from './core/bridge.js';
 import { GatewayCore } from './core/gateway.js';
 import { createLogger } from './log.js';
@@ -108,6 +109,13 @@ async function run(config: Config): Promise<void> {
     software: { name: 'Jabirc', version },
     log: log.child({ module: 'core' }),
     fixedNetwork: config.irc.fixed_network,
+    accounts: {
+      identities,
+      channels,
+      admins: new Set(config.access.admins.map((a) => a.toLowerCase())),
+      adhoc: new AdhocCommands({ newId: randomUUID }),
+      networkDefaults: (name) => networkSettings(config, name),
+    },
     bridge: (bridge = new Bridge({
       domain: config.component.jid,
       fixedNetwork: config.irc.fixed_network,

@@ -39,11 +39,12 @@ import {
   occupantPresence,
   subjectMessage,
 } from './muc-stanzas.js';
-import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_PING, NS_RSM, NS_STANZA_ID } from './namespaces.js';
+import { NS_COMMANDS, NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_PING, NS_RSM, NS_STANZA_ID } from './namespaces.js';
 import { discoInfoPayload, discoItemsPayload, iqPayload } from './gateway-entity.js';
 import { newChannel, newSession, type Channel, type Occupant, type Session } from './session.js';
 import { errorReply, iqResult } from './stanza.js';
 import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from './ports.js';
+import type { GatewayAction } from './registration.js';
 
 export interface NetworkSettings {
   host: string;
@@ -563,7 +564,7 @@ export class Bridge {
     }
     const info = discoInfoPayload({
       identities: [{ category: 'conference', type: 'irc', name }],
-      features: [NS_MUC, 'muc_public', 'muc_open', 'muc_semianonymous', 'muc_unsecured', 'muc_temporary', 'muc_unmoderated', NS_STANZA_ID, NS_PING, NS_DISCO_INFO],
+      features: [NS_MUC, 'muc_public', 'muc_open', 'muc_semianonymous', 'muc_unsecured', 'muc_temporary', 'muc_unmoderated', NS_STANZA_ID, NS_PING, NS_DISCO_INFO, ...(this.#o.identities ? [NS_COMMANDS] : [])],
     });
     info.append(xml('x', { xmlns: NS_DATA, type: 'result' }, ...fields));
     this.#send(iqResult(iq, info));
@@ -1326,6 +1327,27 @@ export class Bridge {
       this.#closeSession(s, message);
     }
     return this.#drain();
+  }
+
+  /** Carries out what registration and ad-hoc commands decided (unregister, disconnect, announce). */
+  onAction(action: GatewayAction): Effect[] {
+    switch (action.kind) {
+      case 'disconnect-user':
+        return this.closeUser(action.user, action.reason);
+      case 'disconnect-network': {
+        const s = this.#session(action.user, action.network);
+        if (!s) return [];
+        const err = new StanzaError('gone', action.reason);
+        for (const [, channel] of [...s.channels]) this.#failJoinQuietly(s, channel, err);
+        this.#closeSession(s, action.reason);
+        return this.#drain();
+      }
+      case 'announce':
+        for (const user of this.#byUser.keys()) {
+          this.#send(xml('message', { from: this.#o.domain, to: user, type: 'headline', id: this.#o.newId() }, xml('body', {}, action.text)));
+        }
+        return this.#drain();
+    }
   }
 
   /** Live sessions, for the administrators' ad-hoc command. */

@@ -18,7 +18,18 @@ import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effe
 import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
 import { discoInfoPayload, gatewayIq, iqPayload, type SoftwareInfo } from './gateway-entity.js';
-import { fullOf, splitJid, type JidParts } from './jid.js';
+import { bareOf, fullOf, splitJid, type JidParts } from './jid.js';
+import { ADHOC_FEATURES, isAdhocRequest, type AdhocCommands } from './adhoc.js';
+import type { ChannelStore, IdentityStore } from './ports.js';
+import {
+  handleGatewayPresence,
+  handleRegister,
+  isRegistrationRequest,
+  REGISTRATION_FEATURES,
+  type EntityContext,
+  type EntityOutcome,
+  type NetworkDefaults,
+} from './registration.js';
 import type { CoreLog } from './log-port.js';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING } from './namespaces.js';
 import { iqResult, isErrorStanza, stanzaKind } from './stanza.js';
@@ -34,6 +45,14 @@ export interface GatewayOptions {
   fixedNetwork?: string;
   /** The bridge that serves channel, occupant, user and network addresses. */
   bridge: Bridge;
+  /** Registration (XEP-0077/XEP-0100) and ad-hoc commands (XEP-0050); off when absent. */
+  accounts?: {
+    identities: IdentityStore;
+    channels: ChannelStore;
+    admins: ReadonlySet<string>;
+    adhoc: AdhocCommands;
+    networkDefaults(network: string): NetworkDefaults | undefined;
+  };
 }
 
 export class GatewayCore {
@@ -82,22 +101,56 @@ export class GatewayCore {
     if (to.domain !== this.#opts.domain.toLowerCase()) {
       throw new StanzaError('item-not-found', `${to.domain} is not served here`);
     }
-    if (to.local === '' && (to.resource === '' || this.#opts.fixedNetwork === undefined)) return this.#toGateway(stanza);
+    if (to.local === '' && (to.resource === '' || this.#opts.fixedNetwork === undefined)) return this.#toGateway(stanza, from);
     const address = parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
     if (address.kind === 'error') throw new StanzaError(address.condition, address.text);
-    if (address.kind === 'gateway') return this.#toGateway(stanza);
+    if (address.kind === 'gateway') return this.#toGateway(stanza, from);
+    const accounts = this.#opts.accounts;
+    if (stanza.name === 'iq' && accounts && isAdhocRequest(stanza) && (address.kind === 'network' || address.kind === 'channel')) {
+      if (!accounts.networkDefaults(address.network)) throw new StanzaError('item-not-found', `${address.network} is not open on this gateway`);
+      const channel = address.kind === 'channel' ? address.channel : undefined;
+      return this.#outcome(accounts.adhoc.handle(stanza, this.#ctx(from, address.network, channel)));
+    }
     if (address.kind === 'network' && stanza.name === 'iq' && !iqPayload(stanza).is('query', NS_DISCO_ITEMS)) {
-      return this.#networkIq(stanza, address.network);
+      return this.#networkIq(stanza, address.network, from);
     }
     return this.#opts.bridge.onStanza(stanza, fullOf(from), address);
   }
 
+  /** What registration and ad-hoc commands need to know of a request. */
+  #ctx(from: JidParts, network: string, channel?: string): EntityContext {
+    const a = this.#opts.accounts!;
+    const ctx: EntityContext = {
+      user: bareOf({ ...from, resource: '' }),
+      network,
+      gatewayDomain: this.#opts.domain,
+      identities: a.identities,
+      channels: a.channels,
+      admins: a.admins,
+      liveConnections: () => this.#opts.bridge.liveConnections(),
+      networkDefaults: (n) => a.networkDefaults(n),
+    };
+    if (channel !== undefined) ctx.channel = channel;
+    if (this.#opts.fixedNetwork !== undefined) ctx.fixedNetwork = this.#opts.fixedNetwork;
+    return ctx;
+  }
+
+  #outcome(o: EntityOutcome): Effect[] {
+    return [...o.replies.map(sendStanza), ...o.actions.flatMap((action) => this.#opts.bridge.onAction(action))];
+  }
+
   /** The network entity `net@gw` (XEP-0030 identity gateway/irc, named after the network). */
-  #networkIq(iq: Element, network: string): Effect[] {
+  #networkIq(iq: Element, network: string, from: JidParts): Effect[] {
     const payload = iqPayload(iq);
     const get = iq.attrs.type === 'get';
+    const accounts = this.#opts.accounts;
     if (get && payload.is('query', NS_DISCO_INFO) && !payload.attrs.node) {
-      return [sendStanza(iqResult(iq, discoInfoPayload({ identities: [{ category: 'gateway', type: 'irc', name: network }], features: [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING] })))];
+      const extra = accounts ? [...REGISTRATION_FEATURES, ...ADHOC_FEATURES] : [];
+      return [sendStanza(iqResult(iq, discoInfoPayload({ identities: [{ category: 'gateway', type: 'irc', name: network }], features: [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, ...extra] })))];
+    }
+    if (accounts && isRegistrationRequest(iq)) {
+      if (!accounts.networkDefaults(network)) throw new StanzaError('item-not-found', `${network} is not open on this gateway`);
+      return this.#outcome(handleRegister(iq, this.#ctx(from, network)));
     }
     if (get && payload.is('ping', NS_PING)) return [sendStanza(iqResult(iq))];
     throw new StanzaError('service-unavailable');
@@ -115,19 +168,21 @@ export class GatewayCore {
     return this.#opts.bridge.onTimer(id);
   }
 
-  #toGateway(stanza: Element): Effect[] {
+  #toGateway(stanza: Element, from: JidParts): Effect[] {
+    const accounts = this.#opts.accounts;
     switch (stanza.name) {
       case 'iq':
-        return [sendStanza(gatewayIq(stanza, this.#opts.software, [NS_MUC]))];
+        if (accounts && isAdhocRequest(stanza)) return this.#outcome(accounts.adhoc.handle(stanza, this.#ctx(from, '')));
+        if (accounts && isRegistrationRequest(stanza)) return this.#outcome(handleRegister(stanza, this.#ctx(from, '')));
+        return [sendStanza(gatewayIq(stanza, this.#opts.software, accounts ? [NS_MUC, ...REGISTRATION_FEATURES, ...ADHOC_FEATURES] : [NS_MUC]))];
       case 'message':
         throw new StanzaError(
           'service-unavailable',
           'the gateway itself takes no messages: write to #channel%network@gateway or nick%network@gateway',
         );
       default:
-        // Directed presence to the gateway asks nothing yet (XEP-0100 subscriptions come
-        // with registration).
-        return [];
+        // XEP-0100 §4–§5: subscriptions and probes of the gateway.
+        return accounts ? handleGatewayPresence(stanza, this.#ctx(from, '')).map(sendStanza) : [];
     }
   }
 }

@@ -143,8 +143,10 @@ describe.each(XMPP_SERVERS)('Jabirc on %s', (_name, startServer) => {
     expect(identity?.attrs.type).toBe('irc');
     expect(identity?.attrs.name).toMatch(/\S/);
     const features = query?.getChildren('feature').map((f) => f.attrs.var) ?? [];
-    expect(features).toEqual(expect.arrayContaining([NS_DISCO_INFO, NS_DISCO_ITEMS, NS_VERSION, NS_PING]));
-    for (const notYet of ['jabber:iq:register', 'http://jabber.org/protocol/commands', 'jabber:iq:search', 'urn:xmpp:mam:2']) {
+    expect(features).toEqual(
+      expect.arrayContaining([NS_DISCO_INFO, NS_DISCO_ITEMS, NS_VERSION, NS_PING, 'http://jabber.org/protocol/muc', 'jabber:iq:register', 'jabber:iq:gateway', 'http://jabber.org/protocol/commands']),
+    );
+    for (const notYet of ['jabber:iq:search', 'urn:xmpp:mam:2']) {
       expect(features).not.toContain(notYet);
     }
   });
