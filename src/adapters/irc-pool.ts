@@ -402,7 +402,17 @@ export class IrcPool {
 
   #dial(conn: Conn, target: PinnedTarget): void {
     const { params, log } = conn;
-    const fallbackEncoding = this.#opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING;
+    // The user's own fallback for this network wins over the operator's; an unknown label
+    // (the form validates it, but stored data may predate that) falls back with a warning.
+    let fallbackEncoding = this.#opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING;
+    if (params.encoding !== undefined) {
+      try {
+        new TextDecoder(params.encoding);
+        fallbackEncoding = params.encoding;
+      } catch {
+        log.warn({ encoding: params.encoding }, 'unknown encoding in the user settings; using the default');
+      }
+    }
     const transport = new PinnedTransport(target, log, fallbackEncoding);
     conn.transport = transport;
     const options: ClientOptions = {

@@ -325,6 +325,7 @@ export class Bridge {
           ? { sasl: { account: id.saslAccount, password: id.saslPassword } }
           : {}),
         ...(id.verifyCertificate === false ? { verifyCertificate: false } : {}),
+        ...(id.encoding !== undefined ? { encoding: id.encoding } : {}),
       },
     });
   }

@@ -34,6 +34,8 @@ export interface IrcConnectParams {
   sasl?: { account: string; password: string };
   /** Verify the TLS certificate (default true; a user may turn it off for a self-signed server). */
   verifyCertificate?: boolean;
+  /** WHATWG label of the encoding for lines that are not valid UTF-8 (the user's setting). */
+  encoding?: string;
 }
 
 export type Effect =

@@ -55,6 +55,18 @@ describe('stored identity', () => {
     expect(connect?.params).toMatchObject({ nick: 'al1ce', username: 'al', realname: 'Alice A.', serverPassword: 'srv', sasl: { account: 'alice', password: 's3cret' }, port: 6697, tls: true });
   });
 
+  it('passes the user’s fallback encoding and certificate choice to the connection', () => {
+    const identities = new MapIdentities();
+    identities.set(alice.bare, NET, { encoding: 'iso-8859-15', verifyCertificate: false });
+    const s = new Scenario({ identities });
+    const [connect] = ofKind(s.join(alice, '#chan'), 'irc-connect');
+    expect(connect?.params).toMatchObject({ encoding: 'iso-8859-15', verifyCertificate: false });
+    const plain = new Scenario();
+    const [other] = ofKind(plain.join(alice, '#chan'), 'irc-connect');
+    expect(other?.params.encoding).toBeUndefined();
+    expect(other?.params.verifyCertificate).toBeUndefined();
+  });
+
   it('identifies with NickServ after registration when no SASL is set, then sends the after-connect commands', () => {
     const identities = new MapIdentities();
     identities.set(alice.bare, NET, { nickservPassword: 'pw', afterConnect: ['MODE alice +x', 'PRIVMSG HostServ :ON'] });
