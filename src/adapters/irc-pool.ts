@@ -99,9 +99,17 @@ const DEFAULT_FALLBACK_ENCODING = 'windows-1252';
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
 
 /** A line for the trace log: arguments of commands that carry secrets are replaced. */
+/** Services commands that carry a password (NickServ IDENTIFY/REGISTER/GHOST, NS, PRIVMSG or SQUERY). */
+const SERVICES_SECRET = /^((?:PRIVMSG|NOTICE|SQUERY) +\S*(?:NickServ|NS)\S* +:?(?:IDENTIFY|REGISTER|GHOST|RECOVER|RELEASE|SET +PASSWORD)\b|(?:NS|NICKSERV) +(?:IDENTIFY|REGISTER|GHOST|RECOVER|RELEASE|SET +PASSWORD)\b)/i;
+
 function redactLine(line: string): string {
-  const m = SECRET_COMMANDS.exec(line);
-  return m ? `${m[1]} [Redacted]` : line;
+  // Incoming lines (an echo-message echo of our own IDENTIFY) carry tags and a source first.
+  const head = /^(?:@\S+ +)?(?::\S+ +)?/.exec(line)?.[0] ?? '';
+  const rest = line.slice(head.length);
+  const m = SECRET_COMMANDS.exec(rest);
+  if (m) return `${head}${m[1]} [Redacted]`;
+  const s = SERVICES_SECRET.exec(rest);
+  return s ? `${head}${s[1]} [Redacted]` : line;
 }
 
 const defaultLookup: HostLookup = (host) => dns.promises.lookup(host, { all: true, verbatim: true });
@@ -467,7 +475,7 @@ export class IrcPool {
           log.trace({ line: redactLine(line) }, 'irc out');
           return;
         }
-        log.trace({ line }, 'irc in');
+        log.trace({ line: redactLine(line) }, 'irc in');
         if (conn.finished) return;
         this.#callOnLine(conn, line);
       }),

@@ -45,9 +45,16 @@ export interface XmppLinkOptions {
 }
 
 const HANDSHAKE_RE = /<handshake>[^<]*<\/handshake>/g;
+/** XEP-0077 legacy `<password/>` and any data-form field whose name says it holds a secret. */
+const PASSWORD_RE = /<password(\s[^>]*)?>[^<]*<\/password>/g;
+const SECRET_FIELD_RE = /(<field\b[^>]*\bvar=(['"])(?:[^'"]*password[^'"]*|key)\2[^>]*>)([\s\S]*?)(<\/field>)/g;
 
-function redactWire(s: string): string {
-  return s.replace(HANDSHAKE_RE, '<handshake>[Redacted]</handshake>');
+/** Wire traffic for the trace log: the handshake and every password replaced. */
+export function redactWire(s: string): string {
+  return s
+    .replace(HANDSHAKE_RE, '<handshake>[Redacted]</handshake>')
+    .replace(PASSWORD_RE, '<password>[Redacted]</password>')
+    .replace(SECRET_FIELD_RE, (_m, open: string, _q, _inner, close: string) => `${open}<value>[Redacted]</value>${close}`);
 }
 
 export class XmppLink {

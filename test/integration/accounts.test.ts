@@ -48,7 +48,8 @@ describe('registration, identity and persistence (Prosody + InspIRCd with Atheme
       host: xmppServer.host,
       port: xmppServer.componentPort,
       domains: [xmppServer.domain],
-      logLevel: 'debug',
+      // trace: wire traffic is logged, so the password assertions below cover it too.
+      logLevel: 'trace',
       extra: ['[irc]', 'allow_private_addresses = true', 'connect_timeout_ms = 8000', '[irc.networks."localhost"]', 'host = "127.0.0.1"', `port = ${irc.port}`, 'tls = false'].join('\n'),
     });
 

@@ -44,3 +44,16 @@ describe('logger', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'shown', n: 1, level: 40 });
   });
 });
+
+describe('XMPP wire redaction', () => {
+  it('hides the handshake, legacy passwords and secret form fields', async () => {
+    const { redactWire } = await import('../../src/adapters/xmpp-link.js');
+    const wire =
+      "<handshake>abc123</handshake><query xmlns='jabber:iq:register'><password>legacy-pw</password>" +
+      "<x type='submit'><field var='nick'><value>alice</value></field><field var='sasl_password' type='text-private'><value>sasl-pw</value></field>" +
+      '<field var="key"><value>chan-key</value></field><field var="nickserv_password"><value>ns-pw</value></field></x></query>';
+    const out = redactWire(wire);
+    for (const secret of ['abc123', 'legacy-pw', 'sasl-pw', 'chan-key', 'ns-pw']) expect(out).not.toContain(secret);
+    expect(out).toContain('<value>alice</value>');
+  });
+});
