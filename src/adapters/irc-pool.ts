@@ -90,6 +90,8 @@ const MAX_SEND_BYTES = IRC_MAX_LINE_BYTES - 2;
 const MAX_RECEIVE_BYTES = 64 * 1024;
 /** How long the server gets to close the socket after our QUIT. */
 const QUIT_GRACE_MS = 5_000;
+/** Lines that may wait behind the pacer on one connection (minutes of traffic at 2 lines/s). */
+const MAX_QUEUED_LINES = 2_000;
 /** irc-framework keep-alive, in seconds: PING every 30 s once registered; give up after 120 s of silence. */
 const PING_INTERVAL_S = 30;
 const PING_TIMEOUT_S = 120;
@@ -540,6 +542,11 @@ export class IrcPool {
     }
     if (conn.state === 'quitting' || conn.finished) {
       conn.log.debug({ lines: lines.length }, 'send after QUIT; dropped');
+      return;
+    }
+    if (conn.queue.length + lines.length > MAX_QUEUED_LINES) {
+      // A backstop: the core bounds each message, so this means a flood of them.
+      conn.log.warn({ queued: conn.queue.length, lines: lines.length }, 'send queue full; lines dropped');
       return;
     }
     for (const line of lines) {

@@ -142,7 +142,9 @@ export class XmppLink {
       this.#log.debug({ err: { message: err.message, condition: err.condition } }, 'component link error');
     });
     if (this.#log.isLevelEnabled('trace')) {
-      entity.on('input', (s) => this.#log.trace({ xml: redactWire(s) }, 'xmpp in'));
+      // Whole parsed elements, not socket chunks: a secret split across two chunks would
+      // escape the redaction.
+      entity.on('element', (el) => this.#log.trace({ xml: redactWire(el.toString()) }, 'xmpp in'));
       entity.on('output', (s) => this.#log.trace({ xml: redactWire(s) }, 'xmpp out'));
     }
     entity.on('stanza', (el) => this.#opts.onStanza(el));

@@ -28,7 +28,7 @@ import { StanzaError } from './errors.js';
 import { ircToXep0393 } from './formatting.js';
 import { JOIN_ERRORS, MESSAGE_ERRORS, NICK_CHANGE_ERRORS, ircErrorToCondition } from './irc-numerics.js';
 import { DEFAULT_CHANMODES, parseChanmodes, parseIrcLine, parseModeChanges, parseNamesEntry, type IrcMessage } from './irc-message.js';
-import { buildLine, buildMessageLines, IrcLineRefusedError, parseCtcp } from './irc-writer.js';
+import { buildLine, buildMessageLines, IrcLineRefusedError, parseCtcp, tryBuildLine } from './irc-writer.js';
 import { fullOf, splitJid, type BareJid, type FullJid } from './jid.js';
 import type { CoreLog } from './log-port.js';
 import {
@@ -78,10 +78,32 @@ export interface BridgeOptions {
 }
 
 const MAX_NICK_TRIES = 5;
+
+/** The longest prefix of `s` within `maxBytes` UTF-8 bytes, cut on a code point boundary. */
+function truncateUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
+  let out = '';
+  let bytes = 0;
+  for (const cp of s) {
+    bytes += Buffer.byteLength(cp, 'utf8');
+    if (bytes > maxBytes) break;
+    out += cp;
+  }
+  return out;
+}
 /** A channel list is fetched from IRC at most this often per session. */
 const LIST_CACHE_MS = 60_000;
 /** Bound on the channels kept from one LIST (large networks have tens of thousands). */
 const MAX_LIST_ITEMS = 20_000;
+/** Disco requests that may wait for one LIST at once. */
+const MAX_LIST_WAITING = 16;
+/** A body longer than this many IRC lines is refused rather than flooding a channel. */
+const MAX_LINES_PER_MESSAGE = 25;
+/** Bounds on state a peer can grow: private-message targets awaiting a 401, echoes, MOTD, NAMES. */
+const MAX_PENDING_TARGETS = 64;
+const MAX_PENDING_ECHOES = 64;
+const MAX_MOTD_LINES = 500;
+const MAX_NAMES = 100_000;
 const QUIT_MESSAGE = 'Leaving';
 
 /** IRC-safe form of a JID localpart, used as the default nick (RFC 2812 §2.3.1, leniently). */
@@ -253,6 +275,13 @@ export class Bridge {
 
   #joinTimer(s: Session, channel: string): string {
     return `join ${s.key} ${foldCase(s.support.casemapping, channel)}`;
+  }
+
+  /** Builds a line for a user request, or refuses the request with `not-acceptable`. */
+  #lineOrRefuse(command: string, params: string[], why: string): string {
+    const r = tryBuildLine(command, params);
+    if (r.kind === 'refused') throw new StanzaError('not-acceptable', why);
+    return r.line;
   }
 
   /** Builds and sends one line; a refusal reaches the user instead of vanishing. */
@@ -430,14 +459,14 @@ export class Bridge {
     if (s.state !== 'registered') return;
     if (foldCase(s.support.casemapping, nick) !== foldCase(s.support.casemapping, s.nick)) {
       s.pendingNick = { from, nick, room: channel.name };
-      this.#irc(s, buildLine('NICK', [nick]));
+      this.#irc(s, this.#lineOrRefuse('NICK', [nick], 'that nick cannot be used on IRC'));
       return;
     }
     // XEP-0045 §7.7 presence broadcast → IRC AWAY (RFC 2812 §4.1).
     const show = stanza.getChildText('show');
     const status = (stanza.getChildText('status') ?? '').replace(/[\r\n\0]+/g, ' ').trim();
     if (show === 'away' || show === 'xa' || show === 'dnd') {
-      this.#irc(s, buildLine('AWAY', [status || show]));
+      this.#irc(s, this.#lineOrRefuse('AWAY', [truncateUtf8(status || show, 300)], 'the status cannot be sent to IRC'));
     } else {
       this.#irc(s, buildLine('AWAY', []));
     }
@@ -460,7 +489,7 @@ export class Bridge {
         throw new StanzaError('recipient-unavailable', `not connected to ${s.network} right now; the message was not sent`);
       }
       if (subject && body === null) {
-        this.#irc(s, buildLine('TOPIC', [channel.name, subject.getText().replace(/[\r\n\0]+/g, ' ')]));
+        this.#irc(s, this.#lineOrRefuse('TOPIC', [channel.name, subject.getText().replace(/[\r\n\0]+/g, ' ')], 'the subject is too long for IRC'));
         return;
       }
       if (body === null) return; // chat states and receipts are not IRC traffic
@@ -493,17 +522,29 @@ export class Bridge {
       throw err;
     }
     if (lines.length === 0) throw new StanzaError('not-acceptable', 'the message is empty');
+    if (lines.length > MAX_LINES_PER_MESSAGE) {
+      throw new StanzaError('policy-violation', `the message would take ${lines.length} IRC lines; at most ${MAX_LINES_PER_MESSAGE} are sent at once`);
+    }
     this.#irc(s, ...lines);
     if (!channel) {
       let pending = s.pendingPrivate.get(target);
       if (!pending) s.pendingPrivate.set(target, (pending = []));
       pending.push({ id, from, body, to: to ?? this.#userJid(s, target) });
+      if (s.pendingPrivate.size > MAX_PENDING_TARGETS) {
+        const oldest = s.pendingPrivate.names().next().value;
+        if (oldest !== undefined) s.pendingPrivate.delete(oldest);
+      }
       if (pending.length > 8) pending.shift();
       return;
     }
     const reflectId = id ?? this.#o.newId();
     if (s.caps.has('echo-message')) {
       channel.echoes.push({ id: reflectId, body, linesLeft: lines.length, from });
+      if (channel.echoes.length > MAX_PENDING_ECHOES) {
+        // An echo the server never sent: reflect the oldest now rather than never.
+        const lost = channel.echoes.shift()!;
+        this.#reflect(s, channel, lost.id, lost.body, this.#o.newId());
+      }
     } else {
       this.#reflect(s, channel, reflectId, body, this.#o.newId());
     }
@@ -653,8 +694,19 @@ export class Bridge {
     if (!s.list || s.list.done) {
       s.list = { at: this.#o.now(), done: false, items: [], waiting: [] };
       this.#irc(s, buildLine('LIST', []));
+      this.#emit({ kind: 'set-timer', id: `list ${s.key}`, delayMs: this.#o.joinTimeoutMs });
+    }
+    if (s.list.waiting.length >= MAX_LIST_WAITING) {
+      throw new StanzaError('resource-constraint', 'the channel list is already being fetched; try again shortly');
     }
     s.list.waiting.push(request);
+  }
+
+  /** Every waiting channel-list request gets an error; the list is fetched afresh next time. */
+  #failList(s: Session, err: StanzaError): void {
+    for (const r of s.list?.waiting.splice(0) ?? []) this.#send(errorReply(r.iq, err));
+    if (s.list && !s.list.done) s.list = undefined;
+    this.#emit({ kind: 'clear-timer', id: `list ${s.key}` });
   }
 
   #answerList(s: Session, request: { iq: Element; set: Element | undefined }): void {
@@ -788,7 +840,7 @@ export class Bridge {
         s.motd = s.motd ?? [];
         return;
       case '372':
-        (s.motd ??= []).push(this.#text((p[1] ?? '').replace(/^- ?/, '')));
+        if ((s.motd ??= []).length < MAX_MOTD_LINES) s.motd.push(this.#text((p[1] ?? '').replace(/^- ?/, '')));
         return;
       case '376':
       case '422':
@@ -800,8 +852,14 @@ export class Bridge {
         }
         return;
       }
+      case '263':
+      case '416':
+      case '481':
+        if (s.list && !s.list.done) this.#failList(s, new StanzaError('service-unavailable', this.#text(p[p.length - 1] ?? m.command), 'wait'));
+        return;
       case '323':
         if (s.list && !s.list.done) {
+          this.#emit({ kind: 'clear-timer', id: `list ${s.key}` });
           s.list.done = true;
           s.list.items.sort((a, b) => b.users - a.users || (a.name < b.name ? -1 : 1));
           for (const r of s.list.waiting.splice(0)) this.#answerList(s, r);
@@ -916,7 +974,7 @@ export class Bridge {
       if (!entry) continue;
       const e = parseNamesEntry(entry, s.support.prefixes);
       if (!e) continue;
-      channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes });
+      if (channel.namesBuffer.length < MAX_NAMES) channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes });
     }
   }
 
@@ -956,7 +1014,10 @@ export class Bridge {
     if (ctcp.kind === 'ctcp') return; // CTCP queries are answered by nobody here and not relayed
     let body = ctcp.kind === 'action' ? `/me ${this.#text(ctcp.text)}` : this.#text(ctcp.text);
     if (m.command === 'NOTICE' && ctcp.kind !== 'action') body = `[notice] ${body}`;
-    const channel = s.channels.get(target);
+    // STATUSMSG (`@#chan`: to the channel's operators) is shown in the room, marked.
+    const statusPrefix = /^[@+%~&]+(?=[#&!+])/.exec(target)?.[0];
+    const channel = s.channels.get(statusPrefix ? target.slice(statusPrefix.length) : target);
+    if (statusPrefix && channel) body = `[to ${statusPrefix}] ${body}`;
     if (channel) {
       if (this.#isMe(s, nick)) {
         this.#echo(s, channel, body, m.tags.msgid);
@@ -978,7 +1039,9 @@ export class Bridge {
       return;
     }
     if (fromServer) {
-      if (s.motd !== undefined || s.state === 'connecting') (s.motd ??= []).push(body);
+      if (s.motd !== undefined || s.state === 'connecting') {
+        if ((s.motd ??= []).length < MAX_MOTD_LINES) s.motd.push(body);
+      }
       else this.#networkNotice(s, body);
       return;
     }
@@ -1183,10 +1246,11 @@ export class Bridge {
       // Without SASL: identify the classic way (Anope/Atheme NickServ IDENTIFY).
       this.#sendChecked(s, 'PRIVMSG', ['NickServ', `IDENTIFY ${s.nickservPassword}`]);
     }
-    for (const command of s.afterConnect) {
+    for (const [i, command] of s.afterConnect.entries()) {
       const line = command.trim();
       if (line === '' || /[\r\n\0]/.test(line) || Buffer.byteLength(line, 'utf8') > 510) {
-        this.#networkNotice(s, `A command after connecting was not sent (empty, too long or with a line break): ${line.slice(0, 40)}`);
+        // Its text is not quoted: after-connect commands often carry passwords.
+        this.#networkNotice(s, `After-connect command #${i + 1} was not sent (empty, over 510 bytes, or with a line break).`);
         continue;
       }
       this.#irc(s, line);
@@ -1198,6 +1262,7 @@ export class Bridge {
   }
 
   #closed(s: Session, reason: string, refused: boolean): void {
+    this.#failList(s, new StanzaError('remote-server-timeout', `the connection to ${s.network} closed`));
     if (s.state === 'quitting') {
       if (s.channels.size === 0) {
         this.#forget(s);
@@ -1270,6 +1335,8 @@ export class Bridge {
         if (settings) this.#connect(s, settings);
         else this.#forget(s);
       }
+    } else if (kind === 'list') {
+      this.#failList(s, new StanzaError('remote-server-timeout', `${s.network} did not finish the channel list in time`));
     } else if (kind === 'join') {
       for (const [, channel] of s.channels) {
         if (foldCase(s.support.casemapping, channel.name) !== folded || channel.state !== 'joining') continue;

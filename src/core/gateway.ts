@@ -90,7 +90,7 @@ export class GatewayCore {
   }
 
   #route(stanza: Element, from: JidParts): Effect[] {
-    if (stanza.name === 'iq' && stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set') {
+    if (stanza.name === 'iq' && !isErrorStanza(stanza) && stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set') {
       throw new StanzaError('bad-request', 'an iq must be of type get, set, result or error');
     }
     if (!this.#allowed.has(from.domain)) {
