@@ -58,6 +58,7 @@ import { Client, type ClientOptions, type IrcTransport } from 'irc-framework';
 import type { ConnKey, IrcConnectParams, IrcConnEvent } from '../core/effects.js';
 import { decodeIrcBytes } from '../core/formatting.js';
 import { classifyAddress } from '../core/ip-policy.js';
+import { RAW_BYTES_TAG } from '../core/irc-message.js';
 import { IRC_MAX_LINE_BYTES, utf8ByteLength } from '../core/irc-writer.js';
 import { DEFAULT_PACER_OPTIONS, createPacer, type Pacer, type PacerOptions } from '../core/pacing.js';
 import type { Logger } from '../log.js';
@@ -99,6 +100,23 @@ const PING_TIMEOUT_S = 120;
 const DEFAULT_FALLBACK_ENCODING = 'windows-1252';
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A line that was not valid UTF-8 carries its original bytes in the client-only tag
+ * `RAW_BYTES_TAG` (IRCv3 message-tags), so the core can decode it again with a room's
+ * own encoding; valid lines pass unchanged.
+ */
+function markRawBytes(bytes: Uint8Array, line: string): string {
+  try {
+    STRICT_UTF8.decode(bytes);
+    return line;
+  } catch {
+    const tag = `${RAW_BYTES_TAG}=${Buffer.from(bytes).toString('base64')}`;
+    return line.startsWith('@') ? `@${tag};${line.slice(1)}` : `@${tag} ${line}`;
+  }
+}
 
 /** A line for the trace log: arguments of commands that carry secrets are replaced. */
 /** Services commands that carry a password (NickServ IDENTIFY/REGISTER/GHOST, NS, PRIVMSG or SQUERY). */
@@ -254,7 +272,7 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
       const bytes = buf.subarray(start, end);
       start = nl + 1;
       if (bytes.length === 0) continue;
-      const line = decodeIrcBytes(bytes, this.#fallbackEncoding);
+      const line = markRawBytes(bytes, decodeIrcBytes(bytes, this.#fallbackEncoding));
       this.#guard('line', () => this.emit('line', line));
       if (this.#socket === undefined || this.#socket.destroyed) return;
     }

@@ -25,9 +25,9 @@ import { backoffDelay } from './backoff.js';
 import { foldCase, parseIsupportTokens, type ServerSupport } from './casemap.js';
 import { connKey, sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { StanzaError } from './errors.js';
-import { ircToXep0393 } from './formatting.js';
+import { decodeIrcBytes, ircToXep0393 } from './formatting.js';
 import { JOIN_ERRORS, MESSAGE_ERRORS, NICK_CHANGE_ERRORS, ircErrorToCondition } from './irc-numerics.js';
-import { DEFAULT_CHANMODES, parseChanmodes, parseIrcLine, parseModeChanges, parseNamesEntry, type IrcMessage } from './irc-message.js';
+import { DEFAULT_CHANMODES, parseChanmodes, parseIrcLine, parseModeChanges, parseNamesEntry, RAW_BYTES_TAG, type IrcMessage } from './irc-message.js';
 import { buildLine, buildMessageLines, IrcLineRefusedError, parseCtcp, tryBuildLine } from './irc-writer.js';
 import { fullOf, splitJid, type BareJid, type FullJid } from './jid.js';
 import type { CoreLog } from './log-port.js';
@@ -45,6 +45,7 @@ import { newChannel, newSession, type Channel, type Occupant, type Session } fro
 import { errorReply, iqResult } from './stanza.js';
 import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from './ports.js';
 import type { GatewayAction } from './registration.js';
+import type { RoomEncodingStore } from './adhoc.js';
 
 export interface NetworkSettings {
   host: string;
@@ -72,6 +73,8 @@ export interface BridgeOptions {
   identities?: IdentityStore;
   /** Persistent channels; absent in tests that need none. */
   channels?: ChannelStore;
+  /** Per-room fallback encodings chosen by users (ad-hoc room command); optional. */
+  roomEncodings?: RoomEncodingStore;
   /** Sessions restored at start-up connect at most this often per network (ms between connects). */
   restoreSpacingMs?: number;
   log: CoreLog;
@@ -745,17 +748,39 @@ export class Bridge {
   onIrcLine(key: ConnKey, line: string): Effect[] {
     const s = this.#sessions.get(key);
     if (!s) return [];
-    const msg = parseIrcLine(line);
+    let msg = parseIrcLine(line);
     if (msg.kind === 'malformed') {
       this.#log.warn({ network: s.network, reason: msg.reason }, 'ignored a malformed IRC line');
       return [];
     }
+    msg = this.#roomDecoded(s, msg);
     try {
       this.#ircMessage(s, msg);
     } catch (err) {
       this.#log.error({ err, network: s.network, command: msg.command }, 'failed to handle an IRC line');
     }
     return this.#drain();
+  }
+
+  /**
+   * A line that was not UTF-8, in a channel for which the user chose an encoding, is
+   * decoded again from its original bytes with that encoding (the transport's
+   * `RAW_BYTES_TAG`); otherwise the connection's fallback stands.
+   */
+  #roomDecoded(s: Session, msg: IrcMessage): IrcMessage {
+    const raw = msg.tags[RAW_BYTES_TAG];
+    const store = this.#o.roomEncodings;
+    if (raw === undefined || !store) return msg;
+    const channel = msg.command === '332' ? msg.params[1] : msg.params[0];
+    if (channel === undefined || !s.channels.has(channel)) return msg;
+    const encoding = store.get(s.user, s.network, s.channels.get(channel)!.name);
+    if (encoding === undefined) return msg;
+    try {
+      const again = parseIrcLine(decodeIrcBytes(Buffer.from(raw, 'base64'), encoding));
+      return again.kind === 'message' ? again : msg;
+    } catch {
+      return msg; // an encoding label the store should not have held: keep the fallback
+    }
   }
 
   #isMe(s: Session, nick: string | undefined): boolean {

@@ -19,7 +19,7 @@ import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
 import { discoInfoPayload, gatewayIq, iqPayload, type SoftwareInfo } from './gateway-entity.js';
 import { bareOf, fullOf, splitJid, type JidParts } from './jid.js';
-import { ADHOC_FEATURES, isAdhocRequest, type AdhocCommands } from './adhoc.js';
+import { ADHOC_FEATURES, isAdhocRequest, type AdhocCommands, type RoomEncodingStore } from './adhoc.js';
 import type { ChannelStore, IdentityStore } from './ports.js';
 import {
   handleGatewayPresence,
@@ -52,6 +52,7 @@ export interface GatewayOptions {
     admins: ReadonlySet<string>;
     adhoc: AdhocCommands;
     networkDefaults(network: string): NetworkDefaults | undefined;
+    roomEncodings?: RoomEncodingStore;
   };
 }
 
@@ -109,7 +110,8 @@ export class GatewayCore {
     if (stanza.name === 'iq' && accounts && isAdhocRequest(stanza) && (address.kind === 'network' || address.kind === 'channel')) {
       if (!accounts.networkDefaults(address.network)) throw new StanzaError('item-not-found', `${address.network} is not open on this gateway`);
       const channel = address.kind === 'channel' ? address.channel : undefined;
-      return this.#outcome(accounts.adhoc.handle(stanza, this.#ctx(from, address.network, channel)));
+      const ctx = this.#ctx(from, address.network, channel);
+      return this.#outcome(accounts.adhoc.handle(stanza, accounts.roomEncodings ? { ...ctx, roomEncodings: accounts.roomEncodings } : ctx));
     }
     if (address.kind === 'network' && stanza.name === 'iq' && !iqPayload(stanza).is('query', NS_DISCO_ITEMS)) {
       return this.#networkIq(stanza, address.network, from);

@@ -48,6 +48,11 @@ import { utf8ByteLength } from './irc-writer.js';
 
 /** IRCv3 message-tags: the tags section, `@` and trailing space included. */
 export const IRC_MAX_TAG_BYTES = 8191;
+/**
+ * Jabirc's own tag (a vendor tag the transport adds, never sent by a server): the
+ * base64 bytes of a line that was not valid UTF-8, for rooms with their own encoding.
+ */
+export const RAW_BYTES_TAG = 'jabirc.invalid/raw';
 /** RFC 1459 §2.3: 512 bytes; counted here without the CRLF framing removed (see header). */
 export const IRC_MAX_BODY_BYTES = 512;
 

@@ -393,7 +393,9 @@ describe('IrcPool connection policy and failures', () => {
     r.pool.connect(key, params(LOOPBACK, srv.port, 'nobody'));
     await r.waitForLine(key, 'the NOTICE after the bad line', (l) => l.includes('NOTICE'));
     expect(r.linesOf(key)).toContain(':irc.local 364 nobody');
-    expect(r.linesOf(key)).toContain(':irc.local NOTICE nobody :café €');
+    // Decoded with the fallback, and carrying its original bytes for rooms with their own encoding.
+    const raw = Buffer.concat([Buffer.from(':irc.local NOTICE nobody :caf'), Buffer.from([0xe9, 0x20, 0x80])]);
+    expect(r.linesOf(key)).toContain(`@jabirc.invalid/raw=${raw.toString('base64')} :irc.local NOTICE nobody :café €`);
     expect(r.logs.join('')).toContain('irc-framework threw while handling a socket event');
     expect(r.pool.has(key)).toBe(true);
   });

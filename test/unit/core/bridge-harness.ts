@@ -13,6 +13,7 @@
  * LF or NUL (issue 3 §4) without the test that produced it failing.
  */
 import type { ChannelStore, IdentityStore } from '../../../src/core/ports.js';
+import type { RoomEncodingStore } from '../../../src/core/adhoc.js';
 import xml, { type Element } from '@xmpp/xml';
 import { expect } from 'vitest';
 import { Bridge } from '../../../src/core/bridge.js';
@@ -42,6 +43,7 @@ export interface ScenarioOptions {
   joinTimeoutMs?: number;
   identities?: IdentityStore;
   channels?: ChannelStore;
+  roomEncodings?: RoomEncodingStore;
 }
 
 /** One XMPP client of a user. */
@@ -103,6 +105,7 @@ export class Scenario {
       log: silentLog,
       identities: opts.identities,
       channels: opts.channels,
+      roomEncodings: opts.roomEncodings,
       restoreSpacingMs: 1000,
     };
     this.core = new GatewayCore({

@@ -122,3 +122,22 @@ describe('persistent channels', () => {
     expect(ircLines(reg).filter((l) => l.startsWith('JOIN')).sort()).toEqual(['JOIN #one', 'JOIN #two']);
   });
 });
+
+describe('room encoding', () => {
+  it('decodes a non-UTF-8 line again with the encoding the user chose for that room', () => {
+    const encodings = new Map<string, string>([['#chan', 'iso-8859-7']]);
+    const roomEncodings = { get: (_u: string, _n: string, c: string) => encodings.get(c), set: () => undefined };
+    const s = new Scenario({ roomEncodings });
+    s.joinChannel(alice, '#chan', { names: 'bob alice' });
+    const raw = Buffer.concat([Buffer.from(':bob!b@h PRIVMSG #chan :'), Buffer.from([0xe3, 0xe5, 0xe9, 0xdc])]);
+    // As the transport delivers it: decoded with the connection's fallback, original bytes in the tag.
+    const line = `@jabirc.invalid/raw=${raw.toString('base64')} :bob!b@h PRIVMSG #chan :\u00e3\u00e5\u00e9\u00dc`;
+    const [msg] = stanzasTo(s.irc(alice, line), alice.full);
+    expect(msg?.getChildText('body')).toBe('γειά');
+    // Another room without a choice keeps the fallback's text.
+    s.joinChannel(alice, '#other', { names: 'bob alice' });
+    const raw2 = Buffer.concat([Buffer.from(':bob!b@h PRIVMSG #other :'), Buffer.from([0xe9])]);
+    const [msg2] = stanzasTo(s.irc(alice, `@jabirc.invalid/raw=${raw2.toString('base64')} :bob!b@h PRIVMSG #other :\u00e9`), alice.full);
+    expect(msg2?.getChildText('body')).toBe('é');
+  });
+});
