@@ -66,4 +66,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    description: 'room_settings: per-user per-network per-channel settings (the room encoding)',
+    // Rules: keyed like persistent_channels, by the channel name folded with rfc1459
+    // casemapping, the name as last given kept beside it; rows hang off users(jid) with
+    // ON DELETE CASCADE, so unregistering drops them. encoding NULL means "not set"; the
+    // store deletes a row whose settings are all unset rather than keep it.
+    sql: `
+      CREATE TABLE room_settings (
+        jid             TEXT NOT NULL REFERENCES users (jid) ON DELETE CASCADE,
+        network         TEXT NOT NULL CHECK (network <> ''),
+        channel_folded  TEXT NOT NULL,  -- the name folded with rfc1459 casemapping
+        channel         TEXT NOT NULL,  -- the name as the user spelled it
+        encoding        TEXT,           -- a WHATWG encoding label; NULL = the network's
+        PRIMARY KEY (jid, network, channel_folded)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

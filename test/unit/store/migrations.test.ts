@@ -8,6 +8,7 @@ import { SqliteChannelStore } from '../../../src/store/channel-store.js';
 import { migrate, openDatabase, schemaVersion, type Db } from '../../../src/store/database.js';
 import { SqliteIdentityStore } from '../../../src/store/identity-store.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
+import { SqliteRoomEncodingStore } from '../../../src/store/room-settings-store.js';
 import { SecretBox } from '../../../src/store/secret-box.js';
 
 function schemaOf(db: Db): unknown[] {
@@ -27,8 +28,9 @@ describe('migration 2 (identities, persistent channels, key check)', () => {
     old.close();
 
     const { db, applied } = openDatabase(path);
-    expect(applied).toEqual([`2: ${MIGRATIONS[1]!.description}`]);
-    expect(schemaVersion(db)).toBe(2);
+    // Migration 2 and every later one.
+    expect(applied).toEqual(MIGRATIONS.slice(1).map((m, i) => `${i + 2}: ${m.description}`));
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
     expect(db.prepare('SELECT jid, created_at FROM users ORDER BY jid').all()).toEqual([
       { jid: 'alice@example.org', created_at: 1_700_000_000_000 },
       { jid: 'bob@example.org', created_at: 1_700_000_000_001 },
@@ -61,5 +63,68 @@ describe('migration 2 (identities, persistent channels, key check)', () => {
       db.prepare("INSERT INTO persistent_channels (jid, network, channel_folded, channel, created_at) VALUES ('a@b', '', '#a', '#a', 0)").run(),
     ).toThrow(/CHECK/);
     expect(() => db.prepare("INSERT INTO secret_key_check (id, sealed) VALUES (2, 'x')").run()).toThrow(/CHECK/);
+  });
+});
+
+describe('migration 3 (room settings)', () => {
+  it('upgrades a version-2 database file and keeps its data', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jabirc-mig-')), 'v2.sqlite');
+    const key = randomBytes(32);
+    // A database as the previous Jabirc left it: schema version 2, with a user, an identity
+    // (a sealed password included), a persistent channel with a key, and the key check.
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    migrate(old, MIGRATIONS.slice(0, 2));
+    expect(schemaVersion(old)).toBe(2);
+    const oldBox = new SecretBox(key);
+    new SqliteIdentityStore(old, oldBox, { now: () => 1_700_000_000_000 }).set('alice@example.org', 'irc.libera.chat', {
+      nick: 'alice',
+      saslPassword: 'pw',
+      encoding: 'windows-1252',
+    });
+    new SqliteChannelStore(old, oldBox).setPersistent(
+      { user: 'alice@example.org', network: 'irc.libera.chat', channel: '#Secret', key: 'k3y' },
+      true,
+    );
+    old.prepare("INSERT INTO secret_key_check (id, sealed) VALUES (1, 'sealed-check')").run();
+    const dump = (d: Db) => ({
+      users: d.prepare('SELECT * FROM users ORDER BY jid').all(),
+      identities: d.prepare('SELECT * FROM identities ORDER BY jid, network').all(),
+      channels: d.prepare('SELECT * FROM persistent_channels ORDER BY jid, network, channel_folded').all(),
+      check: d.prepare('SELECT * FROM secret_key_check').all(),
+    });
+    const before = dump(old);
+    old.close();
+
+    const { db, applied } = openDatabase(path);
+    expect(applied).toEqual([`3: ${MIGRATIONS[2]!.description}`]);
+    expect(schemaVersion(db)).toBe(3);
+    expect(dump(db)).toEqual(before);
+    expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
+
+    // The old rows still open with the same key, and the existing user takes room settings.
+    const box = new SecretBox(key);
+    const ids = new SqliteIdentityStore(db, box);
+    expect(ids.get('alice@example.org', 'irc.libera.chat')).toEqual({ nick: 'alice', saslPassword: 'pw', encoding: 'windows-1252' });
+    expect(new SqliteChannelStore(db, box).all()).toEqual([
+      { user: 'alice@example.org', network: 'irc.libera.chat', channel: '#Secret', key: 'k3y' },
+    ]);
+    const rooms = new SqliteRoomEncodingStore(db, { now: () => 5 });
+    rooms.set('alice@example.org', 'irc.libera.chat', '#secret', 'koi8-r');
+    expect(rooms.get('alice@example.org', 'irc.libera.chat', '#SECRET')).toBe('koi8-r');
+    expect(db.prepare("SELECT created_at FROM users WHERE jid = 'alice@example.org'").pluck().get()).toBe(1_700_000_000_000);
+    ids.remove('alice@example.org');
+    expect(rooms.get('alice@example.org', 'irc.libera.chat', '#secret')).toBeUndefined();
+    db.close();
+  });
+
+  it('enforces the foreign key and check of room_settings', () => {
+    const { db } = openDatabase(':memory:');
+    const insert = db.prepare("INSERT INTO room_settings (jid, network, channel_folded, channel, encoding) VALUES (?, ?, '#a', '#a', 'utf-8')");
+    expect(() => insert.run('ghost@example.org', 'n')).toThrow(/FOREIGN KEY/);
+    db.prepare("INSERT INTO users (jid, created_at) VALUES ('a@b', 0)").run();
+    expect(() => insert.run('a@b', '')).toThrow(/CHECK/);
+    insert.run('a@b', 'n');
+    expect(() => insert.run('a@b', 'n')).toThrow(/UNIQUE|PRIMARY KEY/);
   });
 });
