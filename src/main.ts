@@ -26,6 +26,7 @@ import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
 import { openDatabase, StoreError } from './store/database.js';
 import { SqliteIdentityStore } from './store/identity-store.js';
+import { SqliteRoomEncodingStore } from './store/room-settings-store.js';
 import { openSecretBox } from './store/secret-key.js';
 
 const USAGE = `Usage:
@@ -101,6 +102,7 @@ async function run(config: Config): Promise<void> {
   }
   const identities = new SqliteIdentityStore(store.db, box);
   const channels = new SqliteChannelStore(store.db, box);
+  const roomEncodings = new SqliteRoomEncodingStore(store.db);
 
   let bridge!: Bridge;
   const core = new GatewayCore({
@@ -115,6 +117,7 @@ async function run(config: Config): Promise<void> {
       admins: new Set(config.access.admins.map((a) => a.toLowerCase())),
       adhoc: new AdhocCommands({ newId: randomUUID }),
       networkDefaults: (name) => networkSettings(config, name),
+      roomEncodings,
     },
     bridge: (bridge = new Bridge({
       domain: config.component.jid,
@@ -131,6 +134,7 @@ async function run(config: Config): Promise<void> {
       now: Date.now,
       identities,
       channels,
+      roomEncodings,
       restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
     })),

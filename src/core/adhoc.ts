@@ -66,10 +66,7 @@ import { errorReply, iqResult } from './stanza.js';
 /** The feature every entity with commands advertises in disco#info. */
 export const ADHOC_FEATURES: readonly string[] = [NS_COMMANDS];
 
-/**
- * Per-room encoding. TODO(issue 4): ChannelStore has no place for it yet; once it does,
- * this goes and the room command reads the store.
- */
+/** Per-room fallback encoding (src/store/room-settings-store.ts keeps it in SQLite). */
 export interface RoomEncodingStore {
   get(user: string, network: string, channel: string): string | undefined;
   set(user: string, network: string, channel: string, encoding: string | undefined): void;

@@ -63,6 +63,7 @@ export class SqliteIdentityStore implements IdentityStore {
   readonly #users: Statement;
   readonly #deleteIdentity: Statement;
   readonly #deleteNetworkChannels: Statement;
+  readonly #deleteNetworkRoomSettings: Statement;
   readonly #deleteUser: Statement;
   readonly #set: (user: string, network: string, identity: NetworkIdentity) => void;
   readonly #remove: (user: string, network: string | undefined) => void;
@@ -96,6 +97,7 @@ export class SqliteIdentityStore implements IdentityStore {
     this.#users = db.prepare('SELECT DISTINCT jid FROM identities ORDER BY jid').pluck();
     this.#deleteIdentity = db.prepare('DELETE FROM identities WHERE jid = ? AND network = ?');
     this.#deleteNetworkChannels = db.prepare('DELETE FROM persistent_channels WHERE jid = ? AND network = ?');
+    this.#deleteNetworkRoomSettings = db.prepare('DELETE FROM room_settings WHERE jid = ? AND network = ?');
     this.#deleteUser = db.prepare('DELETE FROM users WHERE jid = ?');
 
     this.#set = db.transaction((user: string, network: string, identity: NetworkIdentity) => {
@@ -129,7 +131,10 @@ export class SqliteIdentityStore implements IdentityStore {
         return;
       }
       this.#deleteIdentity.run(user, network);
-      if (network !== '') this.#deleteNetworkChannels.run(user, network);
+      if (network !== '') {
+        this.#deleteNetworkChannels.run(user, network);
+        this.#deleteNetworkRoomSettings.run(user, network);
+      }
     });
   }
 

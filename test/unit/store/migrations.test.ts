@@ -77,11 +77,18 @@ describe('migration 3 (room settings)', () => {
     migrate(old, MIGRATIONS.slice(0, 2));
     expect(schemaVersion(old)).toBe(2);
     const oldBox = new SecretBox(key);
-    new SqliteIdentityStore(old, oldBox, { now: () => 1_700_000_000_000 }).set('alice@example.org', 'irc.libera.chat', {
-      nick: 'alice',
-      saslPassword: 'pw',
-      encoding: 'windows-1252',
-    });
+    // Written with SQL as version 2 had it: today's stores expect today's schema.
+    old.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?)').run('alice@example.org', 1_700_000_000_000);
+    old
+      .prepare('INSERT INTO identities (jid, network, nick, sasl_password_sealed, encoding, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(
+        'alice@example.org',
+        'irc.libera.chat',
+        'alice',
+        oldBox.seal('pw', { table: 'identities', row: ['alice@example.org', 'irc.libera.chat'], column: 'sasl_password_sealed' }),
+        'windows-1252',
+        1_700_000_000_000,
+      );
     new SqliteChannelStore(old, oldBox).setPersistent(
       { user: 'alice@example.org', network: 'irc.libera.chat', channel: '#Secret', key: 'k3y' },
       true,
