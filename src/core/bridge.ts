@@ -81,6 +81,14 @@ export interface BridgeOptions {
 }
 
 const MAX_NICK_TRIES = 5;
+/** How soon after a matching +b a KICK counts as a ban (clients send MODE +b then KICK). */
+const BAN_KICK_WINDOW_MS = 10_000;
+
+/** An IRC mask (`*` any run, `?` one character) as an anchored pattern. */
+function maskPattern(mask: string): RegExp {
+  const body = mask.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 's');
+}
 
 /** The longest prefix of `s` within `maxBytes` UTF-8 bytes, cut on a code point boundary. */
 function truncateUtf8(s: string, maxBytes: number): string {
@@ -984,7 +992,7 @@ export class Bridge {
       return;
     }
     if (!channel) return;
-    const o: Occupant = { nick, prefixes: '' };
+    const o: Occupant = { nick, prefixes: '', mask: `${nick}!${m.source?.user ?? '*'}@${m.source?.host ?? '*'}` };
     channel.occupants.set(nick, o);
     this.#broadcast(s, channel, (to, room) =>
       occupantPresence({ from: this.#occupantJid(s, room, nick), to, ...mucStanding('') }),
@@ -999,7 +1007,9 @@ export class Bridge {
       if (!entry) continue;
       const e = parseNamesEntry(entry, s.support.prefixes);
       if (!e) continue;
-      if (channel.namesBuffer.length < MAX_NAMES) channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes });
+      if (channel.namesBuffer.length < MAX_NAMES) {
+        channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes, mask: `${e.nick}!${e.user ?? '*'}@${e.host ?? '*'}` });
+      }
     }
   }
 
@@ -1130,10 +1140,17 @@ export class Bridge {
   #ircKick(s: Session, name: string, kicked: string, by: string, reason: string | undefined): void {
     const channel = s.channels.get(name);
     if (!channel) return;
+    // A KICK right after a +b that matches the user is a ban (XEP-0045 §9.1: status 301,
+    // affiliation outcast); IRC tells bans only this way.
+    const mask = channel.occupants.get(kicked)?.mask ?? `${kicked}!*@*`;
+    const now = this.#o.now();
+    const banned = channel.recentBans.some((b) => now - b.at <= BAN_KICK_WINDOW_MS && b.re.test(foldCase(s.support.casemapping, mask)));
+    const code = banned ? STATUS.BANNED : STATUS.KICKED;
     const extra = {
-      statuses: this.#isMe(s, kicked) ? [STATUS.SELF, STATUS.KICKED] : [STATUS.KICKED],
+      statuses: this.#isMe(s, kicked) ? [STATUS.SELF, code] : [code],
       actor: by || undefined,
       reason: reason !== undefined ? this.#text(reason) : undefined,
+      ...(banned ? { affiliation: 'outcast' as const } : {}),
     };
     this.#occupantGone(s, channel, kicked, extra);
     if (this.#isMe(s, kicked)) this.#dropChannel(s, channel, false);
@@ -1156,6 +1173,7 @@ export class Bridge {
       if (!o) continue;
       channel.occupants.rename(oldNick, newNick);
       o.nick = newNick;
+      if (o.mask) o.mask = `${newNick}${o.mask.slice(o.mask.indexOf('!'))}`;
       const standing = mucStanding(o.prefixes);
       const self = me ? [STATUS.SELF] : [];
       // XEP-0045 §7.6: unavailable with 303 and the new nick, then available under it.
@@ -1175,6 +1193,11 @@ export class Bridge {
     const changes = parseModeChanges(m.params.slice(1), { prefixes: s.support.prefixes, chanmodes: s.chanmodes });
     const touched = new Set<string>();
     for (const c of changes) {
+      if (c.mode === 'b' && c.add && c.param !== undefined) {
+        channel.recentBans.push({ re: maskPattern(foldCase(s.support.casemapping, c.param)), at: this.#o.now() });
+        if (channel.recentBans.length > 8) channel.recentBans.shift();
+        continue;
+      }
       const symbol = prefixModes.get(c.mode);
       if (symbol === undefined || c.param === undefined) continue;
       const o = channel.occupants.get(c.param);

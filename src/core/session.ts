@@ -21,6 +21,8 @@ export interface Occupant {
   /** Membership prefix symbols, highest first (`@+`). */
   prefixes: string;
   away?: string;
+  /** `nick!user@host` as far as known (JOIN source, or NAMES with userhost-in-names). */
+  mask?: string;
 }
 
 /** One XMPP resource joined to a room. */
@@ -58,6 +60,8 @@ export interface Channel {
   topic: string;
   resources: Map<FullJid, JoinedResource>;
   echoes: PendingEcho[];
+  /** Ban masks set lately, to tell a kickban (status 301) from a kick. */
+  recentBans: Array<{ re: RegExp; at: number }>;
   /** Channel key given in the join's MUC `<password/>` (XEP-0045 §7.2.5). */
   key: string | undefined;
 }
@@ -138,6 +142,7 @@ export function newChannel(name: string, mapping: ServerSupport['casemapping']):
     topic: '',
     resources: new Map(),
     echoes: [],
+    recentBans: [],
     key: undefined,
   };
 }

@@ -365,6 +365,15 @@ describe.each(combos)('bridge with $name', (combo) => {
     expect((await u.iq(admin({ nick: irc.nick, role: 'none' }, 'bye\r\nQUIT'))).attrs.type).toBe('result');
     const kick = await irc.waitFor((m) => m.command === 'KICK');
     expect(kick.params.slice(1)).toEqual([irc.nick, 'bye QUIT']);
+    // A ban (affiliation outcast) is MODE +b and KICK on IRC, and a 301 in the room.
+    const victim = await ircUser();
+    victim.send(`JOIN ${ch}`);
+    await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${victim.nick}` && !e.attrs.type);
+    expect((await u.iq(admin({ nick: victim.nick, affiliation: 'outcast' }, 'spam'))).attrs.type).toBe('result');
+    const banned = await u.waitFor((e) => e.name === 'presence' && e.attrs.from === `${room(ch)}/${victim.nick}` && e.attrs.type === 'unavailable');
+    expect(statuses(banned)).toContain('301');
+    victim.send(`JOIN ${ch}`);
+    expect((await victim.waitFor((m) => m.command === '474')).params[1]).toBe(ch);
     // Someone without operator status.
     const ch2 = `#o${uid()}`;
     const op = await ircUser();

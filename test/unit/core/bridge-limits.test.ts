@@ -64,3 +64,19 @@ describe('limits', () => {
     expect(stanzasTo(out, alice.full)).toEqual([]);
   });
 });
+
+describe('bans', () => {
+  it('reports a kick right after a matching +b as a ban (301, outcast), a plain kick as 307', () => {
+    const s = joined();
+    s.irc(alice, ':carol!c@evil.example JOIN #chan');
+    s.irc(alice, ':dave!d@good.example JOIN #chan');
+    s.irc(alice, ':bob!b@h MODE #chan +b *!*@evil.example');
+    const ban = stanzasTo(s.irc(alice, ':bob!b@h KICK #chan carol :go away'), alice.full)[0]!;
+    expect(ban.attrs.type).toBe('unavailable');
+    const x = ban.getChild('x', 'http://jabber.org/protocol/muc#user')!;
+    expect(x.getChildren('status').map((st) => st.attrs.code)).toEqual(['301']);
+    expect(x.getChild('item')?.attrs.affiliation).toBe('outcast');
+    const kick = stanzasTo(s.irc(alice, ':bob!b@h KICK #chan dave :calm down'), alice.full)[0]!;
+    expect(kick.getChild('x', 'http://jabber.org/protocol/muc#user')!.getChildren('status').map((st) => st.attrs.code)).toEqual(['307']);
+  });
+});
