@@ -319,13 +319,17 @@ export class Bridge {
     // The user's nick: from registration when there is one, else the localpart made IRC-safe.
     void requestedNick;
     const nick = this.#identity(user, network).nick ?? ircSafeNick(local);
-    const key = connKey(user, network);
-    const s = newSession(key, user, network, nick);
-    this.#sessions.set(key, s);
-    let mine = this.#byUser.get(user);
-    if (!mine) this.#byUser.set(user, (mine = new Map()));
-    mine.set(network, s);
+    const s = this.#addSession(newSession(connKey(user, network), user, network, nick));
     this.#connect(s, settings);
+    return s;
+  }
+
+  /** Registers a session in the key map and the per-user index (the inverse of `#forget`). */
+  #addSession(s: Session): Session {
+    this.#sessions.set(s.key, s);
+    let mine = this.#byUser.get(s.user);
+    if (!mine) this.#byUser.set(s.user, (mine = new Map()));
+    mine.set(s.network, s);
     return s;
   }
 
@@ -1234,18 +1238,28 @@ export class Bridge {
     this.#failJoin(s, channel, ircError(JOIN_ERRORS, m));
   }
 
+  /** Ends the room for every resource in it, then forgets the channel (QUIT if it was the last). */
   #failJoin(s: Session, channel: Channel, err: StanzaError): void {
-    for (const res of channel.resources.values()) {
-      const from = this.#occupantJid(s, res.room, res.requestedNick);
-      if (res.joined) {
-        this.#send(occupantPresence({ from: this.#occupantJid(s, res.room, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
-      } else {
-        this.#send(joinErrorPresence(from, res.jid, err));
-      }
-    }
+    this.#endRoom(s, channel, err);
     channel.resources.clear();
     this.#dropChannel(s, channel, false);
   }
+
+  /**
+   * Tells each resource its room is over: a joined one gets its own unavailable presence
+   * with 110 and 332 (XEP-0045 §10.2: removed because the link to IRC is gone), one still
+   * joining gets the join error (§7.2).
+   */
+  #endRoom(s: Session, channel: Channel, err: StanzaError): void {
+    for (const res of channel.resources.values()) {
+      if (res.joined) {
+        this.#send(occupantPresence({ from: this.#occupantJid(s, res.room, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
+      } else {
+        this.#send(joinErrorPresence(this.#occupantJid(s, res.room, res.requestedNick), res.jid, err));
+      }
+    }
+  }
+
 
   #messageRefused(s: Session, m: IrcMessage): void {
     const target = m.params[1] ?? '';
@@ -1358,18 +1372,13 @@ export class Bridge {
     this.#emit({ kind: 'set-timer', id: `reconnect ${s.key}`, delayMs });
   }
 
+  /** Ends the room for its resources and forgets the channel without PART or QUIT. */
   #failJoinQuietly(s: Session, channel: Channel, err: StanzaError): void {
-    for (const res of channel.resources.values()) {
-      if (res.joined) {
-        // XEP-0045 §10.2 status 332: removed because the link to IRC is gone.
-        this.#send(occupantPresence({ from: this.#occupantJid(s, res.room, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, STATUS.SHUTDOWN], status: err.text }));
-      } else {
-        this.#send(joinErrorPresence(this.#occupantJid(s, res.room, res.requestedNick), res.jid, err));
-      }
-    }
+    this.#endRoom(s, channel, err);
     s.channels.delete(channel.name);
     this.#emit({ kind: 'clear-timer', id: this.#joinTimer(s, channel.name) });
   }
+
 
   onTimer(id: string): Effect[] {
     const [kind, user, network, folded] = id.split(' ');
@@ -1417,10 +1426,7 @@ export class Bridge {
         s = newSession(connKey(user, ch.network), user, ch.network, this.#identity(user, ch.network).nick ?? ircSafeNick(local));
         s.state = 'waiting';
         s.reconnectAttempt = 1; // a network that is down at start-up is retried, not given up
-        this.#sessions.set(s.key, s);
-        let mine = this.#byUser.get(user);
-        if (!mine) this.#byUser.set(user, (mine = new Map()));
-        mine.set(ch.network, s);
+        this.#addSession(s);
         const n = perNetwork.get(ch.network) ?? 0;
         perNetwork.set(ch.network, n + 1);
         this.#emit({ kind: 'set-timer', id: `reconnect ${s.key}`, delayMs: Math.floor((n + this.#o.random()) * spacing) });
