@@ -5,11 +5,11 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
-import { AdhocCommands, isAdhocRequest, type AdhocContext, type RoomEncodingStore } from '../../../src/core/adhoc.js';
-import { StanzaError } from '../../../src/core/errors.js';
+import { AdhocCommands, isAdhocRequest, type AdhocContext } from '../../../src/core/adhoc.js';
 import type { BareJid } from '../../../src/core/jid.js';
-import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from '../../../src/core/ports.js';
+import type { NetworkIdentity } from '../../../src/core/ports.js';
 import type { LiveConnection } from '../../../src/core/registration.js';
+import { MemoryPorts, MemoryRoomEncodings, thrown } from './fake-ports.js';
 
 const GW = 'irc.example.org';
 const NET = 'irc.libera.chat';
@@ -18,28 +18,6 @@ const ADMIN = 'root@example.org' as BareJid;
 const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 const NS_DATA = 'jabber:x:data';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-
-/** IdentityStore and ChannelStore over one Map and one array, keyed `${user} ${network}`. */
-class MemoryPorts implements IdentityStore, ChannelStore {
-  readonly byKey = new Map<string, NetworkIdentity>();
-  readonly rooms: PersistentChannel[] = [];
-  get = (user: string, network: string): NetworkIdentity | undefined => this.byKey.get(`${user} ${network}`);
-  set = (user: string, network: string, identity: NetworkIdentity): void => void this.byKey.set(`${user} ${network}`, { ...identity });
-  networks = (user: string): string[] =>
-    [...this.byKey.keys()].map((k) => k.split(' ')).filter(([u, n]) => u === user && n !== '').map(([, n]) => n as string);
-  remove = (user: string, network?: string): void => {
-    for (const k of this.byKey.keys()) if (k === `${user} ${network}` || (network === undefined && k.startsWith(`${user} `))) this.byKey.delete(k);
-  };
-  users = (): string[] => [...new Set([...this.byKey.keys()].map((k) => k.split(' ')[0] as string))];
-  setPersistent = (ch: PersistentChannel, persistent: boolean): void => {
-    const kept = this.rooms.filter((c) => !(c.user === ch.user && c.network === ch.network && c.channel === ch.channel));
-    this.rooms.splice(0, this.rooms.length, ...kept, ...(persistent ? [{ ...ch }] : []));
-  };
-  isPersistent = (user: string, network: string, channel: string): boolean =>
-    this.rooms.some((c) => c.user === user && c.network === network && c.channel === channel);
-  all = (): PersistentChannel[] => [...this.rooms];
-  removeUser = (user: string): void => void this.rooms.splice(0, this.rooms.length, ...this.rooms.filter((c) => c.user !== user));
-}
 
 const LIVE: LiveConnection[] = [
   { user: ALICE, network: NET, nick: 'alice', channels: 3 },
@@ -114,16 +92,6 @@ function commandErrorOf(reply: Element): { condition: string; specific: string; 
   const condition = error?.getChildElements().find((e) => e.attrs.xmlns === NS_STANZAS && e.name !== 'text')?.name ?? '';
   const specific = error?.getChildElements().find((e) => e.attrs.xmlns === NS_COMMANDS)?.name ?? '';
   return { condition, specific, text: error?.getChildText('text', NS_STANZAS) ?? '' };
-}
-
-function thrown(run: () => unknown): StanzaError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof StanzaError) return err;
-    throw err;
-  }
-  throw new Error('expected a StanzaError');
 }
 
 describe('the commands each entity lists (XEP-0050 §2.2)', () => {
@@ -289,7 +257,7 @@ describe('a bad field value → bad-request <bad-payload/> naming the field (XEP
   ])('%s', (_name, entity, node, fields, field) => {
     const ports = new MemoryPorts();
     ports.set(ALICE, NET, { nick: 'alice' });
-    const { reply, actions } = run(entity, node, fields, context(entity, ports, { roomEncodings: new MemoryEncodings() }));
+    const { reply, actions } = run(entity, node, fields, context(entity, ports, { roomEncodings: new MemoryRoomEncodings() }));
     expect(reply.attrs.type).toBe('error');
     const err = commandErrorOf(reply);
     expect(err).toMatchObject({ condition: 'bad-request', specific: 'bad-payload' });
@@ -347,19 +315,10 @@ describe('settings on net@gw', () => {
   });
 });
 
-class MemoryEncodings implements RoomEncodingStore {
-  readonly map = new Map<string, string>();
-  get = (user: string, network: string, channel: string): string | undefined => this.map.get(`${user} ${network} ${channel}`);
-  set = (user: string, network: string, channel: string, encoding: string | undefined): void => {
-    if (encoding === undefined) this.map.delete(`${user} ${network} ${channel}`);
-    else this.map.set(`${user} ${network} ${channel}`, encoding);
-  };
-}
-
 describe('room settings', () => {
   it('persistent with a key, then the key is shown only as set, then forgotten', () => {
     const ports = new MemoryPorts();
-    const encodings = new MemoryEncodings();
+    const encodings = new MemoryRoomEncodings();
     const ctx = context(ON_ROOM, ports, { roomEncodings: encodings });
     const c = commands();
     expect(fieldValues(execute(c, ON_ROOM, 'room', ctx).form)).toEqual({ persistent: ['false'], key: [], encoding: [] });

@@ -3,51 +3,14 @@
  * connects with, what it sends after registration, what it keeps joined and restores.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from '../../../src/core/ports.js';
 import { NET, Scenario, ircLines, ofKind, stanzasTo, user } from './bridge-harness.js';
-
-class MapIdentities implements IdentityStore {
-  readonly rows = new Map<string, NetworkIdentity>();
-  get(u: string, n: string) {
-    return this.rows.get(`${u} ${n}`);
-  }
-  set(u: string, n: string, id: NetworkIdentity) {
-    this.rows.set(`${u} ${n}`, id);
-  }
-  networks(u: string) {
-    return [...this.rows.keys()].filter((k) => k.startsWith(`${u} `) && !k.endsWith(' ')).map((k) => k.split(' ')[1]!);
-  }
-  remove(u: string) {
-    for (const k of [...this.rows.keys()]) if (k.startsWith(`${u} `)) this.rows.delete(k);
-  }
-  users() {
-    return [...new Set([...this.rows.keys()].map((k) => k.split(' ')[0]!))];
-  }
-}
-
-class MapChannels implements ChannelStore {
-  readonly rows: PersistentChannel[] = [];
-  setPersistent(ch: PersistentChannel, on: boolean) {
-    const i = this.rows.findIndex((r) => r.user === ch.user && r.network === ch.network && r.channel.toLowerCase() === ch.channel.toLowerCase());
-    if (i !== -1) this.rows.splice(i, 1);
-    if (on) this.rows.push(ch);
-  }
-  isPersistent(u: string, n: string, c: string) {
-    return this.rows.some((r) => r.user === u && r.network === n && r.channel.toLowerCase() === c.toLowerCase());
-  }
-  all() {
-    return [...this.rows];
-  }
-  removeUser(u: string) {
-    for (let i = this.rows.length - 1; i >= 0; i--) if (this.rows[i]!.user === u) this.rows.splice(i, 1);
-  }
-}
+import { MemoryIdentities, MemoryPorts } from './fake-ports.js';
 
 const alice = user('alice');
 
 describe('stored identity', () => {
   it('connects with the registered nick, username, realname, server password and SASL', () => {
-    const identities = new MapIdentities();
+    const identities = new MemoryIdentities();
     identities.set(alice.bare, '', { nick: 'defaultnick', realname: 'Alice A.' });
     identities.set(alice.bare, NET, { nick: 'al1ce', username: 'al', serverPassword: 'srv', saslAccount: 'alice', saslPassword: 's3cret', port: 6697, tls: true });
     const s = new Scenario({ identities });
@@ -56,7 +19,7 @@ describe('stored identity', () => {
   });
 
   it('passes the user’s fallback encoding and certificate choice to the connection', () => {
-    const identities = new MapIdentities();
+    const identities = new MemoryIdentities();
     identities.set(alice.bare, NET, { encoding: 'iso-8859-15', verifyCertificate: false });
     const s = new Scenario({ identities });
     const [connect] = ofKind(s.join(alice, '#chan'), 'irc-connect');
@@ -68,7 +31,7 @@ describe('stored identity', () => {
   });
 
   it('identifies with NickServ after registration when no SASL is set, then sends the after-connect commands', () => {
-    const identities = new MapIdentities();
+    const identities = new MemoryIdentities();
     identities.set(alice.bare, NET, { nickservPassword: 'pw', afterConnect: ['MODE alice +x', 'PRIVMSG HostServ :ON'] });
     const s = new Scenario({ identities });
     s.join(alice, '#chan');
@@ -77,7 +40,7 @@ describe('stored identity', () => {
   });
 
   it('tells the user through the network entity when SASL fails, and does not retry', () => {
-    const identities = new MapIdentities();
+    const identities = new MemoryIdentities();
     identities.set(alice.bare, NET, { saslAccount: 'alice', saslPassword: 'wrong' });
     const s = new Scenario({ identities });
     s.join(alice, '#chan');
@@ -94,7 +57,7 @@ describe('stored identity', () => {
 
 describe('persistent channels', () => {
   it('stay joined on IRC when the last resource leaves', () => {
-    const channels = new MapChannels();
+    const channels = new MemoryPorts();
     const s = new Scenario({ channels });
     s.joinChannel(alice, '#keep');
     channels.setPersistent({ user: alice.bare, network: NET, channel: '#keep' }, true);

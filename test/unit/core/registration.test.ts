@@ -5,9 +5,8 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
-import { StanzaError } from '../../../src/core/errors.js';
 import type { BareJid } from '../../../src/core/jid.js';
-import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from '../../../src/core/ports.js';
+import type { NetworkIdentity } from '../../../src/core/ports.js';
 import {
   handleGatewayPresence,
   handleRegister,
@@ -15,6 +14,7 @@ import {
   type EntityContext,
   type LiveConnection,
 } from '../../../src/core/registration.js';
+import { MemoryPorts, thrown } from './fake-ports.js';
 
 const GW = 'irc.example.org';
 const NET = 'irc.libera.chat';
@@ -23,43 +23,7 @@ const NS_REGISTER = 'jabber:iq:register';
 const NS_GATEWAY = 'jabber:iq:gateway';
 const NS_DATA = 'jabber:x:data';
 
-/** IdentityStore and ChannelStore on Maps. */
-class FakeStores implements IdentityStore, ChannelStore {
-  readonly ids = new Map<string, NetworkIdentity>();
-  readonly persistent: PersistentChannel[] = [];
-  get(user: string, network: string): NetworkIdentity | undefined {
-    const id = this.ids.get(`${user} ${network}`);
-    return id && { ...id };
-  }
-  set(user: string, network: string, identity: NetworkIdentity): void {
-    this.ids.set(`${user} ${network}`, { ...identity });
-  }
-  networks(user: string): string[] {
-    return [...this.ids.keys()].filter((k) => k.startsWith(`${user} `) && !k.endsWith(' ')).map((k) => k.slice(user.length + 1));
-  }
-  remove(user: string, network?: string): void {
-    for (const k of [...this.ids.keys()]) if (network === undefined ? k.startsWith(`${user} `) : k === `${user} ${network}`) this.ids.delete(k);
-  }
-  users(): string[] {
-    return [...new Set([...this.ids.keys()].map((k) => k.split(' ')[0] as string))];
-  }
-  setPersistent(ch: PersistentChannel, persistent: boolean): void {
-    const i = this.persistent.findIndex((c) => c.user === ch.user && c.network === ch.network && c.channel === ch.channel);
-    if (i !== -1) this.persistent.splice(i, 1);
-    if (persistent) this.persistent.push({ ...ch });
-  }
-  isPersistent(user: string, network: string, channel: string): boolean {
-    return this.persistent.some((c) => c.user === user && c.network === network && c.channel === channel);
-  }
-  all(): PersistentChannel[] {
-    return [...this.persistent];
-  }
-  removeUser(user: string): void {
-    for (let i = this.persistent.length - 1; i >= 0; i--) if (this.persistent[i]?.user === user) this.persistent.splice(i, 1);
-  }
-}
-
-function context(network: string, stores = new FakeStores(), extra: Partial<EntityContext> = {}): EntityContext {
+function context(network: string, stores = new MemoryPorts(), extra: Partial<EntityContext> = {}): EntityContext {
   return {
     user: ALICE,
     network,
@@ -108,16 +72,6 @@ function formFields(x: Element | undefined): Record<string, ShownField> {
   return out;
 }
 
-function refusal(run: () => unknown): StanzaError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof StanzaError) return err;
-    throw err;
-  }
-  throw new Error('expected a StanzaError');
-}
-
 describe('registration form (XEP-0077 §3.1, §7)', () => {
   it('on gw: legacy nick/username/name, no password, a form with FORM_TYPE and the default fields', () => {
     const { replies, actions } = handleRegister(registerIq('get', ''), context(''));
@@ -142,7 +96,7 @@ describe('registration form (XEP-0077 §3.1, §7)', () => {
   });
 
   it('when registered: <registered/>, values filled, and no password anywhere — only "set"', () => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     stores.set(ALICE, NET, {
       nick: 'alice', username: 'al', realname: 'Alice L', saslAccount: 'alice',
       saslPassword: 'sasl-secret', nickservPassword: 'ns-secret', serverPassword: 'pass-secret',
@@ -180,7 +134,7 @@ describe('registering and updating (XEP-0077 §3.1)', () => {
     ['forget clears the named passwords', full, { forget: ['sasl_password', 'nickserv_password'] }, { nick: 'alice', username: 'al', realname: 'Alice', saslAccount: 'alice' }],
     ['unknown fields are ignored', full, { colour: 'blue' }, full],
   ])('%s', (_name, before, submitted, after) => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     if (before) stores.set(ALICE, NET, before);
     const { replies } = handleRegister(registerIq('set', NET, submitForm(submitted)), context(NET, stores));
     expect(replies.map((r) => r.attrs.type)).toEqual(['result']);
@@ -188,28 +142,28 @@ describe('registering and updating (XEP-0077 §3.1)', () => {
   });
 
   it('legacy fields: nick, username, name → realname, password → NickServ password', () => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     const set = registerIq('set', NET, xml('nick', {}, 'alice'), xml('username', {}, 'al'), xml('name', {}, 'Alice L'), xml('password', {}, 'ns'));
     handleRegister(set, context(NET, stores));
     expect(stores.get(ALICE, NET)).toEqual({ nick: 'alice', username: 'al', realname: 'Alice L', nickservPassword: 'ns' });
   });
 
   it('a legacy empty <password/> keeps the stored one', () => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     stores.set(ALICE, NET, { nick: 'alice', nickservPassword: 'ns' });
     handleRegister(registerIq('set', NET, xml('nick', {}, 'bob'), xml('password')), context(NET, stores));
     expect(stores.get(ALICE, NET)).toEqual({ nick: 'bob', nickservPassword: 'ns' });
   });
 
   it('a cancelled form stores nothing and is answered with a result', () => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     const { replies } = handleRegister(registerIq('set', NET, xml('x', { xmlns: NS_DATA, type: 'cancel' })), context(NET, stores));
     expect(replies.map((r) => r.attrs.type)).toEqual(['result']);
     expect(stores.get(ALICE, NET)).toBeUndefined();
   });
 
   it('fixed-network mode: gw registers the one network, with its credentials', () => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     const ctx = context('', stores, { fixedNetwork: NET });
     const fields = formFields(handleRegister(registerIq('get', ''), ctx).replies[0]?.getChild('query')?.getChild('x', NS_DATA));
     expect(Object.keys(fields)).toContain('sasl_password');
@@ -235,10 +189,10 @@ describe('validation: not-acceptable naming the field, nothing stored', () => {
     ['FORM_TYPE of another form', 'FORM_TYPE', [xml('x', { xmlns: NS_DATA, type: 'submit' }, xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'urn:other')))]],
     ['legacy nick that is not a nick', 'nick', [xml('nick', {}, 'a,b')]],
   ])('%s → %s', (_name, field, submitted) => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     stores.set(ALICE, NET, { nick: 'alice' });
     const payload = Array.isArray(submitted) ? submitted : [submitForm({ nick: 'ok', ...submitted })];
-    const err = refusal(() => handleRegister(registerIq('set', NET, ...payload), context(NET, stores)));
+    const err = thrown(() => handleRegister(registerIq('set', NET, ...payload), context(NET, stores)));
     expect(err.condition).toBe('not-acceptable');
     expect(err.errorType).toBe('modify');
     expect(err.text).toContain(`field "${field}"`);
@@ -246,19 +200,19 @@ describe('validation: not-acceptable naming the field, nothing stored', () => {
   });
 
   it('a legacy <password/> on gw is refused: the gateway holds no credentials', () => {
-    const err = refusal(() => handleRegister(registerIq('set', '', xml('password', {}, 'x')), context('')));
+    const err = thrown(() => handleRegister(registerIq('set', '', xml('password', {}, 'x')), context('')));
     expect(err.text).toContain('field "password"');
   });
 
   it('a refused value is never echoed in the error text', () => {
-    const err = refusal(() => handleRegister(registerIq('set', NET, submitForm({ sasl_password: 'top\nsecret' })), context(NET)));
+    const err = thrown(() => handleRegister(registerIq('set', NET, submitForm({ sasl_password: 'top\nsecret' })), context(NET)));
     expect(err.text).not.toContain('secret');
   });
 });
 
 describe('unregistering (XEP-0077 §3.2, XEP-0100 §4.3)', () => {
-  function seeded(): FakeStores {
-    const stores = new FakeStores();
+  function seeded(): MemoryPorts {
+    const stores = new MemoryPorts();
     stores.set(ALICE, '', { nick: 'alice' });
     stores.set(ALICE, NET, { nick: 'alice', saslPassword: 'x' });
     stores.set(ALICE, 'irc.oftc.net', { nick: 'al' });
@@ -295,7 +249,7 @@ describe('unregistering (XEP-0077 §3.2, XEP-0100 §4.3)', () => {
 
 describe('XEP-0100 §4.1 presence subscription', () => {
   it('the first registration with gw asks for the user\'s presence; later updates do not', () => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     const first = handleRegister(registerIq('set', '', submitForm({ nick: 'alice' })), context('', stores)).replies;
     expect(first.map((r) => `${r.name} ${r.attrs.type} ${r.attrs.from} ${r.attrs.to}`)).toEqual([
       `iq result ${GW} ${ALICE}/laptop`,
@@ -337,7 +291,7 @@ describe('XEP-0100 §6.3 jabber:iq:gateway', () => {
     expect(query?.getChildText('desc')).toContain('nick%network');
   });
 
-  it.each<[string, string, string, Partial<EntityContext>, (s: FakeStores) => void]>([
+  it.each<[string, string, string, Partial<EntityContext>, (s: MemoryPorts) => void]>([
     ['nick%network on gw', '', 'bob%irc.oftc.net', {}, () => {}],
     ['the network lower-cased', '', 'bob%IRC.OFTC.NET', {}, () => {}],
     ['a nick asked of net@gw', NET, 'bob', {}, () => {}],
@@ -346,7 +300,7 @@ describe('XEP-0100 §6.3 jabber:iq:gateway', () => {
     ['fixed-network mode', '', 'bob', { fixedNetwork: NET }, () => {}],
     ['a nick that needs XEP-0106 escaping', '', 'b&b%irc.oftc.net', {}, () => {}],
   ])('%s', (_name, network, prompt, extra, seed) => {
-    const stores = new FakeStores();
+    const stores = new MemoryPorts();
     seed(stores);
     const reply = handleRegister(gatewayIq('set', network, prompt), context(network, stores, extra)).replies[0];
     const jid = reply?.getChild('query', NS_GATEWAY)?.getChildText('jid');
@@ -366,7 +320,7 @@ describe('XEP-0100 §6.3 jabber:iq:gateway', () => {
     ['not a network', 'bob%irc_oftc', {}],
     ['empty', '  ', {}],
   ])('refused: %s', (_name, prompt, extra) => {
-    const err = refusal(() => handleRegister(gatewayIq('set', '', prompt), context('', new FakeStores(), extra)));
+    const err = thrown(() => handleRegister(gatewayIq('set', '', prompt), context('', new MemoryPorts(), extra)));
     expect(['not-acceptable', 'bad-request']).toContain(err.condition);
   });
 });
