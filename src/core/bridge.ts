@@ -81,6 +81,8 @@ export interface BridgeOptions {
 }
 
 const MAX_NICK_TRIES = 5;
+/** Services whose NOTICEs are about the user's account, shown by the network entity. */
+const SERVICES = new Set(['nickserv', 'chanserv', 'saslserv', 'hostserv', 'memoserv', 'operserv', 'botserv', 'global', 'q']);
 /** How soon after a matching +b a KICK counts as a ban (clients send MODE +b then KICK). */
 const BAN_KICK_WINDOW_MS = 10_000;
 
@@ -1082,6 +1084,12 @@ export class Bridge {
         if ((s.motd ??= []).length < MAX_MOTD_LINES) s.motd.push(body);
       }
       else this.#networkNotice(s, body);
+      return;
+    }
+    if (m.command === 'NOTICE' && SERVICES.has(nick!.toLowerCase())) {
+      // Services talk about the user's account (nick registered, identified, wrong
+      // password): that belongs to the network entity, with the service named.
+      this.#networkNotice(s, `${nick}: ${this.#text(ctcp.kind === 'plain' ? ctcp.text : raw)}`);
       return;
     }
     s.pendingPrivate.delete(nick!);

@@ -160,6 +160,17 @@ describe('registration, identity and persistence (Prosody + InspIRCd with Atheme
     expect(note.getChildText('body')).toMatch(/SASL authentication with localhost failed/);
   });
 
+  it('passes NickServ’s word about a registered nick on from the network entity', async () => {
+    const nick = `r${uid()}`;
+    await registerNick(irc.host, irc.port, nick, `pw-${uid()}`, `${nick}@example.org`);
+    // Another XMPP user takes that nick without the password.
+    const u = await xmppUser(`x${uid()}`);
+    expect((await registerOnNetwork(u, { nick })).attrs.type).toBe('result');
+    await join(u, `#r${uid()}`);
+    const note = await u.waitFor((e) => e.name === 'message' && e.attrs.from === NET && (e.getChildText('body') ?? '').startsWith('NickServ: '), 20_000);
+    expect(note.getChildText('body')).toMatch(/registered/i);
+  });
+
   it('keeps a persistent channel joined while offline and rejoins it after kill -9', async () => {
     const name = `k${uid()}`;
     const u = await xmppUser(name);
