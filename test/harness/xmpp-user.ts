@@ -37,6 +37,8 @@ export interface XmppUser {
   bareJid: string;
   /** Sends an element as is. */
   send(el: Element): Promise<void>;
+  /** Writes raw XML on the stream, for what the serializer cannot express (e.g. `&#13;`). */
+  sendRaw(xmlText: string): Promise<void>;
   /**
    * Sends an iq (adding an `id` if it has none) and resolves with the matching
    * `result` or `error` response (RFC 6120 §8.2.3).
@@ -130,6 +132,7 @@ export async function connectXmppUser(opts: XmppUserOptions): Promise<XmppUser> 
     jid,
     bareJid: jid.replace(/\/.*$/, ''),
     send: (el) => xmpp.send(el),
+    sendRaw: (xmlText) => xmpp.write(xmlText),
     async iq(el, timeoutMs = DEFAULT_WAIT_MS) {
       if (!el.is('iq')) throw new Error(`iq() needs an <iq/>, got <${el.name}/>`);
       el.attrs.id ??= `iq-${randomBytes(6).toString('hex')}`;

@@ -207,6 +207,13 @@ describe.each(combos)('bridge with $name', (combo) => {
     const c = await irc.waitFor((m) => m.command === 'PRIVMSG');
     expect([a.params[1], b.params[1], c.params[1]]).toEqual(['hi', 'QUIT :x', 'PART #y']);
     await u.waitFor((e) => e.name === 'message' && e.attrs.id === 'inj');
+    // A real CR survives XML line-end normalisation only as a character reference.
+    await u.sendRaw(`<message to='${room(ch)}' type='groupchat' id='cr'><body>one&#13;QUIT :y&#13;&#10;two</body></message>`);
+    const d = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    const e = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    const f = await irc.waitFor((m) => m.command === 'PRIVMSG');
+    expect([d.params[1], e.params[1], f.params[1]]).toEqual(['one', 'QUIT :y', 'two']);
+    await u.waitFor((el) => el.name === 'message' && el.attrs.id === 'cr');
     irc.send(`PRIVMSG ${ch} :still here?`);
     await u.waitFor((e) => e.getChildText('body') === 'still here?');
     expect(irc.raw().some((l) => / QUIT /.test(l) && !l.includes('PRIVMSG'))).toBe(false);

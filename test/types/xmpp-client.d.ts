@@ -31,6 +31,8 @@ declare module '@xmpp/client' {
     /** Closes the stream and the socket; stops reconnecting too. */
     stop(): Promise<Element | undefined>;
     send(...elements: Element[]): Promise<void>;
+    /** Writes raw text on the stream (@xmpp/connection `write`), e.g. a character reference ltx would not produce. */
+    write(text: string): Promise<void>;
     /** @xmpp/reconnect, enabled by default. */
     reconnect: { stop(): void };
     on(event: 'stanza', cb: (el: Element) => void): this;
