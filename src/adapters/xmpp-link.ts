@@ -47,7 +47,7 @@ export interface XmppLinkOptions {
 const HANDSHAKE_RE = /<handshake>[^<]*<\/handshake>/g;
 /** XEP-0077 legacy `<password/>` and any data-form field whose name says it holds a secret. */
 const PASSWORD_RE = /<password(\s[^>]*)?>[^<]*<\/password>/g;
-const SECRET_FIELD_RE = /(<field\b[^>]*\bvar=(['"])(?:[^'"]*password[^'"]*|key)\2[^>]*>)([\s\S]*?)(<\/field>)/g;
+const SECRET_FIELD_RE = /(<field\b[^>]*\bvar=(['"])(?:[^'"]*password[^'"]*|key|after_connect)\2[^>]*>)([\s\S]*?)(<\/field>)/g;
 
 /** Wire traffic for the trace log: the handshake and every password replaced. */
 export function redactWire(s: string): string {

@@ -14,6 +14,10 @@
  *   legacy `<password/>`) come back empty, labelled "set — leave empty to keep" when one
  *   is stored. An empty password on submit keeps the stored one; the `forget` list-multi
  *   field is the only way to clear one short of unregistering.
+ * - The after-connect commands are treated like a password (they often carry one:
+ *   `PRIVMSG NickServ :IDENTIFY pw`, `OPER x pw`): the text-multi comes back empty,
+ *   labelled with how many commands are stored; an empty submission keeps them, new lines
+ *   replace them all, and `forget` offers `after_connect` to clear them.
  * - Every submitted value is validated before anything is stored: no CR, LF or NUL
  *   anywhere, lengths bounded, nicks through `isValidNick`. A bad field is refused as a
  *   whole (nothing stored) with a text that names the field; XEP-0077 §3 and XEP-0004
@@ -306,13 +310,27 @@ export function identityFormFields(
         const v = stored?.port ?? defaultOf('port', defaults);
         return { var: f.var, type: 'text-single', label: f.label, values: v === undefined ? [] : [String(v)] };
       }
-      case 'lines':
-        return { var: f.var, type: 'text-multi', label: f.label, values: stored?.afterConnect ?? [] };
+      case 'lines': {
+        // Never sent back: the commands often carry passwords.
+        const n = stored?.afterConnect?.length ?? 0;
+        return n > 0
+          ? {
+              var: f.var,
+              type: 'text-multi',
+              label: `${f.label} (${n} ${n === 1 ? 'command' : 'commands'} set — leave empty to keep)`,
+              desc: 'Commands are stored and not shown; leave this empty to keep them, or enter the full new list.',
+            }
+          : { var: f.var, type: 'text-multi', label: f.label };
+      }
     }
   });
-  const secrets = fields.flatMap((f) => (f.kind === 'secret' && stored?.[f.key] ? [{ label: f.label, value: f.var }] : []));
+  const secrets = fields.flatMap((f) => {
+    if (f.kind === 'secret' && stored?.[f.key]) return [{ label: f.label, value: f.var }];
+    if (f.kind === 'lines' && (stored?.afterConnect?.length ?? 0) > 0) return [{ label: 'After-connect commands', value: f.var }];
+    return [];
+  });
   if (secrets.length > 0) {
-    out.push({ var: FORGET_FIELD, type: 'list-multi', label: 'Forget these stored passwords', options: secrets });
+    out.push({ var: FORGET_FIELD, type: 'list-multi', label: 'Forget these stored passwords and commands', options: secrets });
   }
   return out;
 }
@@ -349,7 +367,8 @@ export function parseAfterConnect(name: string, values: readonly string[]): stri
 
 /**
  * The identity after a submission: `stored` with every submitted field applied, each
- * validated. Absent fields keep their value; empty secrets keep theirs; `forget` clears.
+ * validated. Absent fields keep their value; empty secrets and an empty after-connect list
+ * keep theirs; `forget` clears.
  */
 export function applyIdentityFields(
   fields: readonly IdentityField[],
@@ -365,7 +384,9 @@ export function applyIdentityFields(
   for (const f of fields) {
     if (!submitted.has(f.var)) continue;
     if (f.kind === 'lines') {
-      set(f.key, parseAfterConnect(f.var, submitted.get(f.var) ?? []));
+      // Like a password: empty keeps the stored commands (`forget` clears them).
+      const lines = parseAfterConnect(f.var, submitted.get(f.var) ?? []);
+      if (lines !== undefined) set(f.key, lines);
       continue;
     }
     const value = singleValue(submitted, f.var) ?? '';
@@ -399,8 +420,10 @@ export function applyIdentityFields(
   }
   const forget = submitted.get(FORGET_FIELD) ?? [];
   for (const name of forget) {
-    const f = fields.find((x) => x.var === name && x.kind === 'secret');
-    if (f === undefined || f.kind !== 'secret') throw new InvalidFieldError(FORGET_FIELD, `"${name.slice(0, 40)}" is not a password field`);
+    const f = fields.find((x) => x.var === name && (x.kind === 'secret' || x.kind === 'lines'));
+    if (f === undefined || (f.kind !== 'secret' && f.kind !== 'lines')) {
+      throw new InvalidFieldError(FORGET_FIELD, `"${name.slice(0, 40)}" is not a password field`);
+    }
     delete next[f.key];
   }
   return next;

@@ -7,6 +7,11 @@
  * Rules:
  * - Passwords (SASL, NickServ, server) are sealed by the SecretBox, bound to their row and
  *   column (`identities`, [jid, network], column); they are opened only in `get`.
+ * - The after-connect commands are secrets too (they often carry `IDENTIFY <pw>`): their JSON
+ *   array is sealed into `after_connect_sealed` (migration 4). A row written before migration
+ *   4 still has them clear in `after_connect`: `get` reads that as a fallback when the sealed
+ *   column is NULL, and every `set` writes the sealed column and NULLs the clear one, so the
+ *   clear copy goes the first time the user's identity is saved.
  * - `set` replaces the whole row, as the port says: a field left undefined is cleared,
  *   passwords included. Keeping an unchanged password is the caller's job (read, merge, set).
  * - `set` and `setPersistent` (channel-store.ts) create the `users` row on first use;
@@ -32,6 +37,7 @@ interface IdentityRow {
   verify_certificate: number | null;
   port: number | null;
   after_connect: string | null;
+  after_connect_sealed: string | null;
   encoding: string | null;
 }
 
@@ -46,6 +52,8 @@ export interface StoreClock {
   /** Milliseconds since the epoch, for `created_at` / `updated_at`. */
   now(): number;
 }
+
+const AFTER_CONNECT_COLUMN = 'after_connect_sealed';
 
 const systemClock: StoreClock = { now: Date.now };
 
@@ -73,23 +81,24 @@ export class SqliteIdentityStore implements IdentityStore {
     this.#clock = clock;
     this.#getRow = db.prepare(
       `SELECT nick, username, realname, sasl_account, sasl_password_sealed, nickserv_password_sealed,
-              server_password_sealed, tls, verify_certificate, port, after_connect, encoding
+              server_password_sealed, tls, verify_certificate, port, after_connect, after_connect_sealed,
+              encoding
          FROM identities WHERE jid = ? AND network = ?`,
     );
     this.#upsertRow = db.prepare(
       `INSERT INTO identities (jid, network, nick, username, realname, sasl_account, sasl_password_sealed,
               nickserv_password_sealed, server_password_sealed, tls, verify_certificate, port, after_connect,
-              encoding, updated_at)
+              after_connect_sealed, encoding, updated_at)
        VALUES (@jid, @network, @nick, @username, @realname, @sasl_account, @sasl_password_sealed,
               @nickserv_password_sealed, @server_password_sealed, @tls, @verify_certificate, @port,
-              @after_connect, @encoding, @updated_at)
+              NULL, @after_connect_sealed, @encoding, @updated_at)
        ON CONFLICT (jid, network) DO UPDATE SET
               nick = excluded.nick, username = excluded.username, realname = excluded.realname,
               sasl_account = excluded.sasl_account, sasl_password_sealed = excluded.sasl_password_sealed,
               nickserv_password_sealed = excluded.nickserv_password_sealed,
               server_password_sealed = excluded.server_password_sealed, tls = excluded.tls,
               verify_certificate = excluded.verify_certificate, port = excluded.port,
-              after_connect = excluded.after_connect, encoding = excluded.encoding,
+              after_connect = NULL, after_connect_sealed = excluded.after_connect_sealed, encoding = excluded.encoding,
               updated_at = excluded.updated_at`,
     );
     this.#ensureUser = db.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?) ON CONFLICT (jid) DO NOTHING');
@@ -120,7 +129,10 @@ export class SqliteIdentityStore implements IdentityStore {
         tls: flag(identity.tls),
         verify_certificate: flag(identity.verifyCertificate),
         port: identity.port ?? null,
-        after_connect: identity.afterConnect === undefined ? null : JSON.stringify(identity.afterConnect),
+        after_connect_sealed:
+          identity.afterConnect === undefined
+            ? null
+            : this.#box.seal(JSON.stringify(identity.afterConnect), place(user, network, AFTER_CONNECT_COLUMN)),
         encoding: identity.encoding ?? null,
         updated_at: now,
       });
@@ -153,7 +165,13 @@ export class SqliteIdentityStore implements IdentityStore {
     if (row.tls !== null) id.tls = row.tls === 1;
     if (row.verify_certificate !== null) id.verifyCertificate = row.verify_certificate === 1;
     if (row.port !== null) id.port = row.port;
-    if (row.after_connect !== null) id.afterConnect = parseAfterConnect(row.after_connect, user, network);
+    if (row.after_connect_sealed !== null) {
+      const json = this.#box.open(row.after_connect_sealed, place(user, network, AFTER_CONNECT_COLUMN));
+      id.afterConnect = parseAfterConnect(json, AFTER_CONNECT_COLUMN, user, network);
+    } else if (row.after_connect !== null) {
+      // Written before migration 4; the next `set` seals it and clears this column.
+      id.afterConnect = parseAfterConnect(row.after_connect, 'after_connect', user, network);
+    }
     if (row.encoding !== null) id.encoding = row.encoding;
     return id;
   }
@@ -179,10 +197,10 @@ function place(user: string, network: string, column: string): SecretPlace {
   return { table: 'identities', row: [user, network], column };
 }
 
-function parseAfterConnect(json: string, user: string, network: string): string[] {
+function parseAfterConnect(json: string, column: string, user: string, network: string): string[] {
   const value: unknown = JSON.parse(json);
   if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) {
-    throw new StoreError(`identities.after_connect of (${JSON.stringify(user)}, ${JSON.stringify(network)}) is not a list of strings`);
+    throw new StoreError(`identities.${column} of (${JSON.stringify(user)}, ${JSON.stringify(network)}) is not a list of strings`);
   }
   return value;
 }

@@ -83,4 +83,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    description: 'identities.after_connect_sealed: the after-connect commands sealed, as they often carry passwords',
+    // Rules: the commands (`PRIVMSG NickServ :IDENTIFY pw`, `OPER x pw`) are secrets like the
+    // passwords: the JSON array is sealed by the SecretBox into after_connect_sealed, bound to
+    // (identities, [jid, network], after_connect_sealed). SQL cannot encrypt, so this step
+    // only adds the column: rows written before it keep their clear `after_connect` until the
+    // store next writes them (identity-store.ts reads the clear column as a fallback, and
+    // every write stores the sealed column and clears the clear one). The old column stays
+    // (STRICT tables keep their CHECK; dropping it buys nothing).
+    sql: `
+      ALTER TABLE identities ADD COLUMN after_connect_sealed TEXT;
+    `,
+  },
 ];

@@ -51,9 +51,10 @@ describe('XMPP wire redaction', () => {
     const wire =
       "<handshake>abc123</handshake><query xmlns='jabber:iq:register'><password>legacy-pw</password>" +
       "<x type='submit'><field var='nick'><value>alice</value></field><field var='sasl_password' type='text-private'><value>sasl-pw</value></field>" +
-      '<field var="key"><value>chan-key</value></field><field var="nickserv_password"><value>ns-pw</value></field></x></query>';
+      '<field var="key"><value>chan-key</value></field><field var="nickserv_password"><value>ns-pw</value></field>' +
+      "<field var='after_connect' type='text-multi'><value>PRIVMSG NickServ :IDENTIFY ac-pw</value><value>OPER alice oper-pw</value></field></x></query>";
     const out = redactWire(wire);
-    for (const secret of ['abc123', 'legacy-pw', 'sasl-pw', 'chan-key', 'ns-pw']) expect(out).not.toContain(secret);
+    for (const secret of ['abc123', 'legacy-pw', 'sasl-pw', 'chan-key', 'ns-pw', 'ac-pw', 'oper-pw']) expect(out).not.toContain(secret);
     expect(out).toContain('<value>alice</value>');
   });
 });

@@ -280,14 +280,22 @@ describe('a bad field value → bad-request <bad-payload/> naming the field (XEP
 describe('settings on net@gw', () => {
   it('shows stored values and the operator defaults, never a password', () => {
     const ports = new MemoryPorts();
-    ports.set(ALICE, NET, { nick: 'alice', saslAccount: 'alice', saslPassword: 'hunter2', afterConnect: ['MODE alice +R'], encoding: 'windows-1252' });
+    ports.set(ALICE, NET, {
+      nick: 'alice', saslAccount: 'alice', saslPassword: 'hunter2',
+      afterConnect: ['MODE alice +R', 'PRIVMSG NickServ :IDENTIFY ns-secret'], encoding: 'windows-1252',
+    });
     const c = commands();
     const reply = only(c.handle(commandIq(ON_NET, { node: 'settings' }), context(ON_NET, ports)).replies);
     expect(reply.toString()).not.toContain('hunter2');
+    expect(reply.toString()).not.toContain('ns-secret');
+    expect(reply.toString()).not.toContain('MODE alice');
+    expect(reply.toString()).toContain('2 commands set — leave empty to keep');
+    const forget = reply.getChild('command')?.getChild('x', NS_DATA)?.getChildren('field').find((f) => f.attrs.var === 'forget');
+    expect(forget?.getChildren('option').map((o) => o.getChildText('value'))).toEqual(['sasl_password', 'after_connect']);
     const values = fieldValues(reply.getChild('command')?.getChild('x', NS_DATA));
     expect(values).toMatchObject({
       nick: ['alice'], tls: ['true'], verify_certificate: ['true'], port: ['6697'], sasl_account: ['alice'],
-      sasl_password: [], after_connect: ['MODE alice +R'], encoding: ['windows-1252'],
+      sasl_password: [], after_connect: [], encoding: ['windows-1252'],
     });
     expect(reply.toString()).toContain('set — leave empty to keep');
   });
@@ -303,6 +311,19 @@ describe('settings on net@gw', () => {
   ])('%s', (_name, fields, expected) => {
     const ports = new MemoryPorts();
     ports.set(ALICE, NET, { nick: 'alice', saslPassword: 'old' });
+    const { reply } = run(ON_NET, 'settings', fields, context(ON_NET, ports));
+    expect(reply.getChild('command', NS_COMMANDS)?.attrs.status).toBe('completed');
+    expect(ports.get(ALICE, NET)).toEqual(expected);
+  });
+
+  it.each<[string, Record<string, string | string[]>, NetworkIdentity]>([
+    ['an empty after_connect keeps the stored commands', { after_connect: [], nick: 'al' }, { nick: 'al', afterConnect: ['PRIVMSG NickServ :IDENTIFY pw'] }],
+    ['blank after_connect lines keep them too', { after_connect: ['', ' '] }, { nick: 'alice', afterConnect: ['PRIVMSG NickServ :IDENTIFY pw'] }],
+    ['new after_connect lines replace them all', { after_connect: ['AWAY :x'] }, { nick: 'alice', afterConnect: ['AWAY :x'] }],
+    ['forget clears them', { forget: 'after_connect' }, { nick: 'alice' }],
+  ])('after_connect is kept like a password: %s', (_name, fields, expected) => {
+    const ports = new MemoryPorts();
+    ports.set(ALICE, NET, { nick: 'alice', afterConnect: ['PRIVMSG NickServ :IDENTIFY pw'] });
     const { reply } = run(ON_NET, 'settings', fields, context(ON_NET, ports));
     expect(reply.getChild('command', NS_COMMANDS)?.attrs.status).toBe('completed');
     expect(ports.get(ALICE, NET)).toEqual(expected);

@@ -129,6 +129,40 @@ describe.each(DB_PLACES)('SqliteIdentityStore on %s', (_where, open) => {
     expect(() => ids.get(BOB, LIBERA)).toThrow(SecretBoxError);
   });
 
+  it('seals the after-connect commands at rest and never writes the clear column', () => {
+    const { db, ids } = setup();
+    ids.set(ALICE, LIBERA, { afterConnect: ['PRIVMSG NickServ :IDENTIFY hunter2', 'OPER alice oper-pw'] });
+    const row = db.prepare('SELECT after_connect, after_connect_sealed FROM identities WHERE jid = ?').get(ALICE) as Record<string, string | null>;
+    expect(row.after_connect).toBeNull();
+    expect(row.after_connect_sealed).toMatch(/^v1:/);
+    expect(JSON.stringify(db.prepare('SELECT * FROM identities').all())).not.toMatch(/hunter2|oper-pw/);
+    expect(ids.get(ALICE, LIBERA)).toEqual({ afterConnect: ['PRIVMSG NickServ :IDENTIFY hunter2', 'OPER alice oper-pw'] });
+  });
+
+  it('reads clear after-connect commands of a row written before migration 4, and seals them on the next write', () => {
+    const { db, ids } = setup();
+    ids.set(ALICE, LIBERA, { nick: 'alice' });
+    db.prepare('UPDATE identities SET after_connect = ? WHERE jid = ?').run(JSON.stringify(['PRIVMSG NickServ :IDENTIFY old-pw']), ALICE);
+    const stored = ids.get(ALICE, LIBERA);
+    expect(stored).toEqual({ nick: 'alice', afterConnect: ['PRIVMSG NickServ :IDENTIFY old-pw'] });
+    ids.set(ALICE, LIBERA, stored!);
+    const row = db.prepare('SELECT after_connect, after_connect_sealed FROM identities WHERE jid = ?').get(ALICE) as Record<string, string | null>;
+    expect(row.after_connect).toBeNull();
+    expect(row.after_connect_sealed).toMatch(/^v1:/);
+    expect(ids.get(ALICE, LIBERA)).toEqual(stored);
+  });
+
+  it('refuses after-connect commands sealed for another network, copied into this row', () => {
+    const { db, ids } = setup();
+    ids.set(ALICE, LIBERA, { afterConnect: ['AWAY :a'] });
+    ids.set(ALICE, OFTC, { nick: 'al' });
+    db.prepare(
+      `UPDATE identities SET after_connect_sealed =
+         (SELECT after_connect_sealed FROM identities WHERE network = ?) WHERE network = ?`,
+    ).run(LIBERA, OFTC);
+    expect(() => ids.get(ALICE, OFTC)).toThrow(/identities\.after_connect_sealed/);
+  });
+
   it('rolls back a write that fails half-way', () => {
     const { db, ids } = setup();
     expect(() => ids.set(ALICE, LIBERA, { port: 70000 })).toThrow();

@@ -104,9 +104,13 @@ describe('migration 3 (room settings)', () => {
     old.close();
 
     const { db, applied } = openDatabase(path);
-    expect(applied).toEqual([`3: ${MIGRATIONS[2]!.description}`]);
-    expect(schemaVersion(db)).toBe(3);
-    expect(dump(db)).toEqual(before);
+    expect(applied).toEqual(MIGRATIONS.slice(2).map((m, i) => `${i + 3}: ${m.description}`));
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    // Later migrations only add columns: compare the columns version 2 had.
+    const columnsOf = (rows: unknown[], keys: string[]) =>
+      rows.map((r) => Object.fromEntries(keys.map((k) => [k, (r as Record<string, unknown>)[k]])));
+    const after = dump(db);
+    expect({ ...after, identities: columnsOf(after.identities, Object.keys(before.identities[0] as object)) }).toEqual(before);
     expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
 
     // The old rows still open with the same key, and the existing user takes room settings.
@@ -133,5 +137,32 @@ describe('migration 3 (room settings)', () => {
     expect(() => insert.run('a@b', '')).toThrow(/CHECK/);
     insert.run('a@b', 'n');
     expect(() => insert.run('a@b', 'n')).toThrow(/UNIQUE|PRIMARY KEY/);
+  });
+});
+
+describe('migration 4 (after-connect commands sealed)', () => {
+  it('upgrades a version-3 database: clear commands still read, and are sealed on the next write', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jabirc-mig-')), 'v3.sqlite');
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    migrate(old, MIGRATIONS.slice(0, 3));
+    expect(schemaVersion(old)).toBe(3);
+    old.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?)').run('alice@example.org', 1);
+    old
+      .prepare('INSERT INTO identities (jid, network, nick, after_connect, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run('alice@example.org', 'irc.libera.chat', 'alice', JSON.stringify(['PRIVMSG NickServ :IDENTIFY pw']), 1);
+    old.close();
+
+    const { db, applied } = openDatabase(path);
+    expect(applied).toEqual([`4: ${MIGRATIONS[3]!.description}`]);
+    expect(schemaVersion(db)).toBe(4);
+    expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
+    const ids = new SqliteIdentityStore(db, new SecretBox(randomBytes(32)));
+    const stored = ids.get('alice@example.org', 'irc.libera.chat');
+    expect(stored).toEqual({ nick: 'alice', afterConnect: ['PRIVMSG NickServ :IDENTIFY pw'] });
+    ids.set('alice@example.org', 'irc.libera.chat', stored!);
+    expect(JSON.stringify(db.prepare('SELECT * FROM identities').all())).not.toContain('IDENTIFY');
+    expect(ids.get('alice@example.org', 'irc.libera.chat')).toEqual(stored);
+    db.close();
   });
 });
