@@ -135,6 +135,7 @@ async function run(config: Config): Promise<void> {
       identities,
       channels,
       roomEncodings,
+      addSecret,
       restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
     })),
@@ -189,7 +190,12 @@ async function run(config: Config): Promise<void> {
   try {
     await link.start();
     // Persistent channels come back by themselves after a restart, even a kill -9 (issue 4 §4).
-    const persistent = channels.all();
+    let persistent: ReturnType<typeof channels.all> = [];
+    try {
+      persistent = channels.all();
+    } catch (err) {
+      log.error({ err }, 'cannot read the persistent channels; none restored');
+    }
     if (persistent.length > 0) runtime.inject(() => bridge.restore(persistent));
   } catch (err) {
     if (err instanceof LinkError) {

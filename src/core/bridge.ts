@@ -73,6 +73,8 @@ export interface BridgeOptions {
   identities?: IdentityStore;
   /** Persistent channels; absent in tests that need none. */
   channels?: ChannelStore;
+  /** Registers a secret with the logger's last-chance scrub (src/log.ts). */
+  addSecret?(secret: string): void;
   /** Per-room fallback encodings chosen by users (ad-hoc room command); optional. */
   roomEncodings?: RoomEncodingStore;
   /** Sessions restored at start-up connect at most this often per network (ms between connects). */
@@ -271,6 +273,11 @@ export class Bridge {
     }
     const password = stanza.getChild('x', NS_MUC)?.getChildText('password') ?? undefined;
     if (!s) s = this.#openSession(user, network, settings, nick);
+    else if (s.state === 'waiting') {
+      // Someone wants in now: do not make them wait for the back-off or the start-up queue.
+      this.#emit({ kind: 'clear-timer', id: `reconnect ${s.key}` });
+      this.#connect(s, settings);
+    }
     if (existing) {
       existing.resources.set(from, { jid: from, requestedNick: nick, joined: false, room: channelName });
       if (existing.state === 'joined') this.#sendRoomState(s, existing, from);
@@ -351,7 +358,13 @@ export class Bridge {
     s.nickTries = 0;
     const id = this.#identity(s.user, s.network);
     s.wantedNick = id.nick ?? s.wantedNick;
-    s.nickservPassword = id.saslPassword === undefined ? id.nickservPassword : undefined;
+    s.nickservPassword = id.nickservPassword;
+    s.sasl = id.saslAccount !== undefined && id.saslPassword !== undefined ? { account: id.saslAccount, password: id.saslPassword } : undefined;
+    s.saslDone = false;
+    // The logger's last-chance scrub learns every password this connection uses.
+    for (const secret of [id.serverPassword, id.saslPassword, id.nickservPassword, ...(id.afterConnect ?? [])]) {
+      if (secret) this.#o.addSecret?.(secret);
+    }
     s.afterConnect = id.afterConnect ?? [];
     const clean = (v: string): string => v.replace(/[\r\n\0]/g, '');
     this.#emit({
@@ -908,6 +921,16 @@ export class Bridge {
       case '404':
         this.#messageRefused(s, m);
         return;
+      case '900':
+      case '903':
+        s.saslDone = true; // RPL_LOGGEDIN / RPL_SASLSUCCESS (IRCv3 sasl-3.1)
+        return;
+      case '902':
+      case '905':
+      case '906':
+      case '908':
+        if (s.state === 'connecting') this.#log.debug({ network: s.network, numeric: m.command }, 'SASL not completed');
+        return;
       case '464':
       case '465':
       case '904':
@@ -1312,9 +1335,12 @@ export class Bridge {
     s.fatalError = undefined;
     s.lastError = undefined;
     this.#log.info({ user: s.user, network: s.network, nick }, 'registered on IRC');
-    if (s.nickservPassword !== undefined) {
-      // Without SASL: identify the classic way (Anope/Atheme NickServ IDENTIFY).
-      this.#sendChecked(s, 'PRIVMSG', ['NickServ', `IDENTIFY ${s.nickservPassword}`]);
+    if (!s.saslDone && (s.nickservPassword !== undefined || s.sasl)) {
+      // No SASL login (not configured, not offered by the server, or failed quietly):
+      // identify the classic way (Anope/Atheme NickServ IDENTIFY).
+      const args = s.nickservPassword !== undefined ? s.nickservPassword : `${s.sasl!.account} ${s.sasl!.password}`;
+      if (s.sasl) this.#networkNotice(s, `${s.network} did not log you in with SASL; identifying with NickServ instead.`);
+      this.#sendChecked(s, 'PRIVMSG', ['NickServ', `IDENTIFY ${args}`]);
     }
     for (const [i, command] of s.afterConnect.entries()) {
       const line = command.trim();
@@ -1422,31 +1448,47 @@ export class Bridge {
     const spacing = this.#o.restoreSpacingMs ?? 1000;
     const perNetwork = new Map<string, number>();
     for (const ch of channels) {
-      const settings = this.#o.network(ch.network);
-      if (!settings) {
-        this.#log.warn({ user: ch.user, network: ch.network }, 'persistent channel on a network no longer open; skipped');
-        continue;
-      }
-      const user = ch.user as BareJid;
-      let s = this.#session(user, ch.network);
-      if (!s) {
-        const local = splitJid(user)?.local ?? 'user';
-        s = newSession(connKey(user, ch.network), user, ch.network, this.#identity(user, ch.network).nick ?? ircSafeNick(local));
-        s.state = 'waiting';
-        s.reconnectAttempt = 1; // a network that is down at start-up is retried, not given up
-        this.#addSession(s);
-        const n = perNetwork.get(ch.network) ?? 0;
-        perNetwork.set(ch.network, n + 1);
-        this.#emit({ kind: 'set-timer', id: `reconnect ${s.key}`, delayMs: Math.floor((n + this.#o.random()) * spacing) });
-      }
-      if (!s.channels.get(ch.channel)) {
-        const channel = newChannel(ch.channel, s.support.casemapping);
-        channel.key = ch.key;
-        s.channels.set(ch.channel, channel);
+      try {
+        this.#restoreOne(ch, spacing, perNetwork);
+      } catch (err) {
+        this.#log.error({ err, user: ch.user, network: ch.network }, 'could not restore a persistent channel');
       }
     }
     this.#log.info({ channels: channels.length, sessions: this.#sessions.size }, 'restoring persistent channels');
     return this.#drain();
+  }
+
+  #restoreOne(ch: PersistentChannel, spacing: number, perNetwork: Map<string, number>): void {
+    const settings = this.#o.network(ch.network);
+    if (!settings) {
+      this.#log.warn({ user: ch.user, network: ch.network }, 'persistent channel on a network no longer open; skipped');
+      return;
+    }
+    const user = ch.user as BareJid;
+    let s = this.#session(user, ch.network);
+    if (!s && (this.#byUser.get(user)?.size ?? 0) >= this.#o.maxConnectionsPerUser) {
+      this.#log.warn({ user: ch.user, network: ch.network }, 'persistent channel beyond the per-user connection limit; skipped');
+      return;
+    }
+    if (!s) {
+      const local = splitJid(user)?.local ?? 'user';
+      s = newSession(connKey(user, ch.network), user, ch.network, this.#identity(user, ch.network).nick ?? ircSafeNick(local));
+      s.state = 'waiting';
+      s.reconnectAttempt = 1; // a network that is down at start-up is retried, not given up
+      this.#addSession(s);
+      const n = perNetwork.get(ch.network) ?? 0;
+      perNetwork.set(ch.network, n + 1);
+      this.#emit({ kind: 'set-timer', id: `reconnect ${s.key}`, delayMs: Math.floor((n + this.#o.random()) * spacing) });
+    }
+    if (!s.channels.get(ch.channel)) {
+      if (s.channels.size >= this.#o.maxChannelsPerUser) {
+        this.#log.warn({ user: ch.user, network: ch.network }, 'persistent channel beyond the per-user limit; skipped');
+        return;
+      }
+      const channel = newChannel(ch.channel, s.support.casemapping);
+      channel.key = ch.key;
+      s.channels.set(ch.channel, channel);
+    }
   }
 
   /** Closes every session of a user (unregistration, an admin's disconnect). */

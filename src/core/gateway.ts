@@ -151,7 +151,9 @@ export class GatewayCore {
       return [sendStanza(iqResult(iq, discoInfoPayload({ identities: [{ category: 'gateway', type: 'irc', name: network }], features: [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, ...extra] })))];
     }
     if (accounts && isRegistrationRequest(iq)) {
-      if (!accounts.networkDefaults(network)) throw new StanzaError('item-not-found', `${network} is not open on this gateway`);
+      // A closed network still lets its users see and remove what they stored for it.
+      const stored = accounts.identities.get(bareOf({ ...from, resource: '' }), network) !== undefined;
+      if (!accounts.networkDefaults(network) && !stored) throw new StanzaError('item-not-found', `${network} is not open on this gateway`);
       return this.#outcome(handleRegister(iq, this.#ctx(from, network)));
     }
     if (get && payload.is('ping', NS_PING)) return [sendStanza(iqResult(iq))];

@@ -99,6 +99,9 @@ export interface Session {
   fatalError?: import('./errors.js').StanzaError;
   /** NickServ password to IDENTIFY with after registration (only when SASL is not used). */
   nickservPassword: string | undefined;
+  /** SASL credentials of this connection, and whether the server logged us in (900/903). */
+  sasl: { account: string; password: string } | undefined;
+  saslDone: boolean;
   /** Raw commands the user asked to send after registration. */
   afterConnect: string[];
   /** The channel list being fetched or cached (IRC LIST), with the disco requests waiting for it. */
@@ -129,6 +132,8 @@ export function newSession(key: ConnKey, user: BareJid, network: string, nick: s
     pendingNick: undefined,
     list: undefined,
     nickservPassword: undefined,
+    sasl: undefined,
+    saslDone: false,
     afterConnect: [],
   };
 }

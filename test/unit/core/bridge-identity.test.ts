@@ -104,3 +104,34 @@ describe('room encoding', () => {
     expect(msg2?.getChildText('body')).toBe('é');
   });
 });
+
+describe('identity fallbacks', () => {
+  it('identifies with NickServ when SASL was configured but the server did not log us in', () => {
+    const identities = new MemoryIdentities();
+    identities.set(alice.bare, NET, { saslAccount: 'alice', saslPassword: 's3cret' });
+    const s = new Scenario({ identities });
+    s.join(alice, '#chan');
+    const out = s.register(alice); // no 900/903 before 001
+    expect(ircLines(out)).toContain('PRIVMSG NickServ :IDENTIFY alice s3cret');
+    expect(stanzasTo(out, alice.bare).some((e) => (e.getChildText('body') ?? '').includes('did not log you in with SASL'))).toBe(true);
+  });
+
+  it('does not IDENTIFY again after a successful SASL login', () => {
+    const identities = new MemoryIdentities();
+    identities.set(alice.bare, NET, { saslAccount: 'alice', saslPassword: 's3cret', nickservPassword: 'other' });
+    const s = new Scenario({ identities });
+    s.join(alice, '#chan');
+    s.irc(alice, ':irc.local 900 alice alice!a@h alice :You are now logged in as alice');
+    s.irc(alice, ':irc.local 903 alice :SASL authentication successful');
+    expect(ircLines(s.register(alice)).filter((l) => l.includes('IDENTIFY'))).toEqual([]);
+  });
+
+  it('connects at once when the user joins while the session waits to reconnect', () => {
+    const s = new Scenario();
+    const out = s.bridge.restore([{ user: alice.bare, network: NET, channel: '#one' }]);
+    expect(ofKind(out, 'irc-connect')).toEqual([]);
+    const join = s.join(alice, '#two');
+    expect(ofKind(join, 'irc-connect')).toHaveLength(1);
+    expect(ofKind(join, 'clear-timer').some((t) => t.id.startsWith('reconnect'))).toBe(true);
+  });
+});
