@@ -276,7 +276,12 @@ const COMMANDS: readonly Command[] = [
       ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key }, persistent);
       if (ctx.roomEncodings && encodingValue !== undefined) ctx.roomEncodings.set(ctx.user, room.network, room.channel, encoding);
       const note = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
-      return { note: `Saved. ${note}`, actions: [] };
+      // The live bridge reads persistence and the key from the store: tell it when they change.
+      const changed = persistent !== room.persistent || (persistent && key !== room.key);
+      const actions: GatewayAction[] = changed
+        ? [{ kind: 'room-settings', user: ctx.user, network: room.network, channel: room.channel }]
+        : [];
+      return { note: `Saved. ${note}`, actions };
     },
   },
   adminTable('users', 'Registered users', 'registered users', [

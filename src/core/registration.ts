@@ -72,7 +72,12 @@ export type GatewayAction =
   /** Close the user's connection to one network (unregistered from it). */
   | { kind: 'disconnect-network'; user: BareJid; network: string; reason: string }
   /** A message from `gw` to every user with a live session. */
-  | { kind: 'announce'; text: string };
+  | { kind: 'announce'; text: string }
+  /**
+   * The user's room settings changed in the store (persistent or key, by the `room`
+   * command): the live bridge re-reads them (ChannelStore) for that channel.
+   */
+  | { kind: 'room-settings'; user: BareJid; network: string; channel: string };
 
 /** What an entity handler needs: who asks, which entity, and the ports. */
 export interface EntityContext {

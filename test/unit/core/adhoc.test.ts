@@ -360,6 +360,20 @@ describe('room settings', () => {
     expect(ports.all()).toEqual([]);
   });
 
+  it('tells the bridge (action room-settings) whenever persistent or the key changes, not otherwise', () => {
+    const ports = new MemoryPorts();
+    const ctx = context(ON_ROOM, ports, { roomEncodings: new MemoryRoomEncodings() });
+    const action = [{ kind: 'room-settings', user: ALICE, network: NET, channel: '#jabirc' }];
+    expect(run(ON_ROOM, 'room', { persistent: 'true' }, ctx).actions).toEqual(action);
+    expect(run(ON_ROOM, 'room', { persistent: 'true', encoding: 'koi8-r' }, ctx).actions).toEqual([]);
+    expect(run(ON_ROOM, 'room', { key: 'sesame' }, ctx).actions).toEqual(action);
+    expect(run(ON_ROOM, 'room', { key: 'sesame' }, ctx).actions).toEqual([]);
+    expect(run(ON_ROOM, 'room', { key: '' }, ctx).actions).toEqual([]);
+    expect(run(ON_ROOM, 'room', { forget: 'key' }, ctx).actions).toEqual(action);
+    expect(run(ON_ROOM, 'room', { persistent: 'false' }, ctx).actions).toEqual(action);
+    expect(run(ON_ROOM, 'room', { persistent: 'false' }, ctx).actions).toEqual([]);
+  });
+
   it('without an encoding store the room form has no encoding field', () => {
     expect(Object.keys(fieldValues(execute(commands(), ON_ROOM, 'room', context(ON_ROOM)).form))).toEqual(['persistent', 'key']);
   });
