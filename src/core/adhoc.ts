@@ -47,6 +47,7 @@ import {
   InvalidFieldError,
   SETTINGS_FIELDS,
   applyIdentityFields,
+  checkNetworkLimit,
   dataForm,
   identityFormFields,
   identityNetwork,
@@ -232,7 +233,10 @@ const COMMANDS: readonly Command[] = [
     submit: (fields, ctx) => {
       const network = identityNetwork(ctx);
       const stored = ctx.identities.get(ctx.user, network);
-      ctx.identities.set(ctx.user, network, applyIdentityFields(SETTINGS_FIELDS, fields, stored, ctx.networkDefaults?.(network)));
+      const next = applyIdentityFields(SETTINGS_FIELDS, fields, stored, ctx.networkDefaults?.(network));
+      // Saving settings for a network registers with it: the same limit applies.
+      if (stored === undefined) checkNetworkLimit(ctx, network);
+      ctx.identities.set(ctx.user, network, next);
       return { note: `Saved; the settings apply the next time Jabirc connects you to ${network}.`, actions: [] };
     },
   },
@@ -270,6 +274,13 @@ const COMMANDS: readonly Command[] = [
       let key = keyValue !== '' ? keyValue : room.key;
       if (forget.length > 0) key = undefined;
       if (keyValue !== '' && !persistent) throw new InvalidFieldError('key', 'is kept only for a persistent room: turn persistent on');
+      const maxChannels = ctx.limits?.maxChannelsPerUser;
+      if (persistent && !room.persistent && maxChannels !== undefined) {
+        const have = ctx.channels.count(ctx.user);
+        if (have >= maxChannels) {
+          throw new InvalidFieldError('persistent', `you already have ${have} persistent channels, the most this gateway allows; turn one off first`);
+        }
+      }
       const encodingValue = ctx.roomEncodings ? singleValue(fields, 'encoding') : undefined;
       const encoding = encodingValue === undefined ? undefined : parseEncoding('encoding', encodingValue);
       // Every value is checked before anything is written.

@@ -54,6 +54,8 @@ export interface IdentityStore {
 export interface ChannelStore {
   setPersistent(ch: PersistentChannel, persistent: boolean): void;
   isPersistent(user: string, network: string, channel: string): boolean;
+  /** How many persistent channels the user has, on every network (for the per-user limit). */
+  count(user: string): number;
   /** Every persistent channel of every user: what a restart rejoins. */
   all(): PersistentChannel[];
   removeUser(user: string): void;

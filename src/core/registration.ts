@@ -96,6 +96,31 @@ export interface EntityContext {
   liveConnections(): LiveConnection[];
   /** The operator's network settings; undefined when the network is not configured. */
   networkDefaults?(network: string): NetworkDefaults | undefined;
+  /** The operator's per-user limits; none enforced when absent. */
+  limits?: EntityLimits;
+}
+
+/** Per-user limits on what the stores keep (the operator's configuration). */
+export interface EntityLimits {
+  /** Persistent channels (ChannelStore) a user may have, over every network. */
+  maxChannelsPerUser: number;
+  /** Networks (IdentityStore, network ≠ '') a user may register with. */
+  maxNetworksPerUser: number;
+}
+
+/**
+ * Refuses (not-acceptable, naming the network) storing an identity for a network the user
+ * has not registered with yet when they already have `limits.maxNetworksPerUser`.
+ */
+export function checkNetworkLimit(ctx: Pick<EntityContext, 'user' | 'identities' | 'limits'>, network: string): void {
+  const max = ctx.limits?.maxNetworksPerUser;
+  if (max === undefined || network === '') return;
+  const registered = ctx.identities.networks(ctx.user);
+  if (registered.includes(network) || registered.length < max) return;
+  throw new StanzaError(
+    'not-acceptable',
+    `cannot register with ${network}: you are registered with ${registered.length} networks, the most this gateway allows; unregister from one first`,
+  );
 }
 
 export interface EntityOutcome {
@@ -524,6 +549,7 @@ function register(iq: Element, payload: Element, ctx: EntityContext): EntityOutc
     submitted = legacyFields(payload, network !== '');
   }
   const identity = applyIdentityFields(fieldsFor(ctx), submitted, stored);
+  if (stored === undefined) checkNetworkLimit(ctx, network);
   ctx.identities.set(ctx.user, network, identity);
   const replies = [iqResult(iq)];
   // XEP-0100 §4.1.1: after registering with the gateway it asks for the user's presence,

@@ -39,6 +39,7 @@ export class SqliteChannelStore implements ChannelStore {
   readonly #box: SecretBox;
   readonly #exists: Statement;
   readonly #all: Statement;
+  readonly #count: Statement;
   readonly #deleteUserChannels: Statement;
   readonly #set: (ch: PersistentChannel, persistent: boolean) => void;
 
@@ -58,6 +59,7 @@ export class SqliteChannelStore implements ChannelStore {
     this.#all = db.prepare(
       'SELECT jid, network, channel_folded, channel, key_sealed FROM persistent_channels ORDER BY jid, network, channel_folded',
     );
+    this.#count = db.prepare('SELECT count(*) FROM persistent_channels WHERE jid = ?').pluck();
     this.#deleteUserChannels = db.prepare('DELETE FROM persistent_channels WHERE jid = ?');
 
     this.#set = db.transaction((ch: PersistentChannel, persistent: boolean) => {
@@ -79,6 +81,10 @@ export class SqliteChannelStore implements ChannelStore {
 
   isPersistent(user: string, network: string, channel: string): boolean {
     return this.#exists.get(user, network, fold(channel)) !== undefined;
+  }
+
+  count(user: string): number {
+    return this.#count.get(user) as number;
   }
 
   all(): PersistentChannel[] {

@@ -329,6 +329,16 @@ describe('settings on net@gw', () => {
     expect(ports.get(ALICE, NET)).toEqual(expected);
   });
 
+  it('saving settings for a new network counts against the network limit', () => {
+    const ports = new MemoryPorts();
+    ports.set(ALICE, 'irc.oftc.net', {});
+    const limits = { maxChannelsPerUser: 10, maxNetworksPerUser: 1 };
+    const err = thrown(() => run(ON_NET, 'settings', { nick: 'alice' }, context(ON_NET, ports, { limits })));
+    expect(err.condition).toBe('not-acceptable');
+    expect(err.text).toContain(NET);
+    expect(ports.get(ALICE, NET)).toBeUndefined();
+  });
+
   it('fixed-network mode: settings on gw edit the one network', () => {
     const ports = new MemoryPorts();
     run(ON_GW, 'settings', { nick: 'alice' }, context(ON_GW, ports, { fixedNetwork: NET }));
@@ -372,6 +382,23 @@ describe('room settings', () => {
     expect(run(ON_ROOM, 'room', { forget: 'key' }, ctx).actions).toEqual(action);
     expect(run(ON_ROOM, 'room', { persistent: 'false' }, ctx).actions).toEqual(action);
     expect(run(ON_ROOM, 'room', { persistent: 'false' }, ctx).actions).toEqual([]);
+  });
+
+  it('refuses a new persistent channel beyond the per-user limit (field persistent); an existing one may still change', () => {
+    const ports = new MemoryPorts();
+    ports.setPersistent({ user: ALICE, network: 'irc.oftc.net', channel: '#a' }, true);
+    ports.setPersistent({ user: 'bob@example.org', network: NET, channel: '#b' }, true);
+    const limits = { maxChannelsPerUser: 1, maxNetworksPerUser: 5 };
+    const { reply, actions } = run(ON_ROOM, 'room', { persistent: 'true' }, context(ON_ROOM, ports, { limits }));
+    expect(commandErrorOf(reply)).toMatchObject({ condition: 'bad-request', specific: 'bad-payload' });
+    expect(commandErrorOf(reply).text).toContain('field "persistent"');
+    expect(actions).toEqual([]);
+    expect(ports.isPersistent(ALICE, NET, '#jabirc')).toBe(false);
+    // At the limit, a channel already persistent keeps working.
+    const onA: typeof ON_ROOM = { network: 'irc.oftc.net', channel: '#a', jid: `#a%irc.oftc.net@${GW}` };
+    const ok = run(onA, 'room', { persistent: 'true', key: 'k' }, context(onA, ports, { limits }));
+    expect(ok.reply.getChild('command', NS_COMMANDS)?.attrs.status).toBe('completed');
+    expect(ports.count(ALICE)).toBe(1);
   });
 
   it('without an encoding store the room form has no encoding field', () => {

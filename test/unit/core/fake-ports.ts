@@ -47,6 +47,9 @@ export class MemoryPorts extends MemoryIdentities implements ChannelStore {
   isPersistent(user: string, network: string, channel: string): boolean {
     return this.rooms.some((c) => sameChannel(c, user, network, channel));
   }
+  count(user: string): number {
+    return this.rooms.filter((c) => c.user === user).length;
+  }
   all(): PersistentChannel[] {
     return [...this.rooms];
   }

@@ -173,6 +173,35 @@ describe('registering and updating (XEP-0077 §3.1)', () => {
   });
 });
 
+describe('limits: networks per user', () => {
+  const limits = { maxChannelsPerUser: 10, maxNetworksPerUser: 2 };
+
+  it('refuses registering with a new network beyond the limit, naming it; updates and gw defaults pass', () => {
+    const stores = new MemoryPorts();
+    stores.set(ALICE, '', { nick: 'alice' });
+    stores.set(ALICE, NET, { nick: 'alice' });
+    stores.set(ALICE, 'irc.oftc.net', { nick: 'alice' });
+    const ctx = (network: string) => context(network, stores, { limits });
+    const err = thrown(() => handleRegister(registerIq('set', 'irc.rizon.net', submitForm({ nick: 'al' })), ctx('irc.rizon.net')));
+    expect(err.condition).toBe('not-acceptable');
+    expect(err.text).toContain('irc.rizon.net');
+    expect(stores.get(ALICE, 'irc.rizon.net')).toBeUndefined();
+    // Updating a registered network and the gateway-wide defaults are not new registrations.
+    handleRegister(registerIq('set', NET, submitForm({ nick: 'al' })), ctx(NET));
+    expect(stores.get(ALICE, NET)).toEqual({ nick: 'al' });
+    handleRegister(registerIq('set', '', submitForm({ nick: 'al' })), ctx(''));
+    expect(stores.get(ALICE, '')).toEqual({ nick: 'al' });
+  });
+
+  it('below the limit, or without limits, a new network registers', () => {
+    const stores = new MemoryPorts();
+    stores.set(ALICE, NET, {});
+    handleRegister(registerIq('set', 'irc.oftc.net', submitForm({ nick: 'al' })), context('irc.oftc.net', stores, { limits }));
+    handleRegister(registerIq('set', 'irc.rizon.net', submitForm({ nick: 'al' })), context('irc.rizon.net', stores));
+    expect(stores.networks(ALICE)).toHaveLength(3);
+  });
+});
+
 describe('validation: not-acceptable naming the field, nothing stored', () => {
   it.each<[string, string, Record<string, string | string[]> | Element[]]>([
     ['nick with a space', 'nick', { nick: 'al ice' }],

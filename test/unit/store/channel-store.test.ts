@@ -26,6 +26,7 @@ describe.each(DB_PLACES)('SqliteChannelStore on %s', (_where, open) => {
     expect(channels.isPersistent(ALICE, LIBERA, '#Secret')).toBe(true);
     expect(channels.isPersistent(ALICE, OFTC, '#Secret')).toBe(false);
     expect(channels.isPersistent(BOB, LIBERA, '#Secret')).toBe(false);
+    expect([channels.count(ALICE), channels.count(BOB), channels.count('nobody@example.org')]).toEqual([2, 1, 0]);
     expect(channels.all()).toEqual([
       { user: ALICE, network: LIBERA, channel: '#Secret', key: 'k3y' },
       { user: ALICE, network: OFTC, channel: '#debian' },
