@@ -144,12 +144,8 @@ const CHANNEL_KEY = /^[^\s,\0]{1,100}$/;
 function roomState(ctx: AdhocContext): { network: string; channel: string; persistent: boolean; key: string | undefined } {
   const network = identityNetwork(ctx);
   const channel = ctx.channel ?? '';
-  const persistent = ctx.channels.isPersistent(ctx.user, network, channel);
-  // TODO(issue 4): ChannelStore.get(user, network, channel) would spare scanning all().
-  const row = persistent
-    ? ctx.channels.all().find((c) => c.user === ctx.user && c.network === network && c.channel === channel)
-    : undefined;
-  return { network, channel, persistent, key: row?.key };
+  const row = ctx.channels.get(ctx.user, network, channel);
+  return { network, channel, persistent: row !== undefined, key: row?.key };
 }
 
 /** A read-only admin command on `gw`: one table, completed at once. */

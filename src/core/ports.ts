@@ -56,7 +56,16 @@ export interface ChannelStore {
   isPersistent(user: string, network: string, channel: string): boolean;
   /** How many persistent channels the user has, on every network (for the per-user limit). */
   count(user: string): number;
-  /** Every persistent channel of every user: what a restart rejoins. */
+  /**
+   * The user's persistent channel (name matched by casemapping), key included; undefined
+   * when it is not persistent. A key that cannot be decrypted is an error.
+   */
+  get(user: string, network: string, channel: string): PersistentChannel | undefined;
+  /**
+   * Every persistent channel of every user: what a restart rejoins. A channel whose stored
+   * key cannot be decrypted comes without a key rather than failing the whole list (one
+   * bad row must not stop every user's rejoin); its JOIN then fails like a wrong key would.
+   */
   all(): PersistentChannel[];
   removeUser(user: string): void;
 }

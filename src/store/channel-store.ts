@@ -11,13 +11,17 @@
  * - The channel key (+k) is sealed by the SecretBox, bound to (jid, network, folded name).
  * - `setPersistent(ch, true)` creates the `users` row on first use and replaces the stored
  *   name and key (a key left undefined is cleared); `setPersistent(ch, false)` deletes it.
+ * - `get` opens the key or throws SecretBoxError naming the field. `all` does not throw on a
+ *   key it cannot open (wrong secret key, altered or moved value): that channel is returned
+ *   without a key, so one bad row cannot stop the start-up rejoin of every user. The store
+ *   has no logger; the caller sees the failure as the channel's JOIN refused (ERR_BADCHANNELKEY).
  * - Statements are prepared once, in the constructor; each write is one transaction.
  */
 import { foldCase } from '../core/casemap.js';
 import type { ChannelStore, PersistentChannel } from '../core/ports.js';
 import type { Db, Statement } from './database.js';
 import type { StoreClock } from './identity-store.js';
-import type { SecretBox, SecretPlace } from './secret-box.js';
+import { SecretBoxError, type SecretBox, type SecretPlace } from './secret-box.js';
 
 interface ChannelRow {
   jid: string;
@@ -38,6 +42,7 @@ function place(user: string, network: string, folded: string): SecretPlace {
 export class SqliteChannelStore implements ChannelStore {
   readonly #box: SecretBox;
   readonly #exists: Statement;
+  readonly #get: Statement;
   readonly #all: Statement;
   readonly #count: Statement;
   readonly #deleteUserChannels: Statement;
@@ -56,6 +61,9 @@ export class SqliteChannelStore implements ChannelStore {
     this.#exists = db
       .prepare('SELECT 1 FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?')
       .pluck();
+    this.#get = db.prepare(
+      'SELECT jid, network, channel_folded, channel, key_sealed FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?',
+    );
     this.#all = db.prepare(
       'SELECT jid, network, channel_folded, channel, key_sealed FROM persistent_channels ORDER BY jid, network, channel_folded',
     );
@@ -87,12 +95,25 @@ export class SqliteChannelStore implements ChannelStore {
     return this.#count.get(user) as number;
   }
 
+  get(user: string, network: string, channel: string): PersistentChannel | undefined {
+    const row = this.#get.get(user, network, fold(channel)) as ChannelRow | undefined;
+    return row === undefined ? undefined : this.#channel(row, 'throw');
+  }
+
   all(): PersistentChannel[] {
-    return (this.#all.all() as ChannelRow[]).map((r) => {
-      const ch: PersistentChannel = { user: r.jid, network: r.network, channel: r.channel };
-      if (r.key_sealed !== null) ch.key = this.#box.open(r.key_sealed, place(r.jid, r.network, r.channel_folded));
-      return ch;
-    });
+    return (this.#all.all() as ChannelRow[]).map((r) => this.#channel(r, 'omit'));
+  }
+
+  /** The row as a channel; a key that cannot be opened throws, or is left out (`omit`). */
+  #channel(r: ChannelRow, badKey: 'throw' | 'omit'): PersistentChannel {
+    const ch: PersistentChannel = { user: r.jid, network: r.network, channel: r.channel };
+    if (r.key_sealed === null) return ch;
+    try {
+      ch.key = this.#box.open(r.key_sealed, place(r.jid, r.network, r.channel_folded));
+    } catch (err) {
+      if (badKey === 'throw' || !(err instanceof SecretBoxError)) throw err;
+    }
+    return ch;
   }
 
   /** Forgets the user's persistent channels (their identities stay; `IdentityStore.remove` drops all). */

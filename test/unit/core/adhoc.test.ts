@@ -401,6 +401,14 @@ describe('room settings', () => {
     expect(ports.count(ALICE)).toBe(1);
   });
 
+  it('reads the room through ChannelStore.get, matching the name by case', () => {
+    const ports = new MemoryPorts();
+    ports.setPersistent({ user: ALICE, network: NET, channel: '#JabIRC', key: 'sesame' }, true);
+    const form = execute(commands(), ON_ROOM, 'room', context(ON_ROOM, ports)).form;
+    expect(fieldValues(form)).toMatchObject({ persistent: ['true'], key: [] });
+    expect(form?.toString()).toContain('Channel key (set — leave empty to keep)');
+  });
+
   it('without an encoding store the room form has no encoding field', () => {
     expect(Object.keys(fieldValues(execute(commands(), ON_ROOM, 'room', context(ON_ROOM)).form))).toEqual(['persistent', 'key']);
   });

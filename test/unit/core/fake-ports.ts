@@ -36,9 +36,20 @@ export class MemoryIdentities implements IdentityStore {
   }
 }
 
-/** IdentityStore and ChannelStore in one object, as the entity contexts take them. */
+/**
+ * IdentityStore and ChannelStore in one object, as the entity contexts take them. Both
+ * ports have a `get`: with two arguments it is IdentityStore's, with a channel
+ * ChannelStore's (overloads, so the one object satisfies both interfaces).
+ */
 export class MemoryPorts extends MemoryIdentities implements ChannelStore {
   readonly rooms: PersistentChannel[] = [];
+  override get(user: string, network: string): NetworkIdentity | undefined;
+  override get(user: string, network: string, channel: string): PersistentChannel | undefined;
+  override get(user: string, network: string, channel?: string): NetworkIdentity | PersistentChannel | undefined {
+    if (channel === undefined) return super.get(user, network);
+    const c = this.rooms.find((r) => sameChannel(r, user, network, channel));
+    return c && { ...c };
+  }
   setPersistent(ch: PersistentChannel, persistent: boolean): void {
     const i = this.rooms.findIndex((c) => sameChannel(c, ch.user, ch.network, ch.channel));
     if (i !== -1) this.rooms.splice(i, 1);

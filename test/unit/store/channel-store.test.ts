@@ -67,10 +67,39 @@ describe.each(DB_PLACES)('SqliteChannelStore on %s', (_where, open) => {
     expect(ids.get(ALICE, LIBERA)).toEqual({ nick: 'alice' });
   });
 
-  it('reports a channel key it cannot decrypt as an error naming the field', () => {
+  it('get: one channel by casemapped name, key included; undefined when not persistent', () => {
+    const { channels } = setup();
+    channels.setPersistent({ user: ALICE, network: LIBERA, channel: '#Secret[1]', key: 'k3y' }, true);
+    channels.setPersistent({ user: ALICE, network: OFTC, channel: '#open' }, true);
+    expect(channels.get(ALICE, LIBERA, '#secret{1}')).toEqual({ user: ALICE, network: LIBERA, channel: '#Secret[1]', key: 'k3y' });
+    expect(channels.get(ALICE, OFTC, '#OPEN')).toEqual({ user: ALICE, network: OFTC, channel: '#open' });
+    expect(channels.get(ALICE, OFTC, '#Secret[1]')).toBeUndefined();
+    expect(channels.get(BOB, LIBERA, '#Secret[1]')).toBeUndefined();
+  });
+
+  it('get reports a channel key it cannot decrypt as an error naming the field', () => {
     const { db, channels } = setup();
     channels.setPersistent({ user: ALICE, network: LIBERA, channel: '#a', key: 'k' }, true);
-    expect(() => new SqliteChannelStore(db, new SecretBox(randomBytes(32))).all()).toThrow(SecretBoxError);
-    expect(() => new SqliteChannelStore(db, new SecretBox(randomBytes(32))).all()).toThrow(/persistent_channels\.key_sealed/);
+    const other = new SqliteChannelStore(db, new SecretBox(randomBytes(32)));
+    expect(() => other.get(ALICE, LIBERA, '#a')).toThrow(SecretBoxError);
+    expect(() => other.get(ALICE, LIBERA, '#a')).toThrow(/persistent_channels\.key_sealed/);
+  });
+
+  it('all() returns a channel whose key cannot be decrypted without its key, and the others intact', () => {
+    const { db, channels } = setup();
+    channels.setPersistent({ user: ALICE, network: LIBERA, channel: '#a', key: 'alice-key' }, true);
+    channels.setPersistent({ user: BOB, network: LIBERA, channel: '#b', key: 'bob-key' }, true);
+    // Bob's key copied into Alice's row: bound to Bob's row, it does not open there.
+    db.prepare(
+      `UPDATE persistent_channels SET key_sealed = (SELECT key_sealed FROM persistent_channels WHERE jid = ?) WHERE jid = ?`,
+    ).run(BOB, ALICE);
+    expect(channels.all()).toEqual([
+      { user: ALICE, network: LIBERA, channel: '#a' },
+      { user: BOB, network: LIBERA, channel: '#b', key: 'bob-key' },
+    ]);
+    expect(new SqliteChannelStore(db, new SecretBox(randomBytes(32))).all()).toEqual([
+      { user: ALICE, network: LIBERA, channel: '#a' },
+      { user: BOB, network: LIBERA, channel: '#b' },
+    ]);
   });
 });
