@@ -31,8 +31,10 @@
  * | unknown or foreign sessionid           | bad-request `<bad-sessionid/>`                        |
  * | a bad field value                      | bad-request `<bad-payload/>` (§4.6), text names field; session kept to retry |
  *
- * Sessions are bounded by count (oldest dropped first): single-stage commands keep no
- * state but their owner, so a dropped session only costs the user a re-execute.
+ * Sessions are bounded by count, globally and per user (oldest dropped first), and by age
+ * (older than the TTL, 10 minutes by default: refused with `<session-expired/>`).
+ * Single-stage commands keep no state but their owner, so a dropped session only costs
+ * the user a re-execute.
  * Pure: reads and writes the synchronous ports, returns replies and actions.
  */
 import xml, { type Element } from '@xmpp/xml';
@@ -83,6 +85,12 @@ export interface AdhocOptions {
   newId(): string;
   /** Pending sessions kept at most (oldest dropped first); default 1000. */
   maxSessions?: number;
+  /** Pending sessions kept at most per user (their oldest dropped first); default 10. */
+  maxSessionsPerUser?: number;
+  /** Age after which a pending session expires, in milliseconds; default 10 minutes. */
+  sessionTtlMs?: number;
+  /** The clock for session ages (milliseconds); default Date.now. */
+  now?: () => number;
 }
 
 type EntityKind = 'gateway' | 'network' | 'room';
@@ -393,16 +401,37 @@ interface Session {
   user: BareJid;
   entity: string;
   node: string;
+  /** When it was created (AdhocOptions.now). */
+  created: number;
 }
 
 export class AdhocCommands {
   readonly #newId: () => string;
   readonly #max: number;
+  readonly #maxPerUser: number;
+  readonly #ttl: number;
+  readonly #now: () => number;
+  /** In creation order (Map keeps insertion order): the oldest first. */
   readonly #sessions = new Map<string, Session>();
 
   constructor(opts: AdhocOptions) {
     this.#newId = opts.newId;
     this.#max = opts.maxSessions ?? 1000;
+    this.#maxPerUser = opts.maxSessionsPerUser ?? 10;
+    this.#ttl = opts.sessionTtlMs ?? 10 * 60_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  #expired(s: Session, now: number): boolean {
+    return now - s.created >= this.#ttl;
+  }
+
+  /** Drops expired sessions: they are in creation order, so stop at the first live one. */
+  #prune(now: number): void {
+    for (const [id, s] of this.#sessions) {
+      if (!this.#expired(s, now)) break;
+      this.#sessions.delete(id);
+    }
   }
 
   /** Pending sessions (for tests and metrics). */
@@ -464,7 +493,13 @@ export class AdhocCommands {
       if (action !== 'execute') throw new CommandError('bad-request', 'bad-sessionid', `${action} needs the sessionid of an executing command`);
       return this.#start(iq, available, ctx, entity);
     }
+    const now = this.#now();
     const session = this.#sessions.get(sessionid);
+    if (session !== undefined && session.user === ctx.user && this.#expired(session, now)) {
+      this.#sessions.delete(sessionid);
+      throw new CommandError('not-allowed', 'session-expired', 'the session expired: execute the command again');
+    }
+    this.#prune(now);
     if (session === undefined || session.user !== ctx.user || session.entity !== entity || session.node !== node) {
       throw new CommandError('bad-request', 'bad-sessionid', 'no such session: execute the command again');
     }
@@ -495,7 +530,12 @@ export class AdhocCommands {
       const note = start.note !== undefined ? xml('note', { type: 'info' }, start.note) : null;
       return { replies: [iqResult(iq, commandElement(command.node, sessionid, 'completed', note, start.form))], actions: [] };
     }
-    this.#sessions.set(sessionid, { user: ctx.user, entity, node: command.node });
+    const now = this.#now();
+    this.#prune(now);
+    // Per user first, so one user filling their share does not push out others' sessions.
+    const mine = [...this.#sessions].filter(([, s]) => s.user === ctx.user).map(([id]) => id);
+    for (const id of mine.slice(0, Math.max(0, mine.length - this.#maxPerUser + 1))) this.#sessions.delete(id);
+    this.#sessions.set(sessionid, { user: ctx.user, entity, node: command.node, created: now });
     while (this.#sessions.size > this.#max) {
       const oldest = this.#sessions.keys().next().value;
       if (oldest === undefined) break;

@@ -234,6 +234,41 @@ describe('execute, submit, cancel (XEP-0050 §3.4)', () => {
     const ok = only(c.handle(commandIq(ON_GW, { node: 'defaults', sessionid: third, action: 'complete' }, submit({})), ctx).replies);
     expect(ok.getChild('command', NS_COMMANDS)?.attrs.status).toBe('completed');
   });
+  it('sessions are bounded per user (10): that user\'s oldest goes, other users\' sessions stay', () => {
+    const c = commands();
+    const bob = context(ON_GW, new MemoryPorts(), { user: 'bob@example.org' as BareJid });
+    const bobs = execute(c, ON_GW, 'defaults', bob).sessionid;
+    const ctx = context(ON_GW);
+    const alices = Array.from({ length: 11 }, () => execute(c, ON_GW, 'defaults', ctx).sessionid);
+    expect(c.pendingSessions).toBe(11);
+    const late = only(c.handle(commandIq(ON_GW, { node: 'defaults', sessionid: alices[0], action: 'complete' }, submit({})), ctx).replies);
+    expect(commandErrorOf(late).specific).toBe('bad-sessionid');
+    for (const [sessionid, who] of [[alices[1], ctx], [bobs, bob]] as const) {
+      const ok = only(c.handle(commandIq(ON_GW, { node: 'defaults', sessionid, action: 'complete' }, submit({})), who).replies);
+      expect(ok.getChild('command', NS_COMMANDS)?.attrs.status).toBe('completed');
+    }
+  });
+
+  it('sessions expire after 10 minutes (injected clock): <session-expired/>, and old ones are dropped', () => {
+    let now = 1_000_000;
+    const c = new AdhocCommands({ newId: () => `t${++ids}`, now: () => now });
+    const ctx = context(ON_GW);
+    const old = execute(c, ON_GW, 'defaults', ctx).sessionid;
+    const other = execute(c, ON_GW, 'defaults', ctx).sessionid;
+    now += 10 * 60_000 - 1;
+    const fresh = execute(c, ON_GW, 'defaults', ctx).sessionid;
+    const ok = only(c.handle(commandIq(ON_GW, { node: 'defaults', sessionid: other, action: 'complete' }, submit({})), ctx).replies);
+    expect(ok.getChild('command', NS_COMMANDS)?.attrs.status).toBe('completed');
+    now += 1;
+    const late = only(c.handle(commandIq(ON_GW, { node: 'defaults', sessionid: old, action: 'complete' }, submit({})), ctx).replies);
+    expect(commandErrorOf(late)).toMatchObject({ condition: 'not-allowed', specific: 'session-expired' });
+    expect(c.pendingSessions).toBe(1);
+    now += 10 * 60_000;
+    execute(c, ON_GW, 'defaults', ctx);
+    expect(c.pendingSessions).toBe(1); // `fresh` expired and was dropped
+    const gone = only(c.handle(commandIq(ON_GW, { node: 'defaults', sessionid: fresh, action: 'complete' }, submit({})), ctx).replies);
+    expect(commandErrorOf(gone).specific).toBe('bad-sessionid');
+  });
 });
 
 describe('a bad field value → bad-request <bad-payload/> naming the field (XEP-0050 §4.6)', () => {
