@@ -22,6 +22,8 @@
  *   anywhere, lengths bounded, nicks through `isValidNick`. A bad field is refused as a
  *   whole (nothing stored) with a text that names the field; XEP-0077 §3 and XEP-0004
  *   have no per-field error element, so the text is what we promise.
+ * - A SASL password needs a SASL account (set in the same submission or stored); without one
+ *   the submission is refused on `sasl_account`.
  * - Other fields absent from a submission keep their stored value; present but empty
  *   clears them (back to the network's or the operator's default). Fields the form does
  *   not have are ignored (clients echo `fixed` and their own fields).
@@ -455,6 +457,13 @@ export function applyIdentityFields(
       throw new InvalidFieldError(FORGET_FIELD, `"${name.slice(0, 40)}" is not a password field`);
     }
     delete next[f.key];
+  }
+  // SASL PLAIN needs an account name with the password (RFC 4616): refuse a submission that
+  // would leave a SASL password without one. Only when the submission touches either field,
+  // so an older row lacking the account does not block unrelated edits.
+  const touchesSasl = (singleValue(submitted, 'sasl_password') ?? '') !== '' || submitted.has('sasl_account');
+  if (touchesSasl && fields.some((f) => f.var === 'sasl_account') && next.saslPassword !== undefined && next.saslAccount === undefined) {
+    throw new InvalidFieldError('sasl_account', 'is required with a SASL password (SASL PLAIN logs in with both)');
   }
   return next;
 }

@@ -285,6 +285,7 @@ describe('a bad field value → bad-request <bad-payload/> naming the field (XEP
     ['settings: after_connect of 21 lines', ON_NET, 'settings', { after_connect: Array.from({ length: 21 }, () => 'AWAY') }, 'after_connect'],
     ['settings: encoding no label', ON_NET, 'settings', { encoding: 'klingon' }, 'encoding'],
     ['settings: the replacement encoding', ON_NET, 'settings', { encoding: 'iso-2022-kr' }, 'encoding'],
+    ['settings: sasl_password without a SASL account', ON_NET, 'settings', { sasl_password: 'pw' }, 'sasl_account'],
     ['settings: server_password with CR', ON_NET, 'settings', { server_password: 'a\rb' }, 'server_password'],
     ['room: persistent not a boolean', ON_ROOM, 'room', { persistent: 'on' }, 'persistent'],
     ['room: key with a space', ON_ROOM, 'room', { persistent: 'true', key: 'a b' }, 'key'],
@@ -341,7 +342,7 @@ describe('settings on net@gw', () => {
     ['after_connect keeps lines, drops blank ones', { after_connect: ['MODE alice +R', '', ' JOIN #a '] }, { nick: 'alice', saslPassword: 'old', afterConnect: ['MODE alice +R', 'JOIN #a'] }],
     ['an encoding label is stored by its canonical name', { encoding: 'latin1' }, { nick: 'alice', saslPassword: 'old', encoding: 'windows-1252' }],
     ['an empty encoding clears it', { encoding: '' }, { nick: 'alice', saslPassword: 'old' }],
-    ['a new SASL password replaces the old', { sasl_password: 'new' }, { nick: 'alice', saslPassword: 'new' }],
+    ['a new SASL password replaces the old', { sasl_account: 'alice', sasl_password: 'new' }, { nick: 'alice', saslAccount: 'alice', saslPassword: 'new' }],
     ['forget clears the SASL password', { forget: 'sasl_password' }, { nick: 'alice' }],
   ])('%s', (_name, fields, expected) => {
     const ports = new MemoryPorts();

@@ -133,6 +133,10 @@ describe('registering and updating (XEP-0077 §3.1)', () => {
     ['fields left out keep their value', full, {}, full],
     ['forget clears the named passwords', full, { forget: ['sasl_password', 'nickserv_password'] }, { nick: 'alice', username: 'al', realname: 'Alice', saslAccount: 'alice' }],
     ['unknown fields are ignored', full, { colour: 'blue' }, full],
+    ['a new SASL password uses the stored account', { saslAccount: 'alice' }, { sasl_password: 'pw' }, { saslAccount: 'alice', saslPassword: 'pw' }],
+    ['clearing the account and forgetting the password together', full, { sasl_account: '', forget: 'sasl_password' },
+      { nick: 'alice', username: 'al', realname: 'Alice', nickservPassword: 'old-ns' }],
+    ['an older row with a password but no account still takes other edits', { saslPassword: 'pw' }, { nick: 'al' }, { nick: 'al', saslPassword: 'pw' }],
   ])('%s', (_name, before, submitted, after) => {
     const stores = new MemoryPorts();
     if (before) stores.set(ALICE, NET, before);
@@ -167,8 +171,8 @@ describe('registering and updating (XEP-0077 §3.1)', () => {
     const ctx = context('', stores, { fixedNetwork: NET });
     const fields = formFields(handleRegister(registerIq('get', ''), ctx).replies[0]?.getChild('query')?.getChild('x', NS_DATA));
     expect(Object.keys(fields)).toContain('sasl_password');
-    handleRegister(registerIq('set', '', submitForm({ nick: 'alice', sasl_password: 'x' })), ctx);
-    expect(stores.get(ALICE, NET)).toEqual({ nick: 'alice', saslPassword: 'x' });
+    handleRegister(registerIq('set', '', submitForm({ nick: 'alice', sasl_account: 'alice', sasl_password: 'x' })), ctx);
+    expect(stores.get(ALICE, NET)).toEqual({ nick: 'alice', saslAccount: 'alice', saslPassword: 'x' });
     expect(stores.get(ALICE, '')).toBeUndefined();
   });
 });
@@ -215,6 +219,8 @@ describe('validation: not-acceptable naming the field, nothing stored', () => {
     ['SASL password with CR', 'sasl_password', { sasl_password: 'a\rb' }],
     ['server password with NUL', 'server_password', { server_password: 'a\0b' }],
     ['forget naming a field that is no password', 'forget', { forget: ['nick'] }],
+    ['a SASL password with no account set or stored', 'sasl_account', { sasl_password: 'pw' }],
+    ['a SASL password with an empty account', 'sasl_account', { sasl_account: '', sasl_password: 'pw' }],
     ['FORM_TYPE of another form', 'FORM_TYPE', [xml('x', { xmlns: NS_DATA, type: 'submit' }, xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'urn:other')))]],
     ['legacy nick that is not a nick', 'nick', [xml('nick', {}, 'a,b')]],
   ])('%s → %s', (_name, field, submitted) => {
