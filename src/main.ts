@@ -118,6 +118,7 @@ async function run(config: Config): Promise<void> {
       adhoc: new AdhocCommands({ newId: randomUUID }),
       networkDefaults: (name) => networkSettings(config, name),
       roomEncodings,
+      limits: { maxChannelsPerUser: config.irc.max_channels_per_user, maxNetworksPerUser: config.irc.max_connections_per_user },
     },
     bridge: (bridge = new Bridge({
       domain: config.component.jid,

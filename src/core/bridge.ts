@@ -1514,12 +1514,43 @@ export class Bridge {
         this.#closeSession(s, action.reason);
         return this.#drain();
       }
+      case 'room-settings':
+        this.#roomSettingsChanged(action.user, action.network, action.channel);
+        return this.#drain();
       case 'announce':
         for (const user of this.#byUser.keys()) {
           this.#send(xml('message', { from: this.#o.domain, to: user, type: 'headline', id: this.#o.newId() }, xml('body', {}, action.text)));
         }
         return this.#drain();
     }
+  }
+
+  /**
+   * The user changed a room's persistence or key (ad-hoc room command): apply it to the
+   * live connection now rather than at the next restart.
+   */
+  #roomSettingsChanged(user: BareJid, network: string, channelName: string): void {
+    const stored = this.#o.channels?.get(user, network, channelName);
+    const s = this.#session(user, network);
+    const channel = s?.channels.get(channelName);
+    if (channel) channel.key = stored?.key ?? channel.key;
+    if (!stored) {
+      // No longer persistent: a channel nobody is in is left now.
+      if (s && channel && channel.resources.size === 0) this.#dropChannel(s, channel, true);
+      return;
+    }
+    if (channel) return; // already joined
+    const settings = this.#o.network(network);
+    if (!settings) return;
+    if (!s) {
+      this.#restoreOne(stored, 0, new Map());
+      return;
+    }
+    const fresh = newChannel(stored.channel, s.support.casemapping);
+    fresh.key = stored.key;
+    s.channels.set(stored.channel, fresh);
+    if (s.state === 'registered') this.#sendJoin(s, fresh);
+    this.#emit({ kind: 'set-timer', id: this.#joinTimer(s, fresh.name), delayMs: this.#o.joinTimeoutMs });
   }
 
   /** Live sessions, for the administrators' ad-hoc command. */

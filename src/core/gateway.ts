@@ -28,6 +28,7 @@ import {
   REGISTRATION_FEATURES,
   type EntityContext,
   type EntityOutcome,
+  type EntityLimits,
   type NetworkDefaults,
 } from './registration.js';
 import type { CoreLog } from './log-port.js';
@@ -53,6 +54,7 @@ export interface GatewayOptions {
     adhoc: AdhocCommands;
     networkDefaults(network: string): NetworkDefaults | undefined;
     roomEncodings?: RoomEncodingStore;
+    limits: EntityLimits;
   };
 }
 
@@ -131,6 +133,7 @@ export class GatewayCore {
       admins: a.admins,
       liveConnections: () => this.#opts.bridge.liveConnections(),
       networkDefaults: (n) => a.networkDefaults(n),
+      limits: a.limits,
     };
     if (channel !== undefined) ctx.channel = channel;
     if (this.#opts.fixedNetwork !== undefined) ctx.fixedNetwork = this.#opts.fixedNetwork;

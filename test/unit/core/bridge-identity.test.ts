@@ -135,3 +135,21 @@ describe('identity fallbacks', () => {
     expect(ofKind(join, 'clear-timer').some((t) => t.id.startsWith('reconnect'))).toBe(true);
   });
 });
+
+describe('room settings applied live', () => {
+  it('leaves a channel nobody is in when it stops being persistent, and joins one that becomes persistent', () => {
+    const channels = new MemoryPorts();
+    const s = new Scenario({ channels });
+    s.joinChannel(alice, '#keep');
+    channels.setPersistent({ user: alice.bare, network: NET, channel: '#keep' }, true);
+    s.leave(alice, '#keep');
+    // Becomes persistent while not joined: joined now.
+    channels.setPersistent({ user: alice.bare, network: NET, channel: '#more' }, true);
+    const on = s.bridge.onAction({ kind: 'room-settings', user: alice.bare as never, network: NET, channel: '#more' });
+    expect(ircLines(on)).toEqual(['JOIN #more']);
+    // No longer persistent, nobody in it: PART.
+    channels.setPersistent({ user: alice.bare, network: NET, channel: '#keep' }, false);
+    const off = s.bridge.onAction({ kind: 'room-settings', user: alice.bare as never, network: NET, channel: '#keep' });
+    expect(ircLines(off)).toEqual(['PART #keep']);
+  });
+});
