@@ -272,7 +272,7 @@ export class Bridge {
       }
     }
     const password = stanza.getChild('x', NS_MUC)?.getChildText('password') ?? undefined;
-    if (!s) s = this.#openSession(user, network, settings, nick);
+    if (!s) s = this.#openSession(user, network, settings);
     else if (s.state === 'waiting') {
       // Someone wants in now: do not make them wait for the back-off or the start-up queue.
       this.#emit({ kind: 'clear-timer', id: `reconnect ${s.key}` });
@@ -323,12 +323,8 @@ export class Bridge {
     }
   }
 
-  #openSession(user: BareJid, network: string, settings: NetworkSettings, requestedNick: string): Session {
-    const local = splitJid(user)?.local ?? 'user';
-    // The user's nick: from registration when there is one, else the localpart made IRC-safe.
-    void requestedNick;
-    const nick = this.#identity(user, network).nick ?? ircSafeNick(local);
-    const s = this.#addSession(newSession(connKey(user, network), user, network, nick));
+  #openSession(user: BareJid, network: string, settings: NetworkSettings): Session {
+    const s = this.#addSession(newSession(connKey(user, network), user, network, this.#defaultNick(user, network)));
     this.#connect(s, settings);
     return s;
   }
@@ -340,6 +336,11 @@ export class Bridge {
     if (!mine) this.#byUser.set(s.user, (mine = new Map()));
     mine.set(s.network, s);
     return s;
+  }
+
+  /** The nick a new session asks for: from registration, else the JID's localpart made IRC-safe. */
+  #defaultNick(user: BareJid, network: string): string {
+    return this.#identity(user, network).nick ?? ircSafeNick(splitJid(user)?.local ?? 'user');
   }
 
   /** The user's stored identity for a network over their gateway-wide defaults. */
@@ -582,7 +583,7 @@ export class Bridge {
 
   /** The sender's own message back to each joined resource, once (XEP-0045 §7.4). */
   #reflect(s: Session, channel: Channel, id: string, body: string, stanzaId: string): void {
-    this.#broadcast(s, channel, (to, room) =>
+    this.#broadcast(channel, (to, room) =>
       groupchatMessage({ from: this.#occupantJid(s, room, s.nick), to, id, body, stanzaId, roomJid: this.#roomJid(s, room) }),
     );
   }
@@ -1023,7 +1024,7 @@ export class Bridge {
     if (!channel) return;
     const o: Occupant = { nick, prefixes: '', mask: `${nick}!${m.source?.user ?? '*'}@${m.source?.host ?? '*'}` };
     channel.occupants.set(nick, o);
-    this.#broadcast(s, channel, (to, room) =>
+    this.#broadcast(channel, (to, room) =>
       occupantPresence({ from: this.#occupantJid(s, room, nick), to, ...mucStanding('') }),
     );
   }
@@ -1054,9 +1055,8 @@ export class Bridge {
     for (const res of channel.resources.values()) this.#sendRoomState(s, channel, res.jid, res.joined);
   }
 
-  /** Sends a stanza built per joined resource. */
   /** Sends a stanza built per joined resource, from the room name as that resource spelled it. */
-  #broadcast(s: Session, channel: Channel, build: (to: FullJid, room: string) => Element): void {
+  #broadcast(channel: Channel, build: (to: FullJid, room: string) => Element): void {
     for (const res of channel.resources.values()) if (res.joined) this.#send(build(res.jid, res.room));
   }
 
@@ -1064,7 +1064,7 @@ export class Bridge {
     const channel = s.channels.get(name);
     if (!channel) return;
     channel.topic = this.#text(topic);
-    this.#broadcast(s, channel, (to, room) =>
+    this.#broadcast(channel, (to, room) =>
       subjectMessage(by ? this.#occupantJid(s, room, by) : this.#roomJid(s, room), to, channel.topic, this.#o.newId()),
     );
   }
@@ -1088,7 +1088,7 @@ export class Bridge {
         return;
       }
       const stanzaId = m.tags.msgid ?? this.#o.newId();
-      this.#broadcast(s, channel, (to, room) => {
+      this.#broadcast(channel, (to, room) => {
         const roomJid = this.#roomJid(s, room);
         const from = fromServer ? roomJid : this.#occupantJid(s, room, nick!);
         return groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid });
@@ -1149,7 +1149,7 @@ export class Bridge {
   #occupantGone(s: Session, channel: Channel, nick: string, extra: Partial<Parameters<typeof occupantPresence>[0]>): void {
     const o = channel.occupants.get(nick);
     channel.occupants.delete(nick);
-    this.#broadcast(s, channel, (to, room) =>
+    this.#broadcast(channel, (to, room) =>
       occupantPresence({
         from: this.#occupantJid(s, room, o?.nick ?? nick),
         to,
@@ -1212,10 +1212,10 @@ export class Bridge {
       const standing = mucStanding(o.prefixes);
       const self = me ? [STATUS.SELF] : [];
       // XEP-0045 §7.6: unavailable with 303 and the new nick, then available under it.
-      this.#broadcast(s, channel, (to, room) =>
+      this.#broadcast(channel, (to, room) =>
         occupantPresence({ from: this.#occupantJid(s, room, oldNick), to, ...standing, unavailable: true, nick: newNick, statuses: [STATUS.NEW_NICK, ...self] }),
       );
-      this.#broadcast(s, channel, (to, room) =>
+      this.#broadcast(channel, (to, room) =>
         occupantPresence({ from: this.#occupantJid(s, room, newNick), to, ...standing, statuses: self, ...this.#awayOf(o) }),
       );
     }
@@ -1246,7 +1246,7 @@ export class Bridge {
     for (const n of touched) {
       const o = channel.occupants.get(n)!;
       const statuses = this.#isMe(s, n) ? [STATUS.SELF] : [];
-      this.#broadcast(s, channel, (to, room) =>
+      this.#broadcast(channel, (to, room) =>
         occupantPresence({ from: this.#occupantJid(s, room, n), to, ...mucStanding(o.prefixes), statuses, ...this.#awayOf(o) }),
       );
     }
@@ -1257,7 +1257,7 @@ export class Bridge {
       const o = channel.occupants.get(nick);
       if (!o) continue;
       o.away = message !== undefined && message !== '' ? this.#text(message) : undefined;
-      this.#broadcast(s, channel, (to, room) =>
+      this.#broadcast(channel, (to, room) =>
         occupantPresence({ from: this.#occupantJid(s, room, o.nick), to, ...mucStanding(o.prefixes), ...this.#awayOf(o) }),
       );
     }
@@ -1399,7 +1399,7 @@ export class Bridge {
       channel.state = 'joining';
       channel.echoes = [];
       const note = `Connection to ${s.network} lost (${why}); reconnecting in ${Math.ceil(delayMs / 1000)} s.`;
-      this.#broadcast(s, channel, (to, room) =>
+      this.#broadcast(channel, (to, room) =>
         xml('message', { from: this.#roomJid(s, room), to, type: 'groupchat', id: this.#o.newId() }, xml('body', {}, note)),
       );
     }
@@ -1471,8 +1471,7 @@ export class Bridge {
       return;
     }
     if (!s) {
-      const local = splitJid(user)?.local ?? 'user';
-      s = newSession(connKey(user, ch.network), user, ch.network, this.#identity(user, ch.network).nick ?? ircSafeNick(local));
+      s = newSession(connKey(user, ch.network), user, ch.network, this.#defaultNick(user, ch.network));
       s.state = 'waiting';
       s.reconnectAttempt = 1; // a network that is down at start-up is retried, not given up
       this.#addSession(s);
