@@ -10,7 +10,7 @@
  * never come from a core that silently stopped doing the work.
  */
 import xml, { type Element } from '@xmpp/xml';
-import { Bridge } from '../src/core/bridge.js';
+import { Bridge } from '../src/core/bridge/index.js';
 import { connKey, type ConnKey, type Effect } from '../src/core/effects.js';
 import { GatewayCore } from '../src/core/gateway.js';
 import { silentLog } from '../src/core/log-port.js';

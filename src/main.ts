@@ -19,7 +19,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import type { Config } from './config/schema.js';
 import { AdhocCommands } from './core/adhoc.js';
-import { Bridge, type NetworkSettings } from './core/bridge.js';
+import { Bridge, type NetworkSettings } from './core/bridge/index.js';
 import { GatewayCore } from './core/gateway.js';
 import { createLogger } from './log.js';
 import { Runtime } from './runtime.js';
@@ -104,7 +104,6 @@ async function run(config: Config): Promise<void> {
   const channels = new SqliteChannelStore(store.db, box);
   const roomEncodings = new SqliteRoomEncodingStore(store.db);
 
-  let bridge!: Bridge;
   const core = new GatewayCore({
     domain: config.component.jid,
     allowedDomains: config.access.domains,
@@ -120,7 +119,7 @@ async function run(config: Config): Promise<void> {
       roomEncodings,
       limits: { maxChannelsPerUser: config.irc.max_channels_per_user, maxNetworksPerUser: config.irc.max_connections_per_user },
     },
-    bridge: (bridge = new Bridge({
+    bridge: new Bridge({
       domain: config.component.jid,
       fixedNetwork: config.irc.fixed_network,
       network: (name) => networkSettings(config, name),
@@ -136,10 +135,9 @@ async function run(config: Config): Promise<void> {
       identities,
       channels,
       roomEncodings,
-      addSecret,
       restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
-    })),
+    }),
   });
   let runtime: Runtime | undefined;
   const irc = new IrcPool({
@@ -173,6 +171,9 @@ async function run(config: Config): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    // The core says goodbye (332 to every joined resource, QUIT on every link) and arms
+    // nothing after it; then the timers stop and the adapters close what is left.
+    runtime?.inject(() => core.shutdown('Jabirc is shutting down'));
     runtime?.stop();
     irc
       .closeAll('Jabirc is shutting down', SHUTDOWN_DEADLINE_MS / 2)
@@ -197,7 +198,7 @@ async function run(config: Config): Promise<void> {
     } catch (err) {
       log.error({ err }, 'cannot read the persistent channels; none restored');
     }
-    if (persistent.length > 0) runtime.inject(() => bridge.restore(persistent));
+    if (persistent.length > 0) runtime.inject(() => core.restore(persistent));
   } catch (err) {
     if (err instanceof LinkError) {
       log.fatal({ reason: err.message }, 'cannot attach to the XMPP server');

@@ -43,37 +43,24 @@ import { StanzaError, type Condition } from './errors.js';
 import { discoInfoPayload, discoItemsPayload, iqPayload } from './gateway-entity.js';
 import { bareOf, fullOf, splitJid, type BareJid } from './jid.js';
 import { NS_COMMANDS, NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS } from './namespaces.js';
+import { InvalidFieldError, dataForm, parseBoolean, singleValue, submittedFields, tableForm, type FieldType, type FormField } from './data-form.js';
+import type { GatewayAction, RoomEncodingStore } from './ports.js';
 import {
   DEFAULT_FIELDS,
   FORGET_FIELD,
-  InvalidFieldError,
   SETTINGS_FIELDS,
   applyIdentityFields,
   checkNetworkLimit,
-  dataForm,
   identityFormFields,
   identityNetwork,
-  parseBoolean,
   parseEncoding,
-  singleValue,
-  submittedFields,
-  tableForm,
   type EntityContext,
   type EntityOutcome,
-  type FieldType,
-  type FormField,
-  type GatewayAction,
 } from './registration.js';
 import { errorReply, iqResult } from './stanza.js';
 
 /** The feature every entity with commands advertises in disco#info. */
 export const ADHOC_FEATURES: readonly string[] = [NS_COMMANDS];
-
-/** Per-room fallback encoding (src/store/room-settings-store.ts keeps it in SQLite). */
-export interface RoomEncodingStore {
-  get(user: string, network: string, channel: string): string | undefined;
-  set(user: string, network: string, channel: string, encoding: string | undefined): void;
-}
 
 export interface AdhocContext extends EntityContext {
   /** When absent, the room command offers no encoding field. */

@@ -13,14 +13,16 @@
  */
 import type { Element } from '@xmpp/xml';
 import { parseAddress } from './address.js';
-import type { Bridge } from './bridge.js';
+import type { Bridge } from './bridge/index.js';
 import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
-import { discoInfoPayload, gatewayIq, iqPayload, type SoftwareInfo } from './gateway-entity.js';
-import { bareOf, fullOf, splitJid, type JidParts } from './jid.js';
-import { ADHOC_FEATURES, isAdhocRequest, type AdhocCommands, type RoomEncodingStore } from './adhoc.js';
-import type { ChannelStore, IdentityStore } from './ports.js';
+import { gatewayIq, type SoftwareInfo } from './gateway-entity.js';
+import { bareOf, fullOf, splitJid, type BareJid, type JidParts } from './jid.js';
+import { ADHOC_FEATURES, isAdhocRequest, type AdhocCommands } from './adhoc.js';
+import { networkIq, type NetworkEntityDeps } from './network-entity.js';
+import type { ChannelStore, IdentityStore, PersistentChannel, RoomEncodingStore } from './ports.js';
+import { roomIq, type RoomEntityDeps } from './room-entity.js';
 import {
   handleGatewayPresence,
   handleRegister,
@@ -32,7 +34,7 @@ import {
   type NetworkDefaults,
 } from './registration.js';
 import type { CoreLog } from './log-port.js';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING } from './namespaces.js';
+import { NS_MUC } from './namespaces.js';
 import { iqResult, isErrorStanza, stanzaKind } from './stanza.js';
 
 export interface GatewayOptions {
@@ -108,17 +110,32 @@ export class GatewayCore {
     const address = parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
     if (address.kind === 'error') throw new StanzaError(address.condition, address.text);
     if (address.kind === 'gateway') return this.#toGateway(stanza, from);
-    const accounts = this.#opts.accounts;
-    if (stanza.name === 'iq' && accounts && isAdhocRequest(stanza) && (address.kind === 'network' || address.kind === 'channel')) {
-      if (!accounts.networkDefaults(address.network)) throw new StanzaError('item-not-found', `${address.network} is not open on this gateway`);
-      const channel = address.kind === 'channel' ? address.channel : undefined;
-      const ctx = this.#ctx(from, address.network, channel);
-      return this.#outcome(accounts.adhoc.handle(stanza, accounts.roomEncodings ? { ...ctx, roomEncodings: accounts.roomEncodings } : ctx));
-    }
-    if (address.kind === 'network' && stanza.name === 'iq' && !iqPayload(stanza).is('query', NS_DISCO_ITEMS)) {
-      return this.#networkIq(stanza, address.network, from);
+    if (stanza.name === 'iq' && !isErrorStanza(stanza)) {
+      const user = bareOf({ ...from, resource: '' }) as BareJid;
+      if (address.kind === 'network') return networkIq(stanza, fullOf(from), user, address.network, this.#entityDeps(from));
+      if (address.kind === 'channel' || address.kind === 'occupant') return roomIq(stanza, fullOf(from), user, address, this.#entityDeps(from));
+      throw new StanzaError('service-unavailable');
     }
     return this.#opts.bridge.onStanza(stanza, fullOf(from), address);
+  }
+
+  /** What the network and room entities need: the bridge, and the accounts when there are any. */
+  #entityDeps(from: JidParts): NetworkEntityDeps & RoomEntityDeps {
+    const a = this.#opts.accounts;
+    if (!a) return { bridge: this.#opts.bridge };
+    return {
+      bridge: this.#opts.bridge,
+      accounts: {
+        identities: a.identities,
+        adhoc: a.adhoc,
+        isOpen: (network) => a.networkDefaults(network) !== undefined,
+        context: (network, channel) => {
+          const ctx = this.#ctx(from, network, channel);
+          return a.roomEncodings ? { ...ctx, roomEncodings: a.roomEncodings } : ctx;
+        },
+        outcome: (o) => this.#outcome(o),
+      },
+    };
   }
 
   /** What registration and ad-hoc commands need to know of a request. */
@@ -144,25 +161,6 @@ export class GatewayCore {
     return [...o.replies.map(sendStanza), ...o.actions.flatMap((action) => this.#opts.bridge.onAction(action))];
   }
 
-  /** The network entity `net@gw` (XEP-0030 identity gateway/irc, named after the network). */
-  #networkIq(iq: Element, network: string, from: JidParts): Effect[] {
-    const payload = iqPayload(iq);
-    const get = iq.attrs.type === 'get';
-    const accounts = this.#opts.accounts;
-    if (get && payload.is('query', NS_DISCO_INFO) && !payload.attrs.node) {
-      const extra = accounts ? [...REGISTRATION_FEATURES, ...ADHOC_FEATURES] : [];
-      return [sendStanza(iqResult(iq, discoInfoPayload({ identities: [{ category: 'gateway', type: 'irc', name: network }], features: [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, ...extra] })))];
-    }
-    if (accounts && isRegistrationRequest(iq)) {
-      // A closed network still lets its users see and remove what they stored for it.
-      const stored = accounts.identities.get(bareOf({ ...from, resource: '' }), network) !== undefined;
-      if (!accounts.networkDefaults(network) && !stored) throw new StanzaError('item-not-found', `${network} is not open on this gateway`);
-      return this.#outcome(handleRegister(iq, this.#ctx(from, network)));
-    }
-    if (get && payload.is('ping', NS_PING)) return [sendStanza(iqResult(iq))];
-    throw new StanzaError('service-unavailable');
-  }
-
   onIrcLine(key: ConnKey, line: string): Effect[] {
     return this.#opts.bridge.onIrcLine(key, line);
   }
@@ -173,6 +171,16 @@ export class GatewayCore {
 
   onTimer(id: string): Effect[] {
     return this.#opts.bridge.onTimer(id);
+  }
+
+  /** Start-up: rejoin the persistent channels read from the store. */
+  restore(channels: readonly PersistentChannel[]): Effect[] {
+    return this.#opts.bridge.restore(channels);
+  }
+
+  /** Shutdown: every room ends with 332 (XEP-0045 §11.2), every IRC link QUITs, nothing reconnects. */
+  shutdown(message: string): Effect[] {
+    return this.#opts.bridge.shutdown(message);
   }
 
   #toGateway(stanza: Element, from: JidParts): Effect[] {

@@ -48,6 +48,8 @@ export const RPL_WHOREPLY = '352';
 export const RPL_WHOSPCRPL = '354';
 
 // Channel list (disco#items on the MUC service).
+/** The server is too busy for the command (LIST on large networks); try again later. */
+export const RPL_TRYAGAIN = '263';
 export const RPL_LISTSTART = '321';
 export const RPL_LIST = '322';
 export const RPL_LISTEND = '323';
@@ -72,6 +74,8 @@ export const ERR_NOSUCHCHANNEL = '403';
 export const ERR_CANNOTSENDTOCHAN = '404';
 export const ERR_TOOMANYCHANNELS = '405';
 export const ERR_NOTEXTTOSEND = '412';
+/** Too many matches (a LIST the server will not answer in full). */
+export const ERR_TOOMANYMATCHES = '416';
 export const ERR_INPUTTOOLONG = '417';
 export const ERR_UNKNOWNCOMMAND = '421';
 export const ERR_NONICKNAMEGIVEN = '431';
@@ -107,6 +111,8 @@ export const ERR_NEEDREGGEDNICK = '477';
 export const ERR_NOCHANMODES = '477';
 /** Hybrid, solanum, UnrealIRCd: the channel name is not allowed. */
 export const ERR_BADCHANNAME = '479';
+/** Not an IRC operator (some servers restrict LIST). */
+export const ERR_NOPRIVILEGES = '481';
 export const ERR_CHANOPRIVSNEEDED = '482';
 /** RFC 2812: the connection is restricted (user mode +r); nick changes are refused. */
 export const ERR_RESTRICTED = '484';

@@ -131,6 +131,36 @@ export function buildLine(command: string, params: readonly string[]): string {
   return result.line;
 }
 
+/**
+ * A raw command line the user wrote themselves (after-connect commands, issue 4), checked
+ * by the same rules as every built line: no CR, LF or NUL, at most 510 bytes (RFC 2812
+ * §2.3), and a command word of letters first. Its parameters are the user's own syntax and
+ * are sent as written.
+ *
+ *     tryBuildRawLine('MODE alice +x')        → line 'MODE alice +x'
+ *     tryBuildRawLine('/msg NickServ help')   → refused (bad command)
+ *     tryBuildRawLine('OPER a b\r\nQUIT')    → refused (CR)
+ */
+export function tryBuildRawLine(text: string): BuildLineResult {
+  const line = text.trim();
+  const char = forbiddenChar(line);
+  if (char !== null) return { kind: 'refused', refusal: { kind: 'forbidden-char', where: 'param', paramIndex: 0, char } };
+  const bytes = utf8ByteLength(line) + 2;
+  if (bytes > IRC_MAX_LINE_BYTES) return { kind: 'refused', refusal: { kind: 'too-long', bytes } };
+  const space = line.indexOf(' ');
+  const command = space === -1 ? line : line.slice(0, space);
+  if (!/^[A-Za-z]+$/.test(command)) return { kind: 'refused', refusal: { kind: 'bad-command', command } };
+  return { kind: 'line', line };
+}
+
+/**
+ * User text for a single IRC parameter (a reason, a status, a topic): every run of CR, LF
+ * and NUL becomes one space, so text can never end a line early.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n\0]+/g, ' ');
+}
+
 /** Bytes of `s` in UTF-8; a lone surrogate counts 3 (it is sent as U+FFFD). */
 export function utf8ByteLength(s: string): number {
   let bytes = 0;

@@ -6,6 +6,7 @@
  * Rules: passwords cross this boundary in clear only in memory; the store encrypts them
  * at rest (AES-256-GCM) and never returns them in forms.
  */
+import type { BareJid } from './jid.js';
 
 /** A user's identity and credentials for one network (`network` '' = gateway-wide defaults). */
 export interface NetworkIdentity {
@@ -69,3 +70,31 @@ export interface ChannelStore {
   all(): PersistentChannel[];
   removeUser(user: string): void;
 }
+
+/** Per-room fallback encoding chosen by the user (src/store/room-settings-store.ts). */
+export interface RoomEncodingStore {
+  get(user: string, network: string, channel: string): string | undefined;
+  set(user: string, network: string, channel: string, encoding: string | undefined): void;
+}
+
+/** One live IRC connection, as the bridge reports it. */
+export interface LiveConnection {
+  user: string;
+  network: string;
+  nick: string;
+  channels: number;
+}
+
+/** What the caller does after a request: bridge calls the core cannot make itself. */
+export type GatewayAction =
+  /** Close every IRC connection of `user` (unregistered, or disconnected by an admin). */
+  | { kind: 'disconnect-user'; user: BareJid; reason: string }
+  /** Close the user's connection to one network (unregistered from it). */
+  | { kind: 'disconnect-network'; user: BareJid; network: string; reason: string }
+  /** A message from `gw` to every user with a live session. */
+  | { kind: 'announce'; text: string }
+  /**
+   * The user's room settings changed in the store (persistent or key, by the `room`
+   * command): the live bridge re-reads them (ChannelStore) for that channel.
+   */
+  | { kind: 'room-settings'; user: BareJid; network: string; channel: string };

@@ -5,9 +5,8 @@
  *
  * Why here: registration and the ad-hoc "defaults"/"settings" commands edit the same
  * stored identity (IdentityStore, network '' for `gw`); one table of fields keeps their
- * validation and their secrecy rules in one place. The data-form helpers live here
- * because only these two modules build forms; they deserve their own `data-form.ts`
- * once another module needs them.
+ * validation and their secrecy rules in one place. The XEP-0004 helpers both use are in
+ * data-form.ts.
  *
  * Rules:
  * - A password is never sent back (issue 4 §5): password fields (XEP-0004 `text-private`,
@@ -44,7 +43,9 @@ import { StanzaError } from './errors.js';
 import { iqPayload } from './gateway-entity.js';
 import { fullOf, type BareJid } from './jid.js';
 import { NS_DATA, NS_REGISTER } from './namespaces.js';
-import type { ChannelStore, IdentityStore, NetworkIdentity } from './ports.js';
+import { InvalidFieldError, dataForm, parseBoolean, singleValue, submittedFields, type FormField } from './data-form.js';
+import { tryBuildRawLine } from './irc-writer.js';
+import type { ChannelStore, GatewayAction, IdentityStore, LiveConnection, NetworkIdentity } from './ports.js';
 import { iqResult } from './stanza.js';
 
 /** XEP-0100 §6.3 (XEP-0100 predates namespaces.ts' NS_ list; move it there when wired). */
@@ -53,33 +54,11 @@ export const NS_IQ_GATEWAY = 'jabber:iq:gateway';
 /** The features `gw` and `net@gw` advertise in disco#info for this module. */
 export const REGISTRATION_FEATURES: readonly string[] = [NS_REGISTER, NS_IQ_GATEWAY];
 
-/** One live IRC connection, as the bridge reports it. */
-export interface LiveConnection {
-  user: string;
-  network: string;
-  nick: string;
-  channels: number;
-}
-
 /** The operator's settings of a network, which the user's overrides fall back to. */
 export interface NetworkDefaults {
   port: number;
   tls: boolean;
 }
-
-/** What the caller does after a request: bridge calls the core cannot make itself. */
-export type GatewayAction =
-  /** Close every IRC connection of `user` (unregistered, or disconnected by an admin). */
-  | { kind: 'disconnect-user'; user: BareJid; reason: string }
-  /** Close the user's connection to one network (unregistered from it). */
-  | { kind: 'disconnect-network'; user: BareJid; network: string; reason: string }
-  /** A message from `gw` to every user with a live session. */
-  | { kind: 'announce'; text: string }
-  /**
-   * The user's room settings changed in the store (persistent or key, by the `room`
-   * command): the live bridge re-reads them (ChannelStore) for that channel.
-   */
-  | { kind: 'room-settings'; user: BareJid; network: string; channel: string };
 
 /** What an entity handler needs: who asks, which entity, and the ports. */
 export interface EntityContext {
@@ -131,123 +110,6 @@ export interface EntityOutcome {
 }
 
 // ---------------------------------------------------------------------------------------
-// XEP-0004 data forms
-// ---------------------------------------------------------------------------------------
-
-export type FieldType =
-  | 'boolean'
-  | 'fixed'
-  | 'hidden'
-  | 'jid-multi'
-  | 'jid-single'
-  | 'list-multi'
-  | 'list-single'
-  | 'text-multi'
-  | 'text-private'
-  | 'text-single';
-
-export interface FormField {
-  var: string;
-  type: FieldType;
-  label?: string;
-  desc?: string;
-  required?: boolean;
-  values?: readonly string[];
-  options?: ReadonlyArray<{ label: string; value: string }>;
-}
-
-/** XEP-0004 §3.2 `<field/>`. */
-export function formField(f: FormField): Element {
-  return xml(
-    'field',
-    { var: f.var, type: f.type, label: f.label },
-    f.desc !== undefined ? xml('desc', {}, f.desc) : null,
-    f.required ? xml('required') : null,
-    ...(f.values ?? []).map((v) => xml('value', {}, v)),
-    ...(f.options ?? []).map((o) => xml('option', { label: o.label }, xml('value', {}, o.value))),
-  );
-}
-
-/** XEP-0004 §3.1 form (`form` or `result`); `formType` becomes the hidden FORM_TYPE (XEP-0068). */
-export function dataForm(
-  type: 'form' | 'result',
-  opts: { title?: string; instructions?: string; formType?: string; fields: readonly FormField[] },
-): Element {
-  const formType: FormField[] = opts.formType ? [{ var: 'FORM_TYPE', type: 'hidden', values: [opts.formType] }] : [];
-  return xml(
-    'x',
-    { xmlns: NS_DATA, type },
-    opts.title !== undefined ? xml('title', {}, opts.title) : null,
-    opts.instructions !== undefined ? xml('instructions', {}, opts.instructions) : null,
-    ...[...formType, ...opts.fields].map(formField),
-  );
-}
-
-/** XEP-0004 §3.4 multi-item result: a table with `reported` columns and one `item` per row. */
-export function tableForm(
-  title: string,
-  columns: ReadonlyArray<{ var: string; label: string; type?: FieldType }>,
-  rows: ReadonlyArray<Record<string, string>>,
-): Element {
-  return xml(
-    'x',
-    { xmlns: NS_DATA, type: 'result' },
-    xml('title', {}, title),
-    xml('reported', {}, ...columns.map((c) => xml('field', { var: c.var, label: c.label, type: c.type ?? 'text-single' }))),
-    ...rows.map((row) => xml('item', {}, ...columns.map((c) => xml('field', { var: c.var }, xml('value', {}, row[c.var] ?? ''))))),
-  );
-}
-
-/** A submitted value that is refused; each entry point turns it into its own stanza error. */
-export class InvalidFieldError extends Error {
-  override name = 'InvalidFieldError';
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`field "${field}": ${reason}`);
-  }
-}
-
-/** The fields of a submitted form, by var (XEP-0004 §3.1 type `submit`). `cancel` gives undefined. */
-export function submittedFields(x: Element, formType?: string): Map<string, string[]> | undefined {
-  const type = x.attrs.type;
-  if (type === 'cancel') return undefined;
-  if (type !== 'submit') throw new StanzaError('bad-request', `a submitted form must be of type submit, not ${String(type)}`);
-  const fields = new Map<string, string[]>();
-  for (const field of x.getChildren('field')) {
-    const name = field.attrs.var;
-    if (typeof name !== 'string' || name === '') throw new StanzaError('bad-request', 'a submitted field has no var');
-    if (fields.has(name)) throw new InvalidFieldError(name, 'appears twice');
-    fields.set(name, field.getChildren('value').map((v) => v.text()));
-  }
-  const got = fields.get('FORM_TYPE')?.[0];
-  if (formType !== undefined && got !== undefined && got !== formType) {
-    throw new InvalidFieldError('FORM_TYPE', `expected ${formType}`);
-  }
-  fields.delete('FORM_TYPE');
-  return fields;
-}
-
-/** The one value of a single-valued field, '' when empty; undefined when the field is absent. */
-export function singleValue(fields: ReadonlyMap<string, string[]>, name: string): string | undefined {
-  const values = fields.get(name);
-  if (values === undefined) return undefined;
-  if (values.length > 1) throw new InvalidFieldError(name, 'takes one value');
-  const value = values[0] ?? '';
-  if (/[\r\n\0]/.test(value)) throw new InvalidFieldError(name, 'must not contain CR, LF or NUL');
-  return value;
-}
-
-/** XEP-0004 §3.3 boolean: "0"/"false" or "1"/"true"; '' means "back to the default". */
-export function parseBoolean(name: string, value: string): boolean | undefined {
-  if (value === '') return undefined;
-  if (value === '1' || value === 'true') return true;
-  if (value === '0' || value === 'false') return false;
-  throw new InvalidFieldError(name, 'must be true or false');
-}
-
-// ---------------------------------------------------------------------------------------
 // Identity fields
 // ---------------------------------------------------------------------------------------
 
@@ -265,7 +127,6 @@ export type IdentityField =
 
 const MAX_AFTER_CONNECT_LINES = 20;
 const MAX_IRC_LINE_BYTES = 510; // RFC 2812 §2.3: 512 with CR LF
-const IRC_COMMAND_LINE = /^[A-Za-z]+(?: .*)?$/;
 
 function checkNick(v: string): string | undefined {
   return isValidNick(v) ? undefined : 'is not a valid IRC nick (no space , * ? ! @, not starting with $ : # & ~ % +)';
@@ -388,11 +249,12 @@ export function parseAfterConnect(name: string, values: readonly string[]): stri
   if (lines.length > MAX_AFTER_CONNECT_LINES) throw new InvalidFieldError(name, `takes at most ${MAX_AFTER_CONNECT_LINES} lines`);
   lines.forEach((line, i) => {
     const where = `line ${i + 1}`;
-    if (/[\r\n\0]/.test(line)) throw new InvalidFieldError(name, `${where} contains CR, LF or NUL`);
-    if (Buffer.byteLength(line, 'utf8') > MAX_IRC_LINE_BYTES) throw new InvalidFieldError(name, `${where} is longer than ${MAX_IRC_LINE_BYTES} bytes`);
-    if (!IRC_COMMAND_LINE.test(line)) {
-      throw new InvalidFieldError(name, `${where} is not an IRC command line (a command such as PRIVMSG, then its parameters; no leading /)`);
-    }
+    const built = tryBuildRawLine(line);
+    if (built.kind === 'line') return;
+    const r = built.refusal;
+    if (r.kind === 'forbidden-char') throw new InvalidFieldError(name, `${where} contains CR, LF or NUL`);
+    if (r.kind === 'too-long') throw new InvalidFieldError(name, `${where} is longer than ${MAX_IRC_LINE_BYTES} bytes`);
+    throw new InvalidFieldError(name, `${where} is not an IRC command line (a command such as PRIVMSG, then its parameters; no leading /)`);
   });
   return lines.length > 0 ? lines : undefined;
 }

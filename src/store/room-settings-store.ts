@@ -13,7 +13,7 @@
  * - Rows cascade from `users`: `SqliteIdentityStore.remove(user)` drops them.
  * - Statements are prepared once, in the constructor; each write is one transaction.
  */
-import type { RoomEncodingStore } from '../core/adhoc.js';
+import type { RoomEncodingStore } from '../core/ports.js';
 import { foldCase } from '../core/casemap.js';
 import type { Db, Statement } from './database.js';
 import type { StoreClock } from './identity-store.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { AdhocCommands, isAdhocRequest, type AdhocContext } from '../../../src/core/adhoc.js';
 import type { BareJid } from '../../../src/core/jid.js';
 import type { NetworkIdentity } from '../../../src/core/ports.js';
-import type { LiveConnection } from '../../../src/core/registration.js';
+import type { LiveConnection } from '../../../src/core/ports.js';
 import { MemoryPorts, MemoryRoomEncodings, thrown } from './fake-ports.js';
 
 const GW = 'irc.example.org';

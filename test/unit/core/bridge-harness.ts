@@ -13,10 +13,10 @@
  * LF or NUL (issue 3 §4) without the test that produced it failing.
  */
 import type { ChannelStore, IdentityStore } from '../../../src/core/ports.js';
-import type { RoomEncodingStore } from '../../../src/core/adhoc.js';
+import type { RoomEncodingStore } from '../../../src/core/ports.js';
 import xml, { type Element } from '@xmpp/xml';
 import { expect } from 'vitest';
-import { Bridge } from '../../../src/core/bridge.js';
+import { Bridge } from '../../../src/core/bridge/index.js';
 import { connKey, type ConnKey, type Effect, type IrcConnEvent } from '../../../src/core/effects.js';
 import { GatewayCore } from '../../../src/core/gateway.js';
 import { silentLog } from '../../../src/core/log-port.js';

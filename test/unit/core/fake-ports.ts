@@ -8,7 +8,7 @@
  * Like the SQLite stores, identities are copied in and out, and channel names match
  * without regard to ASCII case.
  */
-import type { RoomEncodingStore } from '../../../src/core/adhoc.js';
+import type { RoomEncodingStore } from '../../../src/core/ports.js';
 import { StanzaError } from '../../../src/core/errors.js';
 import type { ChannelStore, IdentityStore, NetworkIdentity, PersistentChannel } from '../../../src/core/ports.js';
 

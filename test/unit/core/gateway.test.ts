@@ -5,7 +5,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
-import { Bridge } from '../../../src/core/bridge.js';
+import { Bridge } from '../../../src/core/bridge/index.js';
 import { GatewayCore } from '../../../src/core/gateway.js';
 import { silentLog } from '../../../src/core/log-port.js';
 

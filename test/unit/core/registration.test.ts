@@ -6,13 +6,12 @@
 import xml, { type Element } from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
 import type { BareJid } from '../../../src/core/jid.js';
-import type { NetworkIdentity } from '../../../src/core/ports.js';
+import type { LiveConnection, NetworkIdentity } from '../../../src/core/ports.js';
 import {
   handleGatewayPresence,
   handleRegister,
   isRegistrationRequest,
   type EntityContext,
-  type LiveConnection,
 } from '../../../src/core/registration.js';
 import { MemoryPorts, thrown } from './fake-ports.js';
 

@@ -1,0 +1,275 @@
+/**
+ * The life of one IRC connection: connect parameters, registration (SASL, NickServ,
+ * after-connect commands, nick retries), what the server supports (ISUPPORT, CAP),
+ * refusals that end it, a lost link and its back-off, and QUIT.
+ *
+ * Why here: the states of `Session` (session.ts) change only in this module, so their
+ * rules can be read in one place:
+ *   connecting → registered (001) → waiting (link lost, reconnect timer) → connecting …
+ *   any → quitting (QUIT sent) → forgotten on `closed`, or reconnected when joins arrived.
+ *
+ * Rules:
+ * - a first connection that fails, or a refusal retrying cannot fix (bad password,
+ *   K-line, SASL failure, no free nick), ends every join with an error at once;
+ * - a registered link that drops reconnects on a jittered, capped back-off; the rooms
+ *   are told once and their IRC occupants leave;
+ * - after `shutdown` no reconnect is armed;
+ * - every line, after-connect commands included, is built by irc-writer.ts.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { backoffDelay } from '../backoff.js';
+import { parseIsupportTokens, type ServerSupport } from '../casemap.js';
+import { connKey } from '../effects.js';
+import { StanzaError } from '../errors.js';
+import { NICK_CHANGE_ERRORS } from '../irc-numerics.js';
+import { DEFAULT_CHANMODES, parseChanmodes, type IrcMessage } from '../irc-message.js';
+import { oneLine, tryBuildRawLine } from '../irc-writer.js';
+import { splitJid, type BareJid } from '../jid.js';
+import type { NetworkIdentity } from '../ports.js';
+import { newSession, type Session } from '../session.js';
+import type { BridgeContext, NetworkSettings } from './context.js';
+import { ircError } from './irc-errors.js';
+import { failList } from './channel-list.js';
+import { closeChannel, occupantGone, sendJoin } from './rooms.js';
+import { flushMotd } from './irc-to-xmpp/server-text.js';
+
+export const QUIT_MESSAGE = 'Leaving';
+const MAX_NICK_TRIES = 5;
+
+/** IRC-safe form of a JID localpart, used as the default nick (RFC 2812 §2.3.1, leniently). */
+export function ircSafeNick(local: string): string {
+  let nick = local.replace(/[^A-Za-z0-9\-_[\]\\^{}|`]/g, '_');
+  if (nick === '' || /^[0-9-]/.test(nick)) nick = `_${nick}`;
+  return nick.slice(0, 30);
+}
+
+/** The user's stored identity for a network over their gateway-wide defaults. */
+export function identityOf(ctx: BridgeContext, user: string, network: string): NetworkIdentity {
+  const store = ctx.o.identities;
+  if (!store) return {};
+  const defaults = store.get(user, '') ?? {};
+  const own = store.get(user, network) ?? {};
+  const merged: NetworkIdentity = { ...defaults };
+  for (const [k, v] of Object.entries(own)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  return merged;
+}
+
+/** A new session in the registry, not yet connected (`connect` or a reconnect timer starts it). */
+export function addSession(ctx: BridgeContext, user: BareJid, network: string): Session {
+  const nick = identityOf(ctx, user, network).nick ?? ircSafeNick(splitJid(user)?.local ?? 'user');
+  return ctx.registry.add(newSession(connKey(user, network), user, network, nick));
+}
+
+/** Asks the adapter for a connection with the user's identity over the operator's settings. */
+export function connect(ctx: BridgeContext, s: Session, settings: NetworkSettings): void {
+  s.state = 'connecting';
+  s.nickTries = 0;
+  const id = identityOf(ctx, s.user, s.network);
+  s.wantedNick = id.nick ?? s.wantedNick;
+  s.nickservPassword = id.nickservPassword;
+  s.sasl = id.saslAccount !== undefined && id.saslPassword !== undefined ? { account: id.saslAccount, password: id.saslPassword } : undefined;
+  s.saslDone = false;
+  s.afterConnect = id.afterConnect ?? [];
+  const clean = (v: string): string => v.replace(/[\r\n\0]/g, '');
+  ctx.emit({
+    kind: 'irc-connect',
+    key: s.key,
+    params: {
+      network: s.network,
+      host: settings.host,
+      port: id.port ?? settings.port,
+      tls: id.tls ?? settings.tls,
+      nick: s.wantedNick,
+      username: clean(id.username ?? (s.wantedNick.replace(/[^A-Za-z0-9]/g, '').slice(0, 10) || 'jabirc')),
+      realname: clean(id.realname ?? `${s.user} via Jabirc`),
+      allowPrivateAddresses: ctx.o.allowPrivateAddresses,
+      ...(id.serverPassword !== undefined ? { serverPassword: id.serverPassword } : {}),
+      ...(s.sasl ? { sasl: { account: s.sasl.account, password: s.sasl.password } } : {}),
+      ...(id.verifyCertificate === false ? { verifyCertificate: false } : {}),
+      ...(id.encoding !== undefined ? { encoding: id.encoding } : {}),
+    },
+  });
+}
+
+/** Someone wants in now: a session waiting for its back-off or the start-up queue connects. */
+export function connectNow(ctx: BridgeContext, s: Session, settings: NetworkSettings): void {
+  ctx.clearTimer(ctx.reconnectTimerId(s));
+  connect(ctx, s, settings);
+}
+
+/** RPL_WELCOME: identify, send the after-connect commands, join every channel. */
+export function registered(ctx: BridgeContext, s: Session, nick: string): void {
+  s.state = 'registered';
+  s.nick = nick;
+  s.reconnectAttempt = 0;
+  s.fatal = undefined;
+  s.fatalError = undefined;
+  s.lastError = undefined;
+  ctx.log.info({ user: s.user, network: s.network, nick }, 'registered on IRC');
+  if (!s.saslDone && (s.nickservPassword !== undefined || s.sasl)) {
+    // No SASL login (not configured, not offered by the server, or failed quietly):
+    // identify the classic way (Anope/Atheme NickServ IDENTIFY).
+    const args = s.nickservPassword !== undefined ? s.nickservPassword : `${s.sasl!.account} ${s.sasl!.password}`;
+    if (s.sasl) ctx.networkNotice(s, `${s.network} did not log you in with SASL; identifying with NickServ instead.`);
+    ctx.sendLine(s, 'PRIVMSG', ['NickServ', `IDENTIFY ${args}`]);
+  }
+  for (const [i, command] of s.afterConnect.entries()) {
+    const built = tryBuildRawLine(command);
+    if (built.kind === 'refused' || built.line === '') {
+      // Its text is not quoted: after-connect commands often carry passwords.
+      ctx.networkNotice(s, `After-connect command #${i + 1} was not sent (empty, over 510 bytes, or with a line break).`);
+      continue;
+    }
+    ctx.irc(s, built.line);
+  }
+  for (const [, channel] of s.channels) {
+    sendJoin(ctx, s, channel);
+    ctx.setTimer(ctx.joinTimerId(s, channel.name), ctx.o.joinTimeoutMs);
+  }
+}
+
+/** RPL_ISUPPORT (005): server features; a new CASEMAPPING re-keys every per-name map. */
+export function isupport(s: Session, tokens: string[]): void {
+  const before: ServerSupport = s.support;
+  s.support = parseIsupportTokens(tokens, before);
+  for (const t of tokens) {
+    if (t.startsWith('CHANMODES=')) s.chanmodes = parseChanmodes(t.slice('CHANMODES='.length));
+    else if (t === '-CHANMODES') s.chanmodes = DEFAULT_CHANMODES;
+  }
+  if (s.support.casemapping !== before.casemapping) {
+    s.channels.remap(s.support.casemapping);
+    s.pendingPrivate.remap(s.support.casemapping);
+    for (const [, ch] of s.channels) ch.occupants.remap(s.support.casemapping);
+  }
+}
+
+/** IRCv3 capability negotiation (ACK and DEL): what the connection has now. */
+export function cap(s: Session, p: string[]): void {
+  const sub = (p[1] ?? '').toUpperCase();
+  const list = (p[p.length - 1] ?? '').split(' ').filter(Boolean);
+  if (sub === 'ACK') {
+    for (const c of list) {
+      if (c.startsWith('-')) s.caps.delete(c.slice(1));
+      else s.caps.add(c.split('=')[0]!);
+    }
+  } else if (sub === 'DEL') {
+    for (const c of list) s.caps.delete(c.split('=')[0]!);
+  }
+}
+
+/** The nick was refused while registering: try the usual alternatives, then give up. */
+export function nextNick(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+  s.nickTries++;
+  if (s.nickTries > MAX_NICK_TRIES) {
+    const text = ctx.text(m.params[m.params.length - 1] ?? m.command);
+    s.fatal = `no free nick: ${text}`;
+    // XEP-0045 §7.2.9: the nick is in use → conflict, with the server's words.
+    s.fatalError = ircError(NICK_CHANGE_ERRORS, m);
+    ctx.emit({ kind: 'irc-quit', key: s.key, message: QUIT_MESSAGE });
+    return;
+  }
+  const base = s.wantedNick.slice(0, 26);
+  const alt = s.nickTries <= 3 ? `${base}${'_'.repeat(s.nickTries)}` : `${base}${s.nickTries}${Math.floor(ctx.o.random() * 100)}`;
+  s.nick = alt;
+  ctx.sendLine(s, 'NICK', [alt]);
+}
+
+/** A refusal retrying cannot fix (464, 465, 904): remembered for when the link closes. */
+export function refusedByServer(ctx: BridgeContext, s: Session, m: IrcMessage, sasl: boolean): void {
+  s.fatal = ctx.text(m.params[m.params.length - 1] ?? m.command);
+  ctx.networkNotice(
+    s,
+    sasl
+      ? `SASL authentication with ${s.network} failed (${s.fatal}): check the SASL account and password in your settings for this network.`
+      : `${s.network} refused the connection: ${s.fatal}`,
+  );
+  if (sasl) ctx.emit({ kind: 'irc-quit', key: s.key, message: 'SASL authentication failed' });
+}
+
+/** ERROR (RFC 2812 §3.7.4): the best reason when the link then closes. */
+export function serverError(ctx: BridgeContext, s: Session, text: string | undefined): void {
+  s.lastError = ctx.text(text ?? 'closed by the server');
+  if (/\b(k-?lined?|g-?lined?|z-?lined?|banned)\b/i.test(s.lastError)) s.fatal = s.lastError;
+}
+
+/**
+ * QUITs a session. It stays known, as `quitting`, until the adapter reports `closed`:
+ * a join that arrives meanwhile is queued on it and reconnects then, instead of
+ * opening a second connection under the same key.
+ */
+export function closeSession(ctx: BridgeContext, s: Session, message: string): void {
+  ctx.clearTimer(ctx.reconnectTimerId(s));
+  if (s.state === 'waiting') {
+    ctx.registry.forget(s);
+    return;
+  }
+  if (s.state === 'quitting') return;
+  s.state = 'quitting';
+  ctx.emit({ kind: 'irc-quit', key: s.key, message: oneLine(message) });
+}
+
+/** Ends every room of the session with `error` and QUITs it. */
+export function endSession(ctx: BridgeContext, s: Session, error: StanzaError, quitMessage: string, status?: number): void {
+  for (const [, channel] of [...s.channels]) closeChannel(ctx, s, channel, { kind: 'ended', error, ...(status !== undefined ? { status } : {}) });
+  closeSession(ctx, s, quitMessage);
+}
+
+/** The adapter's `closed`: forget, reconnect the queued joins, or back off and retry. */
+export function closed(ctx: BridgeContext, s: Session, reason: string, refused: boolean): void {
+  failList(ctx, s, new StanzaError('remote-server-timeout', `the connection to ${s.network} closed`));
+  if (s.state === 'quitting') {
+    if (s.channels.size === 0 || ctx.stopping) {
+      ctx.registry.forget(s);
+      return;
+    }
+    // Joins arrived while we were quitting: start afresh.
+    const settings = ctx.o.network(s.network);
+    if (settings) {
+      s.nick = s.wantedNick;
+      s.reconnectAttempt = 0;
+      s.caps.clear();
+      connect(ctx, s, settings);
+      return;
+    }
+  }
+  const why = s.fatal ?? s.lastError ?? reason;
+  const wasRegistered = s.state === 'registered';
+  ctx.log.info({ user: s.user, network: s.network, reason: why, refused }, 'IRC connection closed');
+  const retry = !ctx.stopping && !refused && s.fatal === undefined && (wasRegistered || s.reconnectAttempt > 0);
+  if (!retry) {
+    // Nothing retrying can fix, or the first connection failed: every join ends now.
+    const err = s.fatalError ?? new StanzaError(refused ? 'not-allowed' : 'remote-server-not-found', `${s.network}: ${why}`);
+    for (const [, channel] of [...s.channels]) closeChannel(ctx, s, channel, { kind: 'ended', error: err });
+    if (s.motd?.length) flushMotd(ctx, s, undefined);
+    ctx.networkNotice(s, `Disconnected from ${s.network}: ${why}`);
+    ctx.clearTimer(ctx.reconnectTimerId(s));
+    ctx.registry.forget(s);
+    return;
+  }
+  s.state = 'waiting';
+  const delayMs = backoffDelay(s.reconnectAttempt, { baseMs: ctx.o.reconnectBaseMs, capMs: ctx.o.reconnectCapMs, minMs: 100 }, ctx.o.random());
+  s.reconnectAttempt++;
+  for (const [, channel] of s.channels) {
+    // Tell the room at once; the occupants it can no longer vouch for leave.
+    for (const [, o] of [...channel.occupants]) {
+      if (!ctx.isMe(s, o.nick)) occupantGone(ctx, s, channel, o.nick, { status: 'IRC connection lost' });
+    }
+    channel.state = 'joining';
+    channel.echoes = [];
+    const note = `Connection to ${s.network} lost (${why}); reconnecting in ${Math.ceil(delayMs / 1000)} s.`;
+    ctx.broadcast(channel, (to, room) => roomNotice(ctx.roomJid(s, room), to, ctx.o.newId(), note));
+  }
+  ctx.setTimer(ctx.reconnectTimerId(s), delayMs);
+}
+
+/** The reconnect timer: connect again, or forget a session nothing needs any more. */
+export function reconnectDue(ctx: BridgeContext, s: Session): void {
+  const settings = s.channels.size > 0 && !ctx.stopping ? ctx.o.network(s.network) : undefined;
+  if (settings) connect(ctx, s, settings);
+  else ctx.registry.forget(s);
+}
+
+/** A groupchat message from the room itself (no occupant): the gateway speaking. */
+function roomNotice(from: string, to: string, id: string, body: string): Element {
+  return xml('message', { from, to, type: 'groupchat', id }, xml('body', {}, body));
+}

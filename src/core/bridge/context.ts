@@ -1,0 +1,188 @@
+/**
+ * What every bridge handler works with: the options, the session registry, the effect
+ * buffer of the current input, and the helpers that turn protocol facts into addresses
+ * and stanzas.
+ *
+ * Why one small context: the handlers (xmpp-to-irc/, irc-to-xmpp/, rooms.ts,
+ * connection.ts, …) are plain functions over it, not methods of one class; each file can
+ * be read on its own, and the context holds no protocol rule itself.
+ *
+ * Rules:
+ * - effects leave only through `drain()`, in the order the handlers emitted them;
+ * - every IRC line is built by `irc-writer.ts`: `line()` is the one place that turns a
+ *   refusal into what the user sees (a stanza error, a network notice, a failed join);
+ * - addresses are built only by `address.ts` (`jid()`), so XEP-0106 escaping is never
+ *   written twice.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { buildJid, type Address } from '../address.js';
+import { foldCase } from '../casemap.js';
+import { sendStanza, type Effect } from '../effects.js';
+import { StanzaError } from '../errors.js';
+import { ircToXep0393 } from '../formatting.js';
+import { tryBuildLine, type IrcLineRefusal } from '../irc-writer.js';
+import { fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
+import type { CoreLog } from '../log-port.js';
+import type { ChannelStore, IdentityStore, RoomEncodingStore } from '../ports.js';
+import type { Channel, Session } from '../session.js';
+import type { SessionRegistry } from './registry.js';
+
+export interface NetworkSettings {
+  host: string;
+  port: number;
+  tls: boolean;
+}
+
+export interface BridgeOptions {
+  domain: string;
+  fixedNetwork?: string;
+  /** Settings of a network users may reach, or undefined when it is not allowed. */
+  network(name: string): NetworkSettings | undefined;
+  allowPrivateAddresses: boolean;
+  maxConnectionsPerUser: number;
+  maxChannelsPerUser: number;
+  /** How long a join may wait for the IRC server before it fails. */
+  joinTimeoutMs: number;
+  reconnectBaseMs: number;
+  reconnectCapMs: number;
+  /** Unique ids for stanzas (XEP-0359 stanza-id, message ids). */
+  newId(): string;
+  random(): number;
+  now(): number;
+  /** Stored identities (registration); absent in tests that need none. */
+  identities?: IdentityStore;
+  /** Persistent channels; absent in tests that need none. */
+  channels?: ChannelStore;
+  /** Per-room fallback encodings chosen by users (ad-hoc room command); optional. */
+  roomEncodings?: RoomEncodingStore;
+  /** Sessions restored at start-up connect at most this often per network (ms between connects). */
+  restoreSpacingMs?: number;
+  log: CoreLog;
+}
+
+/** What to do when a line cannot be built: the caller's own words for the user. */
+export type OnRefused = (refusal: IrcLineRefusal) => void;
+
+export class BridgeContext {
+  readonly o: BridgeOptions;
+  readonly log: CoreLog;
+  readonly registry: SessionRegistry;
+  /** Set by `shutdown`: nothing reconnects after it. */
+  stopping = false;
+  #out: Effect[] = [];
+
+  constructor(opts: BridgeOptions, registry: SessionRegistry) {
+    this.o = opts;
+    this.log = opts.log;
+    this.registry = registry;
+  }
+
+  // ---------------------------------------------------------------- effects
+
+  emit(...effects: Effect[]): void {
+    this.#out.push(...effects);
+  }
+  send(stanza: Element): void {
+    this.#out.push(sendStanza(stanza));
+  }
+  /** Sends lines already built by irc-writer.ts. */
+  irc(s: Session, ...lines: string[]): void {
+    if (lines.length > 0) this.#out.push({ kind: 'irc-send', key: s.key, lines });
+  }
+  setTimer(id: string, delayMs: number): void {
+    this.#out.push({ kind: 'set-timer', id, delayMs });
+  }
+  clearTimer(id: string): void {
+    this.#out.push({ kind: 'clear-timer', id });
+  }
+  drain(): Effect[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+  /** A refused stanza has no other effects than its error. */
+  discard(): void {
+    this.#out = [];
+  }
+
+  /**
+   * Builds one line through the writer; on a refusal calls `refused` (which may throw a
+   * StanzaError for the boundary) and returns undefined. The one "line or refusal".
+   */
+  line(command: string, params: readonly string[], refused: OnRefused): string | undefined {
+    const r = tryBuildLine(command, params);
+    if (r.kind === 'line') return r.line;
+    refused(r.refusal);
+    return undefined;
+  }
+
+  /** Builds and sends one line; a refusal reaches the user as a network notice. */
+  sendLine(s: Session, command: string, params: readonly string[]): void {
+    const line = this.line(command, params, () =>
+      this.networkNotice(s, `Jabirc could not send ${command}: a value holds a character IRC cannot carry`),
+    );
+    if (line !== undefined) this.irc(s, line);
+  }
+
+  // ---------------------------------------------------------------- addresses
+
+  jid(address: Address): string {
+    return fullOf(buildJid(address, { gatewayDomain: this.o.domain, fixedNetwork: this.o.fixedNetwork }));
+  }
+  roomJid(s: Session, channel: string): string {
+    return this.jid({ kind: 'channel', network: s.network, channel });
+  }
+  occupantJid(s: Session, channel: string, nick: string): string {
+    return this.jid({ kind: 'occupant', network: s.network, channel, nick });
+  }
+  userJid(s: Session, nick: string): string {
+    return this.jid({ kind: 'user', network: s.network, nick });
+  }
+  networkJid(s: Session): string {
+    return this.jid({ kind: 'network', network: s.network });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** IRC text for XMPP: formatting codes as XEP-0393 styling. */
+  text(s: string): string {
+    return ircToXep0393(s);
+  }
+
+  isMe(s: Session, nick: string | undefined): boolean {
+    return nick !== undefined && foldCase(s.support.casemapping, nick) === foldCase(s.support.casemapping, s.nick);
+  }
+
+  /** Sends a stanza built per joined resource, from the room name as that resource spelled it. */
+  broadcast(channel: Channel, build: (to: FullJid, room: string) => Element): void {
+    for (const res of channel.resources.values()) if (res.joined) this.send(build(res.jid, res.room));
+  }
+
+  /** A chat message to the user from the network entity `net@gw`. */
+  networkNotice(s: Session, body: string): void {
+    this.send(xml('message', { from: this.networkJid(s), to: s.user, type: 'chat', id: this.o.newId() }, xml('body', {}, body)));
+  }
+
+  /** The bare JID of a full JID (the user who owns the resource). */
+  userOf(from: FullJid): BareJid {
+    const parts = splitJid(from)!;
+    return (parts.local ? `${parts.local}@${parts.domain}` : parts.domain) as BareJid;
+  }
+
+  joinTimerId(s: Session, channel: string): string {
+    return `join ${s.key} ${foldCase(s.support.casemapping, channel)}`;
+  }
+  reconnectTimerId(s: Session): string {
+    return `reconnect ${s.key}`;
+  }
+  listTimerId(s: Session): string {
+    return `list ${s.key}`;
+  }
+}
+
+/** `OnRefused` that refuses the user's request with `not-acceptable` and the given text. */
+export function refuseWith(text: string): OnRefused {
+  return () => {
+    throw new StanzaError('not-acceptable', text);
+  };
+}

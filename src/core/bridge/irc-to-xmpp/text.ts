@@ -1,0 +1,103 @@
+/**
+ * IRC → XMPP text: PRIVMSG and NOTICE (RFC 2812 §3.3) to a channel, to us, or from the
+ * server and services; and the refusals of what we sent (401, 404).
+ *
+ * Rules:
+ * - channel text goes to every joined resource from the occupant (the room itself when
+ *   the server speaks); our own echoed text is a reflection (reflection.ts);
+ * - a private message goes to the bare JID from `nick%net@gw`, so the user's server
+ *   delivers it to every client (and keeps it offline);
+ * - services' notices (NickServ …) and server notices come from `net@gw`, named;
+ * - CTCP queries are answered by nobody here and not relayed; ACTION is `/me`;
+ * - nothing is dropped silently: an untracked target is logged, a refusal comes back to
+ *   the sender as an error message with their body.
+ */
+import xml from '@xmpp/xml';
+import type { FullJid } from '../../jid.js';
+import { MESSAGE_ERRORS } from '../../irc-numerics.js';
+import type { IrcMessage } from '../../irc-message.js';
+import { parseCtcp } from '../../irc-writer.js';
+import { groupchatMessage } from '../../muc-stanzas.js';
+import type { Session } from '../../session.js';
+import type { BridgeContext } from '../context.js';
+import { errorChild, ircError } from '../irc-errors.js';
+import { echoed } from '../reflection.js';
+import { motdLine } from './server-text.js';
+
+/** Services whose NOTICEs are about the user's account, shown by the network entity. */
+const SERVICES = new Set(['nickserv', 'chanserv', 'saslserv', 'hostserv', 'memoserv', 'operserv', 'botserv', 'global', 'q']);
+
+export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+  const target = m.params[0] ?? '';
+  const raw = m.params[1] ?? '';
+  const nick = m.source?.nick;
+  const fromServer = !m.source || m.source.isServer || nick === undefined;
+  const ctcp = parseCtcp(raw);
+  if (ctcp.kind === 'ctcp') return;
+  let body = ctcp.kind === 'action' ? `/me ${ctx.text(ctcp.text)}` : ctx.text(ctcp.text);
+  if (m.command === 'NOTICE' && ctcp.kind !== 'action') body = `[notice] ${body}`;
+  // STATUSMSG (`@#chan`: to the channel's operators) is shown in the room, marked.
+  const statusPrefix = /^[@+%~&]+(?=[#&!+])/.exec(target)?.[0];
+  const channel = s.channels.get(statusPrefix ? target.slice(statusPrefix.length) : target);
+  if (statusPrefix && channel) body = `[to ${statusPrefix}] ${body}`;
+  if (channel) {
+    if (ctx.isMe(s, nick)) {
+      echoed(ctx, s, channel, body, m.tags.msgid);
+      return;
+    }
+    const stanzaId = m.tags.msgid ?? ctx.o.newId();
+    ctx.broadcast(channel, (to, room) => {
+      const roomJid = ctx.roomJid(s, room);
+      const from = fromServer ? roomJid : ctx.occupantJid(s, room, nick!);
+      return groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid });
+    });
+    return;
+  }
+  if (ctx.isMe(s, nick)) return; // our own private message, echoed back (echo-message)
+  if (!ctx.isMe(s, target)) {
+    // A STATUSMSG (@#chan) or a target we do not track: tell the user, do not drop silently.
+    if (!fromServer) ctx.log.debug({ network: s.network, target }, 'message to an untracked target');
+    if (fromServer && s.state === 'registered') ctx.networkNotice(s, body);
+    return;
+  }
+  if (fromServer) {
+    if (s.motd !== undefined || s.state === 'connecting') motdLine(s, body);
+    else ctx.networkNotice(s, body);
+    return;
+  }
+  if (m.command === 'NOTICE' && SERVICES.has(nick!.toLowerCase())) {
+    // Services talk about the user's account (nick registered, identified, wrong
+    // password): that belongs to the network entity, with the service named.
+    ctx.networkNotice(s, `${nick}: ${ctx.text(ctcp.kind === 'plain' ? ctcp.text : raw)}`);
+    return;
+  }
+  s.pendingPrivate.delete(nick!);
+  const id = m.tags.msgid ?? ctx.o.newId();
+  ctx.send(xml('message', { from: ctx.userJid(s, nick!), to: s.user, type: 'chat', id }, xml('body', {}, body)));
+}
+
+/** ERR_NOSUCHNICK (401) / ERR_CANNOTSENDTOCHAN (404): the message comes back as an error. */
+export function messageRefused(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+  const target = m.params[1] ?? '';
+  const err = ircError(MESSAGE_ERRORS, m);
+  const channel = s.channels.get(target);
+  if (channel) {
+    const pending = channel.echoes.shift();
+    const res = channel.resources.get(pending?.from ?? ([...channel.resources.keys()][0] as FullJid));
+    if (res) {
+      ctx.send(
+        xml('message', { from: ctx.roomJid(s, res.room), to: res.jid, type: 'error', id: pending?.id }, pending ? xml('body', {}, pending.body) : null, errorChild(err)),
+      );
+    }
+    return;
+  }
+  const pending = s.pendingPrivate.get(target);
+  const first = pending?.shift();
+  if (pending?.length === 0) s.pendingPrivate.delete(target);
+  if (!first) {
+    ctx.networkNotice(s, `${target}: ${err.text ?? err.condition}`);
+    return;
+  }
+  // RFC 6120 §8.3.1: the error comes from the address the message was sent to.
+  ctx.send(xml('message', { from: first.to, to: first.from, type: 'error', id: first.id }, xml('body', {}, first.body), errorChild(err)));
+}

@@ -1,0 +1,94 @@
+/**
+ * XMPP → IRC messages: groupchat to a room (XEP-0045 §7.4), subject changes (§8.1 →
+ * TOPIC), and private messages to an IRC user or an occupant (§7.5 → PRIVMSG to the nick).
+ *
+ * Rules:
+ * - only a joined resource may send to a room; a message that cannot be sent now comes
+ *   back as an error (`recipient-unavailable`), never dropped;
+ * - user text is split by irc-writer.ts into lines that can never hold CR, LF or NUL; a
+ *   body over MAX_LINES_PER_MESSAGE lines is refused (`policy-violation`);
+ * - the sender's own message is reflected once per joined resource (reflection.ts);
+ * - private messages are remembered (bounded) so a 401 can bounce the right one.
+ */
+import type { Element } from '@xmpp/xml';
+import type { Address } from '../../address.js';
+import { StanzaError } from '../../errors.js';
+import { buildMessageLines, IrcLineRefusedError, oneLine } from '../../irc-writer.js';
+import type { FullJid } from '../../jid.js';
+import type { Channel, Session } from '../../session.js';
+import { refuseWith, type BridgeContext } from '../context.js';
+import { expectReflection } from '../reflection.js';
+
+/** A body longer than this many IRC lines is refused rather than flooding a channel. */
+const MAX_LINES_PER_MESSAGE = 25;
+/** Private-message targets awaiting a possible 401, and messages kept per target. */
+const MAX_PENDING_TARGETS = 64;
+const MAX_PENDING_PER_TARGET = 8;
+
+export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, address: Address): void {
+  const body = stanza.getChildText('body');
+  const subject = stanza.getChild('subject');
+  if (address.kind === 'channel') {
+    const s = ctx.registry.get(ctx.userOf(from), address.network);
+    const channel = s?.channels.get(address.channel);
+    if (!s || !channel?.resources.get(from)?.joined) {
+      // XEP-0045 §7.4: only occupants may send to the room.
+      throw new StanzaError('not-acceptable', 'join the room before sending messages to it');
+    }
+    if (stanza.attrs.type !== 'groupchat' && stanza.attrs.type !== undefined) {
+      throw new StanzaError('bad-request', 'messages to a room must be of type groupchat');
+    }
+    if (s.state !== 'registered') {
+      throw new StanzaError('recipient-unavailable', `not connected to ${s.network} right now; the message was not sent`);
+    }
+    if (subject && body === null) {
+      ctx.irc(s, ctx.line('TOPIC', [channel.name, oneLine(subject.getText())], refuseWith('the subject is too long for IRC'))!);
+      return;
+    }
+    if (body === null) return; // chat states and receipts are not IRC traffic
+    sendText(ctx, s, channel.name, body, stanza.attrs.id, from, channel);
+    return;
+  }
+  if (address.kind === 'user' || address.kind === 'occupant') {
+    if (body === null) return; // chat states alone are not turned into IRC noise
+    const s = ctx.registry.get(ctx.userOf(from), address.network);
+    if (!s || s.state !== 'registered') {
+      throw new StanzaError('recipient-unavailable', `you are not connected to ${address.network}: join a room there first`);
+    }
+    // In-room private messages go to the nick itself: IRC has no per-channel PMs; the
+    // reply comes from nick%network@gateway.
+    sendText(ctx, s, address.nick, body, stanza.attrs.id, from, undefined, stanza.attrs.to);
+    return;
+  }
+  if (body === null) return;
+  throw new StanzaError('service-unavailable', 'this address takes no messages');
+}
+
+function sendText(ctx: BridgeContext, s: Session, target: string, body: string, id: string | undefined, from: FullJid, channel: Channel | undefined, to?: string): void {
+  const action = body.startsWith('/me ');
+  const text = action ? body.slice(4) : body;
+  let lines: string[];
+  try {
+    lines = buildMessageLines({ command: 'PRIVMSG', target, sender: { nick: s.nick }, text, action });
+  } catch (err) {
+    if (err instanceof IrcLineRefusedError) throw new StanzaError('jid-malformed', `${target} cannot be addressed on IRC`);
+    throw err;
+  }
+  if (lines.length === 0) throw new StanzaError('not-acceptable', 'the message is empty');
+  if (lines.length > MAX_LINES_PER_MESSAGE) {
+    throw new StanzaError('policy-violation', `the message would take ${lines.length} IRC lines; at most ${MAX_LINES_PER_MESSAGE} are sent at once`);
+  }
+  ctx.irc(s, ...lines);
+  if (channel) {
+    expectReflection(ctx, s, channel, id, body, lines.length, from);
+    return;
+  }
+  let pending = s.pendingPrivate.get(target);
+  if (!pending) s.pendingPrivate.set(target, (pending = []));
+  pending.push({ id, from, body, to: to ?? ctx.userJid(s, target) });
+  if (s.pendingPrivate.size > MAX_PENDING_TARGETS) {
+    const oldest = s.pendingPrivate.names().next().value;
+    if (oldest !== undefined) s.pendingPrivate.delete(oldest);
+  }
+  if (pending.length > MAX_PENDING_PER_TARGET) pending.shift();
+}
