@@ -2,6 +2,10 @@
  * Ad-hoc commands (XEP-0050) with data forms (XEP-0004) on `gw`, `net@gw` and rooms:
  * how users and operators configure Jabirc from any XMPP client (issue 4 §2).
  *
+ * Length: over 500 lines on purpose — it is the table of commands below plus one small
+ * start/submit pair per command; splitting the table across files would hide which
+ * commands an entity has, the one thing a reader of this module wants to see at once.
+ *
  * Commands, by entity (listed through disco#items node `http://jabber.org/protocol/commands`,
  * XEP-0050 §2.2, to whoever may run them):
  *

@@ -6,6 +6,7 @@
  * Rules: passwords cross this boundary in clear only in memory; the store encrypts them
  * at rest (AES-256-GCM) and never returns them in forms.
  */
+import type { CaseMapping } from './casemap.js';
 import type { BareJid } from './jid.js';
 
 /** A user's identity and credentials for one network (`network` '' = gateway-wide defaults). */
@@ -69,12 +70,16 @@ export interface ChannelStore {
    */
   all(): PersistentChannel[];
   removeUser(user: string): void;
+  /** The network's CASEMAPPING, learned from ISUPPORT: the store folds that network's names by it. */
+  useCaseMapping?(network: string, mapping: CaseMapping): void;
 }
 
 /** Per-room fallback encoding chosen by the user (src/store/room-settings-store.ts). */
 export interface RoomEncodingStore {
   get(user: string, network: string, channel: string): string | undefined;
   set(user: string, network: string, channel: string, encoding: string | undefined): void;
+  /** The network's CASEMAPPING, learned from ISUPPORT: the store folds that network's names by it. */
+  useCaseMapping?(network: string, mapping: CaseMapping): void;
 }
 
 /** One live IRC connection, as the bridge reports it. */

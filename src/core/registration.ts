@@ -6,7 +6,8 @@
  * Why here: registration and the ad-hoc "defaults"/"settings" commands edit the same
  * stored identity (IdentityStore, network '' for `gw`); one table of fields keeps their
  * validation and their secrecy rules in one place. The XEP-0004 helpers both use are in
- * data-form.ts.
+ * data-form.ts. Length: over 500 lines because the field table, its validation and the
+ * XEP-0077 flows share those secrecy rules; split, they would have to be restated.
  *
  * Rules:
  * - A password is never sent back (issue 4 §5): password fields (XEP-0004 `text-private`,

@@ -5,10 +5,12 @@
  * after a restart (issue 4 §4); `all()` is what the start-up queue reads.
  *
  * Rules:
- * - A channel is keyed by its name folded with rfc1459 casemapping (the widest ASCII fold,
- *   core/casemap.ts), so `#Foo[1]` and `#foo{1}` are one row; the name as last given is
- *   kept for display and for JOIN.
- * - The channel key (+k) is sealed by the SecretBox, bound to (jid, network, folded name).
+ * - A channel is keyed by its name folded with the network's CASEMAPPING once the bridge
+ *   has learned it (`useCaseMapping`), rfc1459 (the widest fold) until then
+ *   (casemapped-names.ts): on such a network `#Foo[1]` and `#foo{1}` are one row; the name
+ *   as last given is kept for display and for JOIN.
+ * - The channel key (+k) is sealed by the SecretBox, bound to (jid, network, folded name);
+ *   a refold re-seals it under the new name.
  * - `setPersistent(ch, true)` creates the `users` row on first use and replaces the stored
  *   name and key (a key left undefined is cleared); `setPersistent(ch, false)` deletes it.
  * - `get` opens the key or throws SecretBoxError naming the field. `all` does not throw on a
@@ -17,9 +19,10 @@
  *   has no logger; the caller sees the failure as the channel's JOIN refused (ERR_BADCHANNELKEY).
  * - Statements are prepared once, in the constructor; each write is one transaction.
  */
-import { foldCase } from '../core/casemap.js';
+import type { CaseMapping } from '../core/casemap.js';
 import type { ChannelStore, PersistentChannel } from '../core/ports.js';
 import type { Db, Statement } from './database.js';
+import { NetworkFolds, refoldRows } from './casemapped-names.js';
 import type { StoreClock } from './identity-store.js';
 import { SecretBoxError, type SecretBox, type SecretPlace } from './secret-box.js';
 
@@ -31,16 +34,14 @@ interface ChannelRow {
   key_sealed: string | null;
 }
 
-function fold(channel: string): string {
-  return foldCase('rfc1459', channel);
-}
-
 function place(user: string, network: string, folded: string): SecretPlace {
   return { table: 'persistent_channels', row: [user, network, folded], column: 'key_sealed' };
 }
 
 export class SqliteChannelStore implements ChannelStore {
   readonly #box: SecretBox;
+  readonly #db: Db;
+  readonly #folds = new NetworkFolds();
   readonly #exists: Statement;
   readonly #get: Statement;
   readonly #all: Statement;
@@ -50,6 +51,7 @@ export class SqliteChannelStore implements ChannelStore {
 
   constructor(db: Db, box: SecretBox, clock: StoreClock = { now: Date.now }) {
     this.#box = box;
+    this.#db = db;
     const ensureUser = db.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?) ON CONFLICT (jid) DO NOTHING');
     const upsert = db.prepare(
       `INSERT INTO persistent_channels (jid, network, channel_folded, channel, key_sealed, created_at)
@@ -71,7 +73,7 @@ export class SqliteChannelStore implements ChannelStore {
     this.#deleteUserChannels = db.prepare('DELETE FROM persistent_channels WHERE jid = ?');
 
     this.#set = db.transaction((ch: PersistentChannel, persistent: boolean) => {
-      const folded = fold(ch.channel);
+      const folded = this.#folds.fold(ch.network, ch.channel);
       if (!persistent) {
         remove.run(ch.user, ch.network, folded);
         return;
@@ -88,7 +90,7 @@ export class SqliteChannelStore implements ChannelStore {
   }
 
   isPersistent(user: string, network: string, channel: string): boolean {
-    return this.#exists.get(user, network, fold(channel)) !== undefined;
+    return this.#exists.get(user, network, this.#folds.fold(network, channel)) !== undefined;
   }
 
   count(user: string): number {
@@ -96,7 +98,7 @@ export class SqliteChannelStore implements ChannelStore {
   }
 
   get(user: string, network: string, channel: string): PersistentChannel | undefined {
-    const row = this.#get.get(user, network, fold(channel)) as ChannelRow | undefined;
+    const row = this.#get.get(user, network, this.#folds.fold(network, channel)) as ChannelRow | undefined;
     return row === undefined ? undefined : this.#channel(row, 'throw');
   }
 
@@ -114,6 +116,21 @@ export class SqliteChannelStore implements ChannelStore {
       if (badKey === 'throw' || !(err instanceof SecretBoxError)) throw err;
     }
     return ch;
+  }
+
+  /** The network's CASEMAPPING (ISUPPORT): names of that network are folded by it from now on. */
+  useCaseMapping(network: string, mapping: CaseMapping): void {
+    if (!this.#folds.learn(network, mapping)) return;
+    refoldRows(this.#db, 'persistent_channels', network, (c) => this.#folds.fold(network, c), (row, folded) => {
+      if (typeof row.key_sealed !== 'string') return {};
+      try {
+        const key = this.#box.open(row.key_sealed, place(row.jid, network, row.channel_folded));
+        return { key_sealed: this.#box.seal(key, place(row.jid, network, folded)) };
+      } catch (err) {
+        if (!(err instanceof SecretBoxError)) throw err;
+        return { key_sealed: null }; // a key that could not be opened could not be used either
+      }
+    });
   }
 
   /** Forgets the user's persistent channels (their identities stay; `IdentityStore.remove` drops all). */

@@ -128,10 +128,17 @@ export function registered(ctx: BridgeContext, s: Session, nick: string): void {
   }
 }
 
-/** RPL_ISUPPORT (005): server features; a new CASEMAPPING re-keys every per-name map. */
-export function isupport(s: Session, tokens: string[]): void {
+/**
+ * RPL_ISUPPORT (005): server features. A new CASEMAPPING re-keys every per-name map, and
+ * the stores learn it so that stored names fold as the session's do.
+ */
+export function isupport(ctx: BridgeContext, s: Session, tokens: string[]): void {
   const before: ServerSupport = s.support;
   s.support = parseIsupportTokens(tokens, before);
+  if (tokens.some((t) => t.startsWith('CASEMAPPING='))) {
+    ctx.o.channels?.useCaseMapping?.(s.network, s.support.casemapping);
+    ctx.o.roomEncodings?.useCaseMapping?.(s.network, s.support.casemapping);
+  }
   for (const t of tokens) {
     if (t.startsWith('CHANMODES=')) s.chanmodes = parseChanmodes(t.slice('CHANMODES='.length));
     else if (t === '-CHANMODES') s.chanmodes = DEFAULT_CHANMODES;

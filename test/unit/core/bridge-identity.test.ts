@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NET, Scenario, ircLines, ofKind, stanzasTo, user } from './bridge-harness.js';
-import { MemoryIdentities, MemoryPorts } from './fake-ports.js';
+import { MemoryIdentities, MemoryPorts, MemoryRoomEncodings } from './fake-ports.js';
 
 const alice = user('alice');
 
@@ -151,5 +151,20 @@ describe('room settings applied live', () => {
     channels.setPersistent({ user: alice.bare, network: NET, channel: '#keep' }, false);
     const off = s.bridge.onAction({ kind: 'room-settings', user: alice.bare as never, network: NET, channel: '#keep' });
     expect(ircLines(off)).toEqual(['PART #keep']);
+  });
+});
+
+describe('stored names follow the network casemapping', () => {
+  it('tells the channel and room-setting stores the CASEMAPPING a network announces', () => {
+    const learned: string[] = [];
+    const ports = new MemoryPorts();
+    const channels = Object.assign(ports, { useCaseMapping: (n: string, m: string) => learned.push(`channels ${n} ${m}`) });
+    const roomEncodings = Object.assign(new MemoryRoomEncodings(), { useCaseMapping: (n: string, m: string) => learned.push(`rooms ${n} ${m}`) });
+    const s = new Scenario({ channels, roomEncodings });
+    s.join(alice, '#c');
+    s.register(alice, { isupport: ['CHANTYPES=#', 'CASEMAPPING=ascii'] });
+    expect(learned).toEqual([`channels ${NET} ascii`, `rooms ${NET} ascii`]);
+    s.irc(alice, `:irc.local 005 alice NICKLEN=30 :are supported by this server`);
+    expect(learned).toHaveLength(2);
   });
 });

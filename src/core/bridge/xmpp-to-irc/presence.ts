@@ -48,6 +48,7 @@ export function xmppPresenceToIrc(ctx: BridgeContext, stanza: Element, from: Ful
 }
 
 function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: string, channelName: string, nick: string): void {
+  if (ctx.stopping) throw new StanzaError('service-unavailable', 'the gateway is shutting down; join again once it is back');
   const settings = ctx.o.network(network);
   if (!settings) throw new StanzaError('not-allowed', `the IRC network ${network} is not open on this gateway`);
   const user = ctx.userOf(from);

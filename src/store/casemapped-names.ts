@@ -1,0 +1,70 @@
+/**
+ * Channel names in the stores, folded by each network's CASEMAPPING (RFC 1459 §2.2, the
+ * ISUPPORT token), as the live sessions fold them.
+ *
+ * Why: a store keyed with a fixed fold would call `#a[` and `#a{` one channel on a network
+ * whose CASEMAPPING is `ascii`, where IRC says they are two. The mapping of a network is
+ * learned from its 005 line; until then (at start-up) rfc1459, the widest fold, stands.
+ *
+ * Rules:
+ * - `useCaseMapping(network, mapping)` refolds that network's rows from the name as last
+ *   given (`channel`), so nothing needs to remember which fold a row was written with;
+ *   it is idempotent and runs in one transaction per table;
+ * - two rows that become one under a wider fold keep the one already under the new key
+ *   (the other is dropped: it named the same channel);
+ * - a store whose rows bind secrets to the folded name re-binds them (`rekey`).
+ */
+import { foldCase, type CaseMapping } from '../core/casemap.js';
+import type { Db } from './database.js';
+
+export class NetworkFolds {
+  readonly #mappings = new Map<string, CaseMapping>();
+
+  fold(network: string, channel: string): string {
+    return foldCase(this.#mappings.get(network) ?? 'rfc1459', channel);
+  }
+
+  /** Records the network's mapping; true when the caller must refold its rows. */
+  learn(network: string, mapping: CaseMapping): boolean {
+    // The first time in a process always refolds: rows may carry a fold from an earlier run.
+    const known = this.#mappings.get(network);
+    this.#mappings.set(network, mapping);
+    return known !== mapping;
+  }
+}
+
+interface FoldedRow {
+  jid: string;
+  channel_folded: string;
+  channel: string;
+}
+
+/**
+ * Rewrites `channel_folded` of every row of `network` in `table` under `fold`; `rekey`
+ * gives the other columns a row needs rewritten for its new key (sealed values).
+ */
+export function refoldRows(
+  db: Db,
+  table: 'persistent_channels' | 'room_settings',
+  network: string,
+  fold: (channel: string) => string,
+  rekey: (row: FoldedRow & Record<string, unknown>, newFolded: string) => Record<string, unknown> = () => ({}),
+): number {
+  const rows = db.prepare(`SELECT * FROM ${table} WHERE network = ?`).all(network) as Array<FoldedRow & Record<string, unknown>>;
+  const exists = db.prepare(`SELECT 1 FROM ${table} WHERE jid = ? AND network = ? AND channel_folded = ?`).pluck();
+  const remove = db.prepare(`DELETE FROM ${table} WHERE jid = ? AND network = ? AND channel_folded = ?`);
+  let moved = 0;
+  db.transaction(() => {
+    for (const row of rows) {
+      const folded = fold(row.channel);
+      if (folded === row.channel_folded) continue;
+      remove.run(row.jid, network, row.channel_folded);
+      if (exists.get(row.jid, network, folded) !== undefined) continue; // the same channel, already kept
+      const next: Record<string, unknown> = { ...row, ...rekey(row, folded), channel_folded: folded };
+      const cols = Object.keys(next);
+      db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => next[c]));
+      moved++;
+    }
+  })();
+  return moved;
+}
