@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { IrcPool } from './adapters/irc-pool.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig } from './config/load.js';
@@ -135,6 +135,8 @@ async function run(config: Config): Promise<void> {
       identities,
       channels,
       roomEncodings,
+      // XEP-0421: a keyed hash, so occupant ids cannot be turned back into JIDs or masks.
+      occupantId: (seed) => createHmac('sha256', config.component.secret).update(seed).digest('base64url').slice(0, 22),
       restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
     }),

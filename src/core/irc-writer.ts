@@ -161,6 +161,24 @@ export function oneLine(text: string): string {
   return text.replace(/[\r\n\0]+/g, ' ');
 }
 
+/** The longest prefix of `s` within `maxBytes` UTF-8 bytes, cut on a code point boundary. */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  if (utf8ByteLength(s) <= maxBytes) return s;
+  let out = '';
+  let bytes = 0;
+  for (const cp of s) {
+    bytes += utf8ByteLength(cp);
+    if (bytes > maxBytes) break;
+    out += cp;
+  }
+  return out;
+}
+
+/** A user's free text as one bounded IRC parameter (a PART/QUIT reason, an away status). */
+export function reasonText(text: string, maxBytes = 300): string {
+  return truncateUtf8(oneLine(text).trim(), maxBytes);
+}
+
 /** Bytes of `s` in UTF-8; a lone surrogate counts 3 (it is sent as U+FFFD). */
 export function utf8ByteLength(s: string): number {
   let bytes = 0;

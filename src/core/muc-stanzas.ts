@@ -19,8 +19,8 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { StanzaError } from './errors.js';
-import { NS_DELAY, NS_MUC, NS_MUC_USER, NS_STANZA_ID } from './namespaces.js';
-import { errorElement } from './stanza.js';
+import { NS_DELAY, NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_STANZA_ID } from './namespaces.js';
+import { cloneElement, errorElement } from './stanza.js';
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
 export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
@@ -65,6 +65,8 @@ export interface OccupantPresenceInput {
   reason?: string;
   show?: 'away' | 'xa' | 'dnd' | 'chat';
   status?: string;
+  /** XEP-0421 occupant id, when the room offers it. */
+  occupantId?: string;
 }
 
 /** Occupant presence, XEP-0045 §7.2.3 (and §7.6 nick change, §8.2 kick). */
@@ -81,6 +83,7 @@ export function occupantPresence(p: OccupantPresenceInput): Element {
     p.show ? xml('show', {}, p.show) : null,
     p.status !== undefined ? xml('status', {}, p.status) : null,
     xml('x', { xmlns: NS_MUC_USER }, item, ...(p.statuses ?? []).map((code) => xml('status', { code: String(code) }))),
+    p.occupantId !== undefined ? xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: p.occupantId }) : null,
   );
 }
 
@@ -99,6 +102,14 @@ export interface GroupchatInput {
   roomJid: string;
   /** XEP-0203 delay for history; live messages carry none. */
   delay?: string;
+  /** XEP-0421 occupant id of the sender, when the room offers it. */
+  occupantId?: string;
+  /**
+   * The sender's own extension payloads, for a reflection (XEP-0045 §7.4: the room sends
+   * the message as received): origin-id (XEP-0359), replies, OOB, markers… Copied per
+   * recipient, after the body and before the room's stanza-id.
+   */
+  payload?: readonly Element[];
 }
 
 export function groupchatMessage(m: GroupchatInput): Element {
@@ -106,9 +117,25 @@ export function groupchatMessage(m: GroupchatInput): Element {
     'message',
     { from: m.from, to: m.to, type: 'groupchat', id: m.id },
     xml('body', {}, m.body),
+    ...(m.payload ?? []).map(cloneElement),
     xml('stanza-id', { xmlns: NS_STANZA_ID, id: m.stanzaId, by: m.roomJid }),
+    m.occupantId !== undefined ? xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: m.occupantId }) : null,
     m.delay ? xml('delay', { xmlns: NS_DELAY, from: m.roomJid, stamp: m.delay }) : null,
   );
+}
+
+/**
+ * The children of a client's groupchat message a reflection keeps: everything but the
+ * body (rebuilt), what the room itself stamps (stanza-id, occupant-id, delay: XEP-0359 §3
+ * and XEP-0421 §4 have the room strip any a client sent) and MUC protocol payloads.
+ */
+export function reflectedPayload(message: Element): Element[] {
+  return message.getChildElements().filter((c) => {
+    const ns = c.attrs.xmlns;
+    if (c.name === 'body' || c.name === 'subject') return false;
+    if (ns === NS_STANZA_ID) return c.name === 'origin-id'; // the client's own id stays
+    return ns !== NS_OCCUPANT_ID && ns !== NS_DELAY && ns !== NS_MUC_USER && ns !== NS_MUC;
+  });
 }
 
 /** A join refused, XEP-0045 §7.2.6–§7.2.9: error presence echoing the MUC `<x/>`. */

@@ -22,8 +22,9 @@
  *   anywhere, lengths bounded, nicks through `isValidNick`. A bad field is refused as a
  *   whole (nothing stored) with a text that names the field; XEP-0077 §3 and XEP-0004
  *   have no per-field error element, so the text is what we promise.
- * - A SASL password needs a SASL account (set in the same submission or stored); without one
- *   the submission is refused on `sasl_account`.
+ * - A SASL password without a SASL account logs in as the IRC nick (issue 9 §4, as biboumi
+ *   does; SASL PLAIN, RFC 4616, needs an authentication identity, and on most networks the
+ *   account is named after the nick): the field's description says so.
  * - Other fields absent from a submission keep their stored value; present but empty
  *   clears them (back to the network's or the operator's default). Fields the form does
  *   not have are ignored (clients echo `fixed` and their own fields).
@@ -145,7 +146,7 @@ const NICK: IdentityField = { kind: 'text', var: 'nick', key: 'nick', label: 'IR
 const USERNAME: IdentityField = { kind: 'text', var: 'username', key: 'username', label: 'IRC username (ident)', max: 64, check: checkUsername };
 const REALNAME: IdentityField = { kind: 'text', var: 'realname', key: 'realname', label: 'IRC real name', max: 256 };
 const CREDENTIALS: readonly IdentityField[] = [
-  { kind: 'text', var: 'sasl_account', key: 'saslAccount', label: 'SASL account', max: 128, check: checkAccount },
+  { kind: 'text', var: 'sasl_account', key: 'saslAccount', label: 'SASL account (empty: your IRC nick)', max: 128, check: checkAccount },
   { kind: 'secret', var: 'sasl_password', key: 'saslPassword', label: 'SASL password', max: 256 },
   { kind: 'secret', var: 'nickserv_password', key: 'nickservPassword', label: 'NickServ password', max: 256 },
   { kind: 'secret', var: 'server_password', key: 'serverPassword', label: 'Server password (PASS)', max: 256 },
@@ -320,13 +321,6 @@ export function applyIdentityFields(
       throw new InvalidFieldError(FORGET_FIELD, `"${name.slice(0, 40)}" is not a password field`);
     }
     delete next[f.key];
-  }
-  // SASL PLAIN needs an account name with the password (RFC 4616): refuse a submission that
-  // would leave a SASL password without one. Only when the submission touches either field,
-  // so an older row lacking the account does not block unrelated edits.
-  const touchesSasl = (singleValue(submitted, 'sasl_password') ?? '') !== '' || submitted.has('sasl_account');
-  if (touchesSasl && fields.some((f) => f.var === 'sasl_account') && next.saslPassword !== undefined && next.saslAccount === undefined) {
-    throw new InvalidFieldError('sasl_account', 'is required with a SASL password (SASL PLAIN logs in with both)');
   }
   return next;
 }

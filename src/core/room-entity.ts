@@ -17,7 +17,19 @@ import { sendStanza, type Effect } from './effects.js';
 import { StanzaError } from './errors.js';
 import { discoInfoPayload, discoItemsPayload, iqPayload } from './gateway-entity.js';
 import type { BareJid, FullJid } from './jid.js';
-import { NS_COMMANDS, NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_PING, NS_STANZA_ID } from './namespaces.js';
+import {
+  NS_COMMANDS,
+  NS_DATA,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  NS_MUC,
+  NS_MUC_ADMIN,
+  NS_MUC_SELF_PING,
+  NS_MUC_STABLE_ID,
+  NS_OCCUPANT_ID,
+  NS_PING,
+  NS_STANZA_ID,
+} from './namespaces.js';
 import type { EntityContext, EntityOutcome } from './registration.js';
 import { iqResult } from './stanza.js';
 
@@ -63,7 +75,14 @@ function roomInfo(bridge: Bridge, user: BareJid, address: { network: string; cha
   }
   const info = discoInfoPayload({
     identities: [{ category: 'conference', type: 'irc', name: view.name }],
-    features: [NS_MUC, 'muc_public', 'muc_open', 'muc_semianonymous', 'muc_unsecured', 'muc_temporary', 'muc_unmoderated', NS_STANZA_ID, NS_PING, NS_DISCO_INFO, ...(commands ? [NS_COMMANDS] : [])],
+    // Each feature only where it holds: ids are kept as sent (muc#stable_id), self-pings
+    // are answered by the room itself (XEP-0410 §5), occupant ids when configured.
+    features: [
+      NS_MUC, 'muc_public', 'muc_open', 'muc_semianonymous', 'muc_unsecured', 'muc_temporary', 'muc_unmoderated',
+      NS_STANZA_ID, NS_MUC_STABLE_ID, NS_PING, NS_MUC_SELF_PING, NS_DISCO_INFO,
+      ...(view.occupantIds ? [NS_OCCUPANT_ID] : []),
+      ...(commands ? [NS_COMMANDS] : []),
+    ],
   });
   info.append(xml('x', { xmlns: NS_DATA, type: 'result' }, ...fields));
   return info;

@@ -23,6 +23,8 @@ export interface Occupant {
   away?: string;
   /** `nick!user@host` as far as known (JOIN source, or NAMES with userhost-in-names). */
   mask?: string;
+  /** XEP-0421 occupant id given when first seen, kept through nick changes. */
+  occupantId?: string;
 }
 
 /** One XMPP resource joined to a room. */
@@ -48,6 +50,8 @@ export interface PendingEcho {
   linesLeft: number;
   /** The resource that sent it, for an error if IRC refuses it. */
   from: FullJid;
+  /** The client's extension payloads (origin-id …), kept on the reflection. */
+  payload: readonly import('@xmpp/xml').Element[];
 }
 
 export interface Channel {
@@ -106,6 +110,8 @@ export interface Session {
   afterConnect: string[];
   /** The channel list being fetched or cached (IRC LIST), with the disco requests waiting for it. */
   list: ChannelList | undefined;
+  /** Until when the server's otherwise unhandled replies are shown (after a raw command). */
+  rawRepliesUntil?: number;
   /** Nick changes requested from XMPP and not yet confirmed, by resource. */
   pendingNick: { from: FullJid; nick: string; room: string } | undefined;
 }

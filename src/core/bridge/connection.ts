@@ -26,6 +26,7 @@ import { DEFAULT_CHANMODES, parseChanmodes, type IrcMessage } from '../irc-messa
 import { oneLine, tryBuildRawLine } from '../irc-writer.js';
 import { splitJid, type BareJid } from '../jid.js';
 import type { NetworkIdentity } from '../ports.js';
+import { STATUS } from '../muc-stanzas.js';
 import { newSession, type Session } from '../session.js';
 import type { BridgeContext, NetworkSettings } from './context.js';
 import { ircError } from './irc-errors.js';
@@ -54,9 +55,13 @@ export function identityOf(ctx: BridgeContext, user: string, network: string): N
   return merged;
 }
 
-/** A new session in the registry, not yet connected (`connect` or a reconnect timer starts it). */
-export function addSession(ctx: BridgeContext, user: BareJid, network: string): Session {
-  const nick = identityOf(ctx, user, network).nick ?? ircSafeNick(splitJid(user)?.local ?? 'user');
+/**
+ * A new session in the registry, not yet connected (`connect` or a reconnect timer starts
+ * it). Its nick: the registered one; else the nick of the join that opened it (made
+ * IRC-safe: the user asked for it); else the JID's localpart.
+ */
+export function addSession(ctx: BridgeContext, user: BareJid, network: string, requestedNick?: string): Session {
+  const nick = identityOf(ctx, user, network).nick ?? ircSafeNick(requestedNick ?? splitJid(user)?.local ?? 'user');
   return ctx.registry.add(newSession(connKey(user, network), user, network, nick));
 }
 
@@ -67,7 +72,9 @@ export function connect(ctx: BridgeContext, s: Session, settings: NetworkSetting
   const id = identityOf(ctx, s.user, s.network);
   s.wantedNick = id.nick ?? s.wantedNick;
   s.nickservPassword = id.nickservPassword;
-  s.sasl = id.saslAccount !== undefined && id.saslPassword !== undefined ? { account: id.saslAccount, password: id.saslPassword } : undefined;
+  // A SASL password without an account logs in as the nick (as biboumi does): most
+  // networks' accounts are named after the nick they registered.
+  s.sasl = id.saslPassword !== undefined ? { account: id.saslAccount ?? s.wantedNick, password: id.saslPassword } : undefined;
   s.saslDone = false;
   s.afterConnect = id.afterConnect ?? [];
   const clean = (v: string): string => v.replace(/[\r\n\0]/g, '');
@@ -106,12 +113,13 @@ export function registered(ctx: BridgeContext, s: Session, nick: string): void {
   s.fatalError = undefined;
   s.lastError = undefined;
   ctx.log.info({ user: s.user, network: s.network, nick }, 'registered on IRC');
-  if (!s.saslDone && (s.nickservPassword !== undefined || s.sasl)) {
-    // No SASL login (not configured, not offered by the server, or failed quietly):
-    // identify the classic way (Anope/Atheme NickServ IDENTIFY).
-    const args = s.nickservPassword !== undefined ? s.nickservPassword : `${s.sasl!.account} ${s.sasl!.password}`;
-    if (s.sasl) ctx.networkNotice(s, `${s.network} did not log you in with SASL; identifying with NickServ instead.`);
-    ctx.sendLine(s, 'PRIVMSG', ['NickServ', `IDENTIFY ${args}`]);
+  if (!s.saslDone && s.nickservPassword !== undefined) {
+    // Identify the classic way (Anope/Atheme NickServ IDENTIFY) with the NickServ password
+    // the user set — never with the SASL credentials: whoever holds the nick NickServ on a
+    // network without services would read them.
+    ctx.sendLine(s, 'PRIVMSG', ['NickServ', `IDENTIFY ${s.nickservPassword}`]);
+  } else if (!s.saslDone && s.sasl) {
+    ctx.networkNotice(s, `${s.network} did not log you in with SASL (the server does not offer it, or did not complete it); you are connected without logging in. Set a NickServ password in your settings for this network to identify with NickServ instead.`);
   }
   for (const [i, command] of s.afterConnect.entries()) {
     const built = tryBuildRawLine(command);
@@ -246,7 +254,8 @@ export function closed(ctx: BridgeContext, s: Session, reason: string, refused: 
   if (!retry) {
     // Nothing retrying can fix, or the first connection failed: every join ends now.
     const err = s.fatalError ?? new StanzaError(refused ? 'not-allowed' : 'remote-server-not-found', `${s.network}: ${why}`);
-    for (const [, channel] of [...s.channels]) closeChannel(ctx, s, channel, { kind: 'ended', error: err });
+    // XEP-0045 §10.2 status 333: removed for a technical reason (the link cannot be had).
+    for (const [, channel] of [...s.channels]) closeChannel(ctx, s, channel, { kind: 'ended', error: err, status: STATUS.ERROR_REMOVED });
     if (s.motd?.length) flushMotd(ctx, s, undefined);
     ctx.networkNotice(s, `Disconnected from ${s.network}: ${why}`);
     ctx.clearTimer(ctx.reconnectTimerId(s));

@@ -55,6 +55,11 @@ export interface BridgeOptions {
   channels?: ChannelStore;
   /** Per-room fallback encodings chosen by users (ad-hoc room command); optional. */
   roomEncodings?: RoomEncodingStore;
+  /**
+   * Hashes an occupant seed into an opaque XEP-0421 occupant id (a keyed hash, so ids cannot
+   * be reversed to JIDs); without it rooms do not offer occupant ids.
+   */
+  occupantId?(seed: string): string;
   /** Sessions restored at start-up connect at most this often per network (ms between connects). */
   restoreSpacingMs?: number;
   log: CoreLog;

@@ -6,29 +6,37 @@
  * the server echoes what we sent and the reflection waits for the echo (so a refused
  * message is never shown as sent); without it the reflection goes out at once.
  *
- * Rules: the reflection keeps the client's id; its stanza-id (XEP-0359) is the server's
+ * Rules: the reflection is the sender's message: the client's id and extension payloads
+ * (origin-id, replies, OOB, markers: how clients recognise their own message and avoid
+ * showing it twice), with the room's stanza-id (XEP-0359) added — the server's
  * msgid when it gives one; at most MAX_PENDING_ECHOES wait per channel, and one the server
  * never echoed is reflected when it falls out rather than never.
  */
+import type { Element } from '@xmpp/xml';
 import type { FullJid } from '../jid.js';
 import { groupchatMessage } from '../muc-stanzas.js';
-import type { Channel, Session } from '../session.js';
+import type { Channel, PendingEcho, Session } from '../session.js';
 import type { BridgeContext } from './context.js';
+import { selfOccupantId } from './occupant-id.js';
 
 const MAX_PENDING_ECHOES = 64;
 
 /** After sending `lines` for `body` to a channel: reflect now, or when the echo comes. */
-export function expectReflection(ctx: BridgeContext, s: Session, channel: Channel, id: string | undefined, body: string, lines: number, from: FullJid): void {
-  const reflectId = id ?? ctx.o.newId();
+export function expectReflection(
+  ctx: BridgeContext,
+  s: Session,
+  channel: Channel,
+  sent: { id: string | undefined; body: string; lines: number; from: FullJid; payload: readonly Element[] },
+): void {
+  const pending: PendingEcho = { id: sent.id ?? ctx.o.newId(), body: sent.body, linesLeft: sent.lines, from: sent.from, payload: sent.payload };
   if (!s.caps.has('echo-message')) {
-    reflect(ctx, s, channel, reflectId, body, ctx.o.newId());
+    reflect(ctx, s, channel, pending, ctx.o.newId());
     return;
   }
-  channel.echoes.push({ id: reflectId, body, linesLeft: lines, from });
+  channel.echoes.push(pending);
   if (channel.echoes.length > MAX_PENDING_ECHOES) {
     // An echo the server never sent: reflect the oldest now rather than never.
-    const lost = channel.echoes.shift()!;
-    reflect(ctx, s, channel, lost.id, lost.body, ctx.o.newId());
+    reflect(ctx, s, channel, channel.echoes.shift()!, ctx.o.newId());
   }
 }
 
@@ -36,18 +44,20 @@ export function expectReflection(ctx: BridgeContext, s: Session, channel: Channe
 export function echoed(ctx: BridgeContext, s: Session, channel: Channel, body: string, msgid: string | undefined): void {
   const pending = channel.echoes[0];
   if (!pending) {
-    // Sent by nobody we know of: show it as ours anyway rather than lose it.
-    reflect(ctx, s, channel, ctx.o.newId(), body, msgid ?? ctx.o.newId());
+    // Sent by nobody we know of (another client of the same IRC account): show it as ours
+    // anyway rather than lose it.
+    reflect(ctx, s, channel, { id: ctx.o.newId(), body, payload: [] }, msgid ?? ctx.o.newId());
     return;
   }
   pending.linesLeft--;
   if (pending.linesLeft > 0) return;
   channel.echoes.shift();
-  reflect(ctx, s, channel, pending.id, pending.body, msgid ?? ctx.o.newId());
+  reflect(ctx, s, channel, pending, msgid ?? ctx.o.newId());
 }
 
-function reflect(ctx: BridgeContext, s: Session, channel: Channel, id: string, body: string, stanzaId: string): void {
+function reflect(ctx: BridgeContext, s: Session, channel: Channel, m: Pick<PendingEcho, 'id' | 'body' | 'payload'>, stanzaId: string): void {
+  const occupantId = selfOccupantId(ctx, s, channel);
   ctx.broadcast(channel, (to, room) =>
-    groupchatMessage({ from: ctx.occupantJid(s, room, s.nick), to, id, body, stanzaId, roomJid: ctx.roomJid(s, room) }),
+    groupchatMessage({ from: ctx.occupantJid(s, room, s.nick), to, id: m.id, body: m.body, stanzaId, roomJid: ctx.roomJid(s, room), payload: m.payload, ...occupantId }),
   );
 }

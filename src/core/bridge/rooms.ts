@@ -17,22 +17,25 @@
 import type { Element } from '@xmpp/xml';
 import { foldCase } from '../casemap.js';
 import { StanzaError } from '../errors.js';
+import { reasonText } from '../irc-writer.js';
 import type { FullJid } from '../jid.js';
 import { STATUS, joinErrorPresence, mucStanding, occupantPresence, subjectMessage } from '../muc-stanzas.js';
 import { newChannel, type Channel, type JoinedResource, type Occupant, type Session } from '../session.js';
 import type { BridgeContext } from './context.js';
 import { closeSession, QUIT_MESSAGE } from './connection.js';
+import { occupantIdOf, selfOccupantId } from './occupant-id.js';
 
 /**
  * Why a channel ends:
- * - `left`: its last resource left (XEP-0045 §7.14): PART;
+ * - `left`: its last resource left (XEP-0045 §7.14): PART, with the status text of the
+ *   leaving presence as reason (and as QUIT message if it was the last channel);
  * - `removed`: IRC removed us (PART or KICK by others): no PART;
  * - `failed`: the join was refused or timed out: every resource is told, no PART;
  * - `ended`: the session is going away (lost for good, unregistered, shut down): every
  *   resource is told, no PART, and no QUIT from here (the caller closes the session).
  */
 export type Teardown =
-  | { kind: 'left' }
+  | { kind: 'left'; reason?: string }
   | { kind: 'removed' }
   | { kind: 'failed'; error: StanzaError }
   | { kind: 'ended'; error: StanzaError; status?: number };
@@ -72,11 +75,12 @@ export function closeChannel(ctx: BridgeContext, s: Session, channel: Channel, w
   s.channels.delete(channel.name);
   ctx.clearTimer(ctx.joinTimerId(s, channel.name));
   if (why.kind === 'ended') return;
+  const reason = why.kind === 'left' && why.reason !== undefined ? reasonText(why.reason) : '';
   if (why.kind === 'left' && s.state === 'registered') {
-    const part = ctx.line('PART', [channel.name], () => undefined);
+    const part = ctx.line('PART', reason ? [channel.name, reason] : [channel.name], () => undefined);
     if (part !== undefined) ctx.irc(s, part);
   }
-  if (s.channels.size === 0) closeSession(ctx, s, QUIT_MESSAGE);
+  if (s.channels.size === 0) closeSession(ctx, s, reason || QUIT_MESSAGE);
 }
 
 /**
@@ -87,7 +91,7 @@ export function closeChannel(ctx: BridgeContext, s: Session, channel: Channel, w
 function tellRoomOver(ctx: BridgeContext, s: Session, channel: Channel, err: StanzaError, status: number = STATUS.SHUTDOWN): void {
   for (const res of channel.resources.values()) {
     if (res.joined) {
-      ctx.send(occupantPresence({ from: ctx.occupantJid(s, res.room, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, status], status: err.text }));
+      ctx.send(occupantPresence({ from: ctx.occupantJid(s, res.room, s.nick), to: res.jid, affiliation: 'none', role: 'none', unavailable: true, statuses: [STATUS.SELF, status], status: err.text, ...selfOccupantId(ctx, s, channel) }));
     } else {
       ctx.send(joinErrorPresence(ctx.occupantJid(s, res.room, res.requestedNick), res.jid, err));
     }
@@ -95,7 +99,7 @@ function tellRoomOver(ctx: BridgeContext, s: Session, channel: Channel, err: Sta
 }
 
 /** One resource leaves a room (XEP-0045 §7.14): its own unavailable presence with 110. */
-export function leaveRoom(ctx: BridgeContext, s: Session, channel: Channel, from: FullJid): void {
+export function leaveRoom(ctx: BridgeContext, s: Session, channel: Channel, from: FullJid, status?: string): void {
   const res = channel.resources.get(from);
   if (!res) return;
   channel.resources.delete(from);
@@ -107,9 +111,10 @@ export function leaveRoom(ctx: BridgeContext, s: Session, channel: Channel, from
       role: 'none',
       unavailable: true,
       statuses: [STATUS.SELF],
+      ...selfOccupantId(ctx, s, channel),
     }),
   );
-  if (channel.resources.size === 0 && !isPersistent(ctx, s, channel)) closeChannel(ctx, s, channel, { kind: 'left' });
+  if (channel.resources.size === 0 && !isPersistent(ctx, s, channel)) closeChannel(ctx, s, channel, { kind: 'left', ...(status !== undefined ? { reason: status } : {}) });
 }
 
 /** A resource went away (bounce or unavailable): out of every room it was in. */
@@ -130,13 +135,13 @@ export function sendRoomState(ctx: BridgeContext, s: Session, channel: Channel, 
   const selfFold = foldCase(s.support.casemapping, s.nick);
   for (const [, o] of channel.occupants) {
     if (foldCase(s.support.casemapping, o.nick) === selfFold) continue;
-    ctx.send(occupantPresence({ from: ctx.occupantJid(s, res.room, o.nick), to, ...mucStanding(o.prefixes), ...awayOf(o) }));
+    ctx.send(occupantPresence({ from: ctx.occupantJid(s, res.room, o.nick), to, ...mucStanding(o.prefixes), ...awayOf(o), ...occupantIdOf(ctx, s, channel, o, o.nick) }));
   }
   if (occupantsOnly && res.joined) return;
   const self = channel.occupants.get(s.nick);
   const statuses: number[] = [STATUS.SELF];
   if (foldCase(s.support.casemapping, res.requestedNick) !== selfFold) statuses.push(STATUS.NICK_ASSIGNED);
-  ctx.send(occupantPresence({ from: ctx.occupantJid(s, res.room, s.nick), to, ...mucStanding(self?.prefixes ?? ''), statuses }));
+  ctx.send(occupantPresence({ from: ctx.occupantJid(s, res.room, s.nick), to, ...mucStanding(self?.prefixes ?? ''), statuses, ...selfOccupantId(ctx, s, channel) }));
   ctx.send(subjectMessage(ctx.roomJid(s, res.room), to, channel.topic, ctx.o.newId()));
   res.joined = true;
 }
@@ -148,8 +153,9 @@ export function awayOf(o: Occupant): { show?: 'away'; status?: string } {
 /** An occupant leaves the room as every joined resource sees it. */
 export function occupantGone(ctx: BridgeContext, s: Session, channel: Channel, nick: string, extra: Partial<Parameters<typeof occupantPresence>[0]>): void {
   const o = channel.occupants.get(nick);
+  const occupantId = occupantIdOf(ctx, s, channel, o, nick);
   channel.occupants.delete(nick);
   ctx.broadcast(channel, (to, room): Element =>
-    occupantPresence({ from: ctx.occupantJid(s, room, o?.nick ?? nick), to, ...mucStanding(o?.prefixes ?? ''), unavailable: true, ...extra }),
+    occupantPresence({ from: ctx.occupantJid(s, room, o?.nick ?? nick), to, ...mucStanding(o?.prefixes ?? ''), unavailable: true, ...occupantId, ...extra }),
   );
 }

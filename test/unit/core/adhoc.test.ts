@@ -285,7 +285,6 @@ describe('a bad field value → bad-request <bad-payload/> naming the field (XEP
     ['settings: after_connect of 21 lines', ON_NET, 'settings', { after_connect: Array.from({ length: 21 }, () => 'AWAY') }, 'after_connect'],
     ['settings: encoding no label', ON_NET, 'settings', { encoding: 'klingon' }, 'encoding'],
     ['settings: the replacement encoding', ON_NET, 'settings', { encoding: 'iso-2022-kr' }, 'encoding'],
-    ['settings: sasl_password without a SASL account', ON_NET, 'settings', { sasl_password: 'pw' }, 'sasl_account'],
     ['settings: server_password with CR', ON_NET, 'settings', { server_password: 'a\rb' }, 'server_password'],
     ['room: persistent not a boolean', ON_ROOM, 'room', { persistent: 'on' }, 'persistent'],
     ['room: key with a space', ON_ROOM, 'room', { persistent: 'true', key: 'a b' }, 'key'],

@@ -44,6 +44,8 @@ export interface ScenarioOptions {
   identities?: IdentityStore;
   channels?: ChannelStore;
   roomEncodings?: RoomEncodingStore;
+  /** XEP-0421 occupant ids, as `oid(<seed>)` so tests can read what they were made from. */
+  occupantIds?: boolean;
 }
 
 /** One XMPP client of a user. */
@@ -106,6 +108,7 @@ export class Scenario {
       identities: opts.identities,
       channels: opts.channels,
       roomEncodings: opts.roomEncodings,
+      occupantId: opts.occupantIds ? (seed: string) => `oid(${seed})` : undefined,
       restoreSpacingMs: 1000,
     };
     this.core = new GatewayCore({

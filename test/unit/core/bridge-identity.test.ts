@@ -106,14 +106,34 @@ describe('room encoding', () => {
 });
 
 describe('identity fallbacks', () => {
-  it('identifies with NickServ when SASL was configured but the server did not log us in', () => {
+  // Issue 8 §3: the SASL password never goes to whoever holds the nick NickServ.
+  it('never sends the SASL credentials to NickServ when SASL did not log us in; tells the user', () => {
     const identities = new MemoryIdentities();
     identities.set(alice.bare, NET, { saslAccount: 'alice', saslPassword: 's3cret' });
     const s = new Scenario({ identities });
     s.join(alice, '#chan');
     const out = s.register(alice); // no 900/903 before 001
-    expect(ircLines(out)).toContain('PRIVMSG NickServ :IDENTIFY alice s3cret');
+    expect(ircLines(out).filter((l) => l.includes('s3cret') || l.includes('IDENTIFY'))).toEqual([]);
     expect(stanzasTo(out, alice.bare).some((e) => (e.getChildText('body') ?? '').includes('did not log you in with SASL'))).toBe(true);
+  });
+
+  it('identifies with the NickServ password the user set when SASL did not log us in', () => {
+    const identities = new MemoryIdentities();
+    identities.set(alice.bare, NET, { saslAccount: 'alice', saslPassword: 's3cret', nickservPassword: 'nspass' });
+    const s = new Scenario({ identities });
+    s.join(alice, '#chan');
+    const lines = ircLines(s.register(alice));
+    expect(lines).toContain('PRIVMSG NickServ :IDENTIFY nspass');
+    expect(lines.filter((l) => l.includes('s3cret'))).toEqual([]);
+  });
+
+  // Issue 9 §4: a SASL password without an account logs in as the nick.
+  it('uses the nick as the SASL account when only a SASL password is set', () => {
+    const identities = new MemoryIdentities();
+    identities.set(alice.bare, NET, { nick: 'alicia', saslPassword: 's3cret' });
+    const s = new Scenario({ identities });
+    const [connect] = ofKind(s.join(alice, '#chan'), 'irc-connect');
+    expect(connect?.params.sasl).toEqual({ account: 'alicia', password: 's3cret' });
   });
 
   it('does not IDENTIFY again after a successful SASL login', () => {

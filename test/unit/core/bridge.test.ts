@@ -748,7 +748,7 @@ describe('a lost IRC link (issue 3 §11)', () => {
   it.each([
     ['465 then ERROR', [`:${IRC_SERVER} 465 alice :You are banned from this server: spamming`, 'ERROR :Closing link: (alice@h) [K-Lined]']],
     ['ERROR naming a K-line', ['ERROR :Closing link: (alice@h) [K-Lined]']],
-  ])('a refusal retrying cannot fix (%s): 332 presences and no reconnect', (_what, lines) => {
+  ])('a refusal retrying cannot fix (%s): 333 presences (XEP-0045 §10.2: technical reasons, issue 9 §5) and no reconnect', (_what, lines) => {
     const s = inChannel();
     s.join(phone, '#chan');
     s.irc(alice, ...lines);
@@ -758,7 +758,7 @@ describe('a lost IRC link (issue 3 §11)', () => {
     for (const u of [alice, phone]) {
       const p = stanzasTo(out, u.full).find((x) => x.name === 'presence')!;
       expect(p.attrs).toMatchObject({ type: 'unavailable', from: s.occupant('#chan', 'alice') });
-      expect(statusCodes(p)).toEqual([110, 332]);
+      expect(statusCodes(p)).toEqual([110, 333]);
       expect(p.getChildText('status')).toMatch(/banned|K-Lined/);
     }
     expect(s.timer(`reconnect ${s.key(alice)}`)).toEqual([]);

@@ -218,8 +218,6 @@ describe('validation: not-acceptable naming the field, nothing stored', () => {
     ['SASL password with CR', 'sasl_password', { sasl_password: 'a\rb' }],
     ['server password with NUL', 'server_password', { server_password: 'a\0b' }],
     ['forget naming a field that is no password', 'forget', { forget: ['nick'] }],
-    ['a SASL password with no account set or stored', 'sasl_account', { sasl_password: 'pw' }],
-    ['a SASL password with an empty account', 'sasl_account', { sasl_account: '', sasl_password: 'pw' }],
     ['FORM_TYPE of another form', 'FORM_TYPE', [xml('x', { xmlns: NS_DATA, type: 'submit' }, xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'urn:other')))]],
     ['legacy nick that is not a nick', 'nick', [xml('nick', {}, 'a,b')]],
   ])('%s → %s', (_name, field, submitted) => {
@@ -367,5 +365,16 @@ describe('isRegistrationRequest', () => {
     [xml('iq', { type: 'get' }), false],
   ])('%s → %s', (iq, expected) => {
     expect(isRegistrationRequest(iq)).toBe(expected);
+  });
+});
+
+describe('SASL account defaults to the nick (issue 9 §4)', () => {
+  it('stores a SASL password without an account, and the form says the nick is used', () => {
+    const stores = new MemoryPorts();
+    handleRegister(registerIq('set', NET, submitForm({ nick: 'alice', sasl_password: 'pw' })), context(NET, stores));
+    expect(stores.get(ALICE, NET)).toEqual({ nick: 'alice', saslPassword: 'pw' });
+    const form = handleRegister(registerIq('get', NET), context(NET, stores)).replies[0]!;
+    const label = form.getChild('query')?.getChild('x')?.getChildren('field').find((f) => f.attrs.var === 'sasl_account')?.attrs.label;
+    expect(label).toContain('your IRC nick');
   });
 });

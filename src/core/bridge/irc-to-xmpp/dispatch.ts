@@ -106,7 +106,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   [ERR_NICKCOLLISION]: nickRefused,
   [ERR_UNAVAILRESOURCE]: nickRefused,
   JOIN: ircJoin,
-  [RPL_NAMREPLY]: (_ctx, s, m) => names(s, m.params),
+  [RPL_NAMREPLY]: (ctx, s, m) => names(ctx, s, m.params),
   [RPL_ENDOFNAMES]: (ctx, s, m) => endOfNames(ctx, s, m.params[1] ?? ''),
   [RPL_TOPIC]: (ctx, s, m) => topicIs(ctx, s, m.params[1] ?? '', m.params[2] ?? ''),
   [RPL_NOTOPIC]: (ctx, s, m) => topicIs(ctx, s, m.params[1] ?? '', ''),
@@ -152,8 +152,9 @@ export function dispatchIrc(ctx: BridgeContext, s: Session, m: IrcMessage): void
     joinRefused(ctx, s, m);
     return;
   }
-  if (/^[45]\d\d$/.test(m.command)) {
-    // Other errors reach the user rather than vanishing.
+  if (/^[45]\d\d$/.test(m.command) || (/^[23]\d\d$/.test(m.command) && (s.rawRepliesUntil ?? 0) > ctx.o.now())) {
+    // Other errors reach the user rather than vanishing; so do the replies to a raw
+    // command the user sent lately (xmpp-to-irc/message.ts), such as WHOIS.
     ctx.networkNotice(s, ctx.text(m.params.slice(1).join(' ')));
   }
 }

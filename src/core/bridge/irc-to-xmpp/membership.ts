@@ -19,6 +19,7 @@ import type { Occupant, Session } from '../../session.js';
 import { errorReply } from '../../stanza.js';
 import type { BridgeContext } from '../context.js';
 import { ircError } from '../irc-errors.js';
+import { ircOccupantId, occupantIdOf } from '../occupant-id.js';
 import { awayOf, closeChannel, occupantGone, sendRoomState } from '../rooms.js';
 
 const MAX_NAMES = 100_000;
@@ -46,13 +47,16 @@ export function ircJoin(ctx: BridgeContext, s: Session, m: IrcMessage): void {
     return;
   }
   if (!channel) return;
-  const o: Occupant = { nick, prefixes: '', mask: `${nick}!${m.source?.user ?? '*'}@${m.source?.host ?? '*'}` };
+  const mask = `${nick}!${m.source?.user ?? '*'}@${m.source?.host ?? '*'}`;
+  // IRCv3 extended-join: JOIN #chan account :realname ('*' when logged out); else account-tag.
+  const account = s.caps.has('extended-join') ? m.params[1] : m.tags.account;
+  const o: Occupant = { nick, prefixes: '', mask, ...ircOccupantId(ctx, s, channel, mask, account) };
   channel.occupants.set(nick, o);
-  ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, nick), to, ...mucStanding('') }));
+  ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, nick), to, ...mucStanding(''), occupantId: o.occupantId }));
 }
 
 /** RPL_NAMREPLY (353): collected until 366. */
-export function names(s: Session, p: readonly string[]): void {
+export function names(ctx: BridgeContext, s: Session, p: readonly string[]): void {
   const channel = s.channels.get(p[2] ?? '');
   if (!channel) return;
   channel.namesBuffer ??= [];
@@ -61,7 +65,10 @@ export function names(s: Session, p: readonly string[]): void {
     const e = parseNamesEntry(entry, s.support.prefixes);
     if (!e) continue;
     if (channel.namesBuffer.length < MAX_NAMES) {
-      channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes, mask: `${e.nick}!${e.user ?? '*'}@${e.host ?? '*'}` });
+      const mask = `${e.nick}!${e.user ?? '*'}@${e.host ?? '*'}`;
+      // An occupant already known (a NAMES after the join) keeps the id it was given.
+      const occupantId = channel.occupants.get(e.nick)?.occupantId ?? ircOccupantId(ctx, s, channel, mask).occupantId;
+      channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes, mask, ...(occupantId !== undefined ? { occupantId } : {}) });
     }
   }
 }
@@ -142,7 +149,7 @@ export function ircNick(ctx: BridgeContext, s: Session, oldNick: string, newNick
     channel.occupants.rename(oldNick, newNick);
     o.nick = newNick;
     if (o.mask) o.mask = `${newNick}${o.mask.slice(o.mask.indexOf('!'))}`;
-    const standing = mucStanding(o.prefixes);
+    const standing = { ...mucStanding(o.prefixes), ...occupantIdOf(ctx, s, channel, o, newNick) };
     const self = me ? [STATUS.SELF] : [];
     // XEP-0045 §7.6: unavailable with 303 and the new nick, then available under it.
     ctx.broadcast(channel, (to, room) =>
@@ -186,7 +193,7 @@ export function ircMode(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   for (const n of touched) {
     const o = channel.occupants.get(n)!;
     const statuses = ctx.isMe(s, n) ? [STATUS.SELF] : [];
-    ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, n), to, ...mucStanding(o.prefixes), statuses, ...awayOf(o) }));
+    ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, n), to, ...mucStanding(o.prefixes), statuses, ...awayOf(o), ...occupantIdOf(ctx, s, channel, o, n) }));
   }
 }
 
@@ -195,7 +202,7 @@ export function ircAway(ctx: BridgeContext, s: Session, nick: string, message: s
     const o = channel.occupants.get(nick);
     if (!o) continue;
     o.away = message !== undefined && message !== '' ? ctx.text(message) : undefined;
-    ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, o.nick), to, ...mucStanding(o.prefixes), ...awayOf(o) }));
+    ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, o.nick), to, ...mucStanding(o.prefixes), ...awayOf(o), ...occupantIdOf(ctx, s, channel, o, o.nick) }));
   }
 }
 

@@ -21,6 +21,7 @@ import { groupchatMessage } from '../../muc-stanzas.js';
 import type { Session } from '../../session.js';
 import type { BridgeContext } from '../context.js';
 import { errorChild, ircError } from '../irc-errors.js';
+import { occupantIdOf } from '../occupant-id.js';
 import { echoed } from '../reflection.js';
 import { motdLine } from './server-text.js';
 
@@ -46,10 +47,11 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
       return;
     }
     const stanzaId = m.tags.msgid ?? ctx.o.newId();
+    const occupantId = fromServer ? {} : occupantIdOf(ctx, s, channel, channel.occupants.get(nick!), nick!);
     ctx.broadcast(channel, (to, room) => {
       const roomJid = ctx.roomJid(s, room);
       const from = fromServer ? roomJid : ctx.occupantJid(s, room, nick!);
-      return groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid });
+      return groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid, ...occupantId });
     });
     return;
   }

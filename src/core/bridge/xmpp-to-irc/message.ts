@@ -13,7 +13,8 @@
 import type { Element } from '@xmpp/xml';
 import type { Address } from '../../address.js';
 import { StanzaError } from '../../errors.js';
-import { buildMessageLines, IrcLineRefusedError, oneLine } from '../../irc-writer.js';
+import { buildMessageLines, IrcLineRefusedError, oneLine, tryBuildRawLine } from '../../irc-writer.js';
+import { reflectedPayload } from '../../muc-stanzas.js';
 import type { FullJid } from '../../jid.js';
 import type { Channel, Session } from '../../session.js';
 import { refuseWith, type BridgeContext } from '../context.js';
@@ -46,7 +47,7 @@ export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: Full
       return;
     }
     if (body === null) return; // chat states and receipts are not IRC traffic
-    sendText(ctx, s, channel.name, body, stanza.attrs.id, from, channel);
+    sendText(ctx, s, channel.name, body, stanza.attrs.id, from, { channel, payload: reflectedPayload(stanza) });
     return;
   }
   if (address.kind === 'user' || address.kind === 'occupant') {
@@ -57,14 +58,48 @@ export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: Full
     }
     // In-room private messages go to the nick itself: IRC has no per-channel PMs; the
     // reply comes from nick%network@gateway.
-    sendText(ctx, s, address.nick, body, stanza.attrs.id, from, undefined, stanza.attrs.to);
+    sendText(ctx, s, address.nick, body, stanza.attrs.id, from, { to: stanza.attrs.to });
     return;
   }
   if (body === null) return;
+  if (address.kind === 'network') {
+    rawCommand(ctx, address.network, body, from);
+    return;
+  }
   throw new StanzaError('service-unavailable', 'this address takes no messages');
 }
 
-function sendText(ctx: BridgeContext, s: Session, target: string, body: string, id: string | undefined, from: FullJid, channel: Channel | undefined, to?: string): void {
+/** How long after a raw command the server's otherwise unhandled replies are shown. */
+export const RAW_REPLY_WINDOW_MS = 30_000;
+
+/**
+ * A chat message to `net@gw` is one raw IRC command line for power users (`WHOIS nick`,
+ * `MODE #chan +b mask`): checked and built by irc-writer.ts like every line, so CR, LF and
+ * NUL still refuse; for RAW_REPLY_WINDOW_MS the replies no handler takes come back from
+ * `net@gw` (irc-to-xmpp/dispatch.ts).
+ */
+function rawCommand(ctx: BridgeContext, network: string, body: string, from: FullJid): void {
+  const s = ctx.registry.get(ctx.userOf(from), network);
+  if (!s || s.state !== 'registered') {
+    throw new StanzaError('recipient-unavailable', `you are not connected to ${network}: join a room there first`);
+  }
+  const built = tryBuildRawLine(body.startsWith('/') ? body.slice(1) : body);
+  if (built.kind === 'refused') {
+    throw new StanzaError('not-acceptable', 'not one IRC command line: a command such as WHOIS or MODE, then its parameters, on one line of at most 510 bytes');
+  }
+  ctx.irc(s, built.line);
+  s.rawRepliesUntil = ctx.o.now() + RAW_REPLY_WINDOW_MS;
+}
+
+function sendText(
+  ctx: BridgeContext,
+  s: Session,
+  target: string,
+  body: string,
+  id: string | undefined,
+  from: FullJid,
+  where: { channel: Channel; payload: Element[] } | { to: string | undefined },
+): void {
   const action = body.startsWith('/me ');
   const text = action ? body.slice(4) : body;
   let lines: string[];
@@ -72,6 +107,8 @@ function sendText(ctx: BridgeContext, s: Session, target: string, body: string, 
     lines = buildMessageLines({ command: 'PRIVMSG', target, sender: { nick: s.nick }, text, action });
   } catch (err) {
     if (err instanceof IrcLineRefusedError) throw new StanzaError('jid-malformed', `${target} cannot be addressed on IRC`);
+    // The target and our nick leave no room for text in a 512-byte line.
+    if (err instanceof RangeError) throw new StanzaError('not-acceptable', `${target} is too long a name for IRC to carry a message to it`);
     throw err;
   }
   if (lines.length === 0) throw new StanzaError('not-acceptable', 'the message is empty');
@@ -79,13 +116,13 @@ function sendText(ctx: BridgeContext, s: Session, target: string, body: string, 
     throw new StanzaError('policy-violation', `the message would take ${lines.length} IRC lines; at most ${MAX_LINES_PER_MESSAGE} are sent at once`);
   }
   ctx.irc(s, ...lines);
-  if (channel) {
-    expectReflection(ctx, s, channel, id, body, lines.length, from);
+  if ('channel' in where) {
+    expectReflection(ctx, s, where.channel, { id, body, lines: lines.length, from, payload: where.payload });
     return;
   }
   let pending = s.pendingPrivate.get(target);
   if (!pending) s.pendingPrivate.set(target, (pending = []));
-  pending.push({ id, from, body, to: to ?? ctx.userJid(s, target) });
+  pending.push({ id, from, body, to: where.to ?? ctx.userJid(s, target) });
   if (s.pendingPrivate.size > MAX_PENDING_TARGETS) {
     const oldest = s.pendingPrivate.names().next().value;
     if (oldest !== undefined) s.pendingPrivate.delete(oldest);

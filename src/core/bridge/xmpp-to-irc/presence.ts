@@ -15,7 +15,7 @@ import type { Address } from '../../address.js';
 import { isValidChannelName } from '../../address.js';
 import { foldCase } from '../../casemap.js';
 import { StanzaError } from '../../errors.js';
-import { oneLine } from '../../irc-writer.js';
+import { oneLine, reasonText } from '../../irc-writer.js';
 import type { FullJid } from '../../jid.js';
 import { NS_MUC } from '../../namespaces.js';
 import type { Channel, Session } from '../../session.js';
@@ -36,7 +36,9 @@ export function xmppPresenceToIrc(ctx: BridgeContext, stanza: Element, from: Ful
   const s = ctx.registry.get(ctx.userOf(from), address.network);
   const channel = s?.channels.get(address.channel);
   if (type === 'unavailable') {
-    if (s && channel) leaveRoom(ctx, s, channel, from);
+    // The status text says why: it becomes the PART reason, and the QUIT message when this
+    // was the user's last room on the network.
+    if (s && channel) leaveRoom(ctx, s, channel, from, stanza.getChildText('status') ?? undefined);
     return;
   }
   if (type !== undefined || address.kind !== 'occupant') return; // subscriptions and probes ask nothing here
@@ -66,7 +68,7 @@ function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: strin
   // XEP-0045 §7.2.6: the room password is the channel key.
   const password = stanza.getChild('x', NS_MUC)?.getChildText('password') ?? undefined;
   if (!s) {
-    s = addSession(ctx, user, network);
+    s = addSession(ctx, user, network, nick);
     connect(ctx, s, settings);
   } else if (s.state === 'waiting') {
     connectNow(ctx, s, settings);
@@ -94,21 +96,8 @@ function presenceUpdate(ctx: BridgeContext, s: Session, channel: Channel, from: 
   const show = stanza.getChildText('show');
   const status = oneLine(stanza.getChildText('status') ?? '').trim();
   if (show === 'away' || show === 'xa' || show === 'dnd') {
-    ctx.irc(s, ctx.line('AWAY', [truncateUtf8(status || show, MAX_AWAY_BYTES)], refuseWith('the status cannot be sent to IRC'))!);
+    ctx.irc(s, ctx.line('AWAY', [reasonText(status || show, MAX_AWAY_BYTES)], refuseWith('the status cannot be sent to IRC'))!);
   } else {
     ctx.sendLine(s, 'AWAY', []);
   }
-}
-
-/** The longest prefix of `s` within `maxBytes` UTF-8 bytes, cut on a code point boundary. */
-function truncateUtf8(s: string, maxBytes: number): string {
-  if (Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
-  let out = '';
-  let bytes = 0;
-  for (const cp of s) {
-    bytes += Buffer.byteLength(cp, 'utf8');
-    if (bytes > maxBytes) break;
-    out += cp;
-  }
-  return out;
 }

@@ -23,6 +23,8 @@ export interface RoomView {
   joined: boolean;
   topic: string;
   occupants: number;
+  /** Whether occupants carry XEP-0421 occupant ids in this gateway. */
+  occupantIds: boolean;
 }
 
 export function roomView(ctx: BridgeContext, user: BareJid, network: string, channelName: string): RoomView {
@@ -32,6 +34,7 @@ export function roomView(ctx: BridgeContext, user: BareJid, network: string, cha
     joined: channel?.state === 'joined',
     topic: channel?.topic ?? '',
     occupants: channel?.occupants.size ?? 0,
+    occupantIds: ctx.o.occupantId !== undefined,
   };
 }
 
