@@ -279,7 +279,9 @@ const COMMANDS: readonly Command[] = [
       const encodingValue = ctx.roomEncodings ? singleValue(fields, 'encoding') : undefined;
       const encoding = encodingValue === undefined ? undefined : parseEncoding('encoding', encodingValue);
       // Every value is checked before anything is written.
-      ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key }, persistent);
+      // The nick the user has there now is the nick a restart brings them back under.
+      const nick = ctx.liveConnections().find((c) => c.user === ctx.user && c.network === room.network)?.nick;
+      ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key, ...(nick !== undefined ? { nick } : {}) }, persistent);
       if (ctx.roomEncodings && encodingValue !== undefined) ctx.roomEncodings.set(ctx.user, room.network, room.channel, encoding);
       const note = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
       // The live bridge reads persistence and the key from the store: tell it when they change.

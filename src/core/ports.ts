@@ -38,6 +38,8 @@ export interface PersistentChannel {
   network: string;
   channel: string;
   key?: string;
+  /** The IRC nick the user had when making it persistent: restore comes back under it. */
+  nick?: string;
 }
 
 export interface IdentityStore {

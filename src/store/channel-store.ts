@@ -9,6 +9,8 @@
  *   has learned it (`useCaseMapping`), rfc1459 (the widest fold) until then
  *   (casemapped-names.ts): on such a network `#Foo[1]` and `#foo{1}` are one row; the name
  *   as last given is kept for display and for JOIN.
+ * - The nick (the IRC nick the user had when making it persistent) is kept through later
+ *   writes that do not give one; restore comes back under it when no nick is registered.
  * - The channel key (+k) is sealed by the SecretBox, bound to (jid, network, folded name);
  *   a refold re-seals it under the new name.
  * - `setPersistent(ch, true)` creates the `users` row on first use and replaces the stored
@@ -32,6 +34,7 @@ interface ChannelRow {
   channel_folded: string;
   channel: string;
   key_sealed: string | null;
+  nick: string | null;
 }
 
 function place(user: string, network: string, folded: string): SecretPlace {
@@ -54,20 +57,20 @@ export class SqliteChannelStore implements ChannelStore {
     this.#db = db;
     const ensureUser = db.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?) ON CONFLICT (jid) DO NOTHING');
     const upsert = db.prepare(
-      `INSERT INTO persistent_channels (jid, network, channel_folded, channel, key_sealed, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO persistent_channels (jid, network, channel_folded, channel, key_sealed, created_at, nick)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (jid, network, channel_folded) DO UPDATE SET
-              channel = excluded.channel, key_sealed = excluded.key_sealed`,
+              channel = excluded.channel, key_sealed = excluded.key_sealed, nick = coalesce(excluded.nick, nick)`,
     );
     const remove = db.prepare('DELETE FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?');
     this.#exists = db
       .prepare('SELECT 1 FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?')
       .pluck();
     this.#get = db.prepare(
-      'SELECT jid, network, channel_folded, channel, key_sealed FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?',
+      'SELECT jid, network, channel_folded, channel, key_sealed, nick FROM persistent_channels WHERE jid = ? AND network = ? AND channel_folded = ?',
     );
     this.#all = db.prepare(
-      'SELECT jid, network, channel_folded, channel, key_sealed FROM persistent_channels ORDER BY jid, network, channel_folded',
+      'SELECT jid, network, channel_folded, channel, key_sealed, nick FROM persistent_channels ORDER BY jid, network, channel_folded',
     );
     this.#count = db.prepare('SELECT count(*) FROM persistent_channels WHERE jid = ?').pluck();
     this.#deleteUserChannels = db.prepare('DELETE FROM persistent_channels WHERE jid = ?');
@@ -81,7 +84,7 @@ export class SqliteChannelStore implements ChannelStore {
       const now = clock.now();
       ensureUser.run(ch.user, now);
       const key = ch.key === undefined ? null : this.#box.seal(ch.key, place(ch.user, ch.network, folded));
-      upsert.run(ch.user, ch.network, folded, ch.channel, key, now);
+      upsert.run(ch.user, ch.network, folded, ch.channel, key, now, ch.nick ?? null);
     });
   }
 
@@ -109,6 +112,7 @@ export class SqliteChannelStore implements ChannelStore {
   /** The row as a channel; a key that cannot be opened throws, or is left out (`omit`). */
   #channel(r: ChannelRow, badKey: 'throw' | 'omit'): PersistentChannel {
     const ch: PersistentChannel = { user: r.jid, network: r.network, channel: r.channel };
+    if (r.nick !== null) ch.nick = r.nick;
     if (r.key_sealed === null) return ch;
     try {
       ch.key = this.#box.open(r.key_sealed, place(r.jid, r.network, r.channel_folded));

@@ -96,4 +96,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE identities ADD COLUMN after_connect_sealed TEXT;
     `,
   },
+  {
+    description: 'persistent_channels.nick: the IRC nick a persistent channel comes back with after a restart',
+    // Rules: with no registered nick, the nick of the join is the IRC nick (issue 9 §2); a
+    // restart must bring the user back under it, so the room command stores it with the
+    // channel. NULL: no nick was known (rows from before this step), the registered nick or
+    // the JID's localpart is used.
+    sql: `
+      ALTER TABLE persistent_channels ADD COLUMN nick TEXT;
+    `,
+  },
 ];

@@ -12,6 +12,7 @@
  * MAX_LIST_ITEMS entries are kept and MAX_LIST_WAITING requests wait.
  */
 import xml, { type Element } from '@xmpp/xml';
+import { isValidChannelName } from '../address.js';
 import { StanzaError } from '../errors.js';
 import { discoItemsPayload } from '../gateway-entity.js';
 import type { FullJid } from '../jid.js';
@@ -26,6 +27,9 @@ const LIST_CACHE_MS = 60_000;
 const MAX_LIST_ITEMS = 20_000;
 /** Disco requests that may wait for one LIST at once. */
 const MAX_LIST_WAITING = 16;
+/** Items in a disco#items page without RSM, and the most a client may ask for. */
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
 
 type ListRequest = { iq: Element; set: Element | undefined };
 
@@ -52,18 +56,32 @@ export function listChannels(ctx: BridgeContext, iq: Element, query: Element, fr
   s.list.waiting.push(request);
 }
 
-/** RPL_LIST (322): one channel. */
+/** RPL_LIST (322): one channel; one whose name cannot be a room JID is left out. */
 export function listEntry(ctx: BridgeContext, s: Session, p: readonly string[]): void {
-  if (s.list && !s.list.done && p[1] !== undefined && s.list.items.length < MAX_LIST_ITEMS) {
-    s.list.items.push({ name: p[1], users: Number(p[2] ?? 0) || 0, topic: ctx.text(p[3] ?? '') });
+  const name = p[1];
+  if (!s.list || s.list.done || name === undefined || s.list.items.length >= MAX_LIST_ITEMS) return;
+  if (!isValidChannelName(name, s.support.chantypes) || !canBeRoomJid(ctx, s, name)) {
+    ctx.log.debug({ network: s.network }, 'left a LIST entry out: its name cannot be a room JID');
+    return;
+  }
+  s.list.items.push({ name, users: Number(p[2] ?? 0) || 0, topic: ctx.text(p[3] ?? '') });
+}
+
+function canBeRoomJid(ctx: BridgeContext, s: Session, name: string): boolean {
+  try {
+    ctx.roomJid(s, name);
+    return true;
+  } catch {
+    return false; // XEP-0106 cannot escape it (a leading space, say)
   }
 }
 
 /** RPL_LISTEND (323): sort by size and answer every waiting request. */
 export function listEnd(ctx: BridgeContext, s: Session): void {
   if (!s.list || s.list.done) return;
-  ctx.clearTimer(ctx.listTimerId(s));
   s.list.done = true;
+  // The cache goes when it goes stale: a large list is not kept for the session's life.
+  ctx.setTimer(ctx.listTimerId(s), LIST_CACHE_MS);
   s.list.items.sort((a, b) => b.users - a.users || (a.name < b.name ? -1 : 1));
   for (const r of s.list.waiting.splice(0)) answerList(ctx, s, r);
 }
@@ -75,6 +93,12 @@ export function failList(ctx: BridgeContext, s: Session, err: StanzaError): void
   ctx.clearTimer(ctx.listTimerId(s));
 }
 
+/** The list timer: a fetch that did not finish fails; a finished list is dropped. */
+export function listTimer(ctx: BridgeContext, s: Session): void {
+  if (s.list?.done) s.list = undefined;
+  else failList(ctx, s, new StanzaError('remote-server-timeout', `${s.network} did not finish the channel list in time`));
+}
+
 /** Whether a LIST is being fetched (so that 263/416/481 are about it). */
 export function listPending(s: Session): boolean {
   return s.list !== undefined && !s.list.done;
@@ -82,7 +106,9 @@ export function listPending(s: Session): boolean {
 
 function answerList(ctx: BridgeContext, s: Session, request: ListRequest): void {
   const items = s.list?.items ?? [];
-  const max = Math.max(0, Math.min(Number(request.set?.getChildText('max') ?? items.length) || 0, 1000));
+  // Without RSM a page of DEFAULT_PAGE, with the RSM set telling the count (XEP-0059 §2.6
+  // lets a responder page what was not asked to be): never 20,000 items in one stanza.
+  const max = Math.max(0, Math.min(Number(request.set?.getChildText('max') ?? DEFAULT_PAGE) || 0, MAX_PAGE));
   const after = request.set?.getChildText('after');
   let start = 0;
   if (after) {
@@ -93,11 +119,11 @@ function answerList(ctx: BridgeContext, s: Session, request: ListRequest): void 
     }
     start = i + 1;
   }
-  const page = request.set ? items.slice(start, start + max) : items;
+  const page = items.slice(start, start + max);
   const payload = discoItemsPayload(
     page.map((it) => ({ jid: ctx.roomJid(s, it.name), name: it.topic ? `${it.name} (${it.users}) — ${it.topic}` : `${it.name} (${it.users})` })),
   );
-  if (request.set) {
+  if (request.set || items.length > page.length) {
     payload.append(
       xml(
         'set',

@@ -132,7 +132,7 @@ export function registered(ctx: BridgeContext, s: Session, nick: string): void {
   }
   for (const [, channel] of s.channels) {
     sendJoin(ctx, s, channel);
-    ctx.setTimer(ctx.joinTimerId(s, channel.name), ctx.o.joinTimeoutMs);
+    ctx.armJoinTimer(s, channel);
   }
 }
 

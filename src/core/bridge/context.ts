@@ -174,8 +174,18 @@ export class BridgeContext {
     return (parts.local ? `${parts.local}@${parts.domain}` : parts.domain) as BareJid;
   }
 
-  joinTimerId(s: Session, channel: string): string {
-    return `join ${s.key} ${foldCase(s.support.casemapping, channel)}`;
+  /**
+   * Arms the join timer of a channel. Its id is kept on the channel, so the timer is found
+   * again however the name folds later (a CASEMAPPING from 005 after the JOIN went out).
+   */
+  armJoinTimer(s: Session, channel: Channel): void {
+    channel.joinTimer = `join ${s.key} ${foldCase(s.support.casemapping, channel.name)}`;
+    this.setTimer(channel.joinTimer, this.o.joinTimeoutMs);
+  }
+  disarmJoinTimer(channel: Channel): void {
+    if (channel.joinTimer === undefined) return;
+    this.clearTimer(channel.joinTimer);
+    channel.joinTimer = undefined;
   }
   reconnectTimerId(s: Session): string {
     return `reconnect ${s.key}`;

@@ -28,10 +28,9 @@ import { decodeIrcBytes } from '../formatting.js';
 import { parseIrcLine, RAW_BYTES_TAG, type IrcMessage } from '../irc-message.js';
 import type { BareJid, FullJid } from '../jid.js';
 import type { GatewayAction, LiveConnection, PersistentChannel } from '../ports.js';
-import { foldCase } from '../casemap.js';
 import type { Session } from '../session.js';
 import { applyAction, closeUser, liveConnections, shutdown } from './admin.js';
-import { failList, listChannels } from './channel-list.js';
+import { listChannels, listTimer } from './channel-list.js';
 import { closed, reconnectDue, registered } from './connection.js';
 import { BridgeContext, type BridgeOptions } from './context.js';
 import { dispatchIrc } from './irc-to-xmpp/dispatch.js';
@@ -158,17 +157,18 @@ export class Bridge {
   // ============================================================ timers and lifecycle
 
   onTimer(id: string): Effect[] {
-    const [kind, user, network, folded] = id.split(' ');
+    const [kind, user, network] = id.split(' ');
     const ctx = this.#ctx;
     const s = ctx.registry.byKey(connKey(user ?? '', network ?? ''));
     if (!s) return [];
     if (kind === 'reconnect') {
       reconnectDue(ctx, s);
     } else if (kind === 'list') {
-      failList(ctx, s, new StanzaError('remote-server-timeout', `${s.network} did not finish the channel list in time`));
+      listTimer(ctx, s);
     } else if (kind === 'join') {
       for (const [, channel] of s.channels) {
-        if (foldCase(s.support.casemapping, channel.name) !== folded || channel.state !== 'joining') continue;
+        if (channel.joinTimer !== id || channel.state !== 'joining') continue;
+        channel.joinTimer = undefined;
         const error = new StanzaError('remote-server-timeout', `${s.network} did not answer the join of ${channel.name} within ${Math.round(ctx.o.joinTimeoutMs / 1000)} s`);
         closeChannel(ctx, s, channel, { kind: 'failed', error });
         break;

@@ -45,13 +45,13 @@ function restoreOne(ctx: BridgeContext, ch: PersistentChannel, spacing: number, 
     ctx.log.warn({ user: ch.user, network: ch.network }, 'persistent channel beyond the per-user limit; skipped');
     return;
   }
-  if (!s) s = waitingSession(ctx, user, ch.network, spacing, perNetwork);
+  if (!s) s = waitingSession(ctx, user, ch.network, ch.nick, spacing, perNetwork);
   openChannel(ctx, s, ch.channel, ch.key);
 }
 
 /** A restored session: it connects when its reconnect timer fires (spaced per network). */
-function waitingSession(ctx: BridgeContext, user: BareJid, network: string, spacing: number, perNetwork: Map<string, number>): Session {
-  const s = addSession(ctx, user, network);
+function waitingSession(ctx: BridgeContext, user: BareJid, network: string, nick: string | undefined, spacing: number, perNetwork: Map<string, number>): Session {
+  const s = addSession(ctx, user, network, nick);
   s.state = 'waiting';
   s.reconnectAttempt = 1; // a network that is down at start-up is retried, not given up
   const n = perNetwork.get(network) ?? 0;

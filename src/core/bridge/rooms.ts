@@ -52,7 +52,7 @@ export function openChannel(ctx: BridgeContext, s: Session, name: string, key: s
   if (s.state === 'registered') sendJoin(ctx, s, channel);
   // Registered or about to be: the timer bounds the wait. A session waiting to reconnect
   // arms it on registration (connection.ts), so a back-off is not counted as the join.
-  if (s.state !== 'waiting') ctx.setTimer(ctx.joinTimerId(s, name), ctx.o.joinTimeoutMs);
+  if (s.state !== 'waiting') ctx.armJoinTimer(s, channel);
   return channel;
 }
 
@@ -73,7 +73,7 @@ export function closeChannel(ctx: BridgeContext, s: Session, channel: Channel, w
   if (why.kind === 'failed' || why.kind === 'ended') tellRoomOver(ctx, s, channel, why.error, why.kind === 'ended' ? why.status : undefined);
   channel.resources.clear();
   s.channels.delete(channel.name);
-  ctx.clearTimer(ctx.joinTimerId(s, channel.name));
+  ctx.disarmJoinTimer(channel);
   if (why.kind === 'ended') return;
   const reason = why.kind === 'left' && why.reason !== undefined ? reasonText(why.reason) : '';
   if (why.kind === 'left' && s.state === 'registered') {

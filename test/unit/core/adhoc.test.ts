@@ -390,7 +390,8 @@ describe('room settings', () => {
     expect(fieldValues(execute(c, ON_ROOM, 'room', ctx).form)).toEqual({ persistent: ['false'], key: [], encoding: [] });
 
     run(ON_ROOM, 'room', { persistent: 'true', key: 'sesame', encoding: 'koi8-r' }, ctx);
-    expect(ports.all()).toEqual([{ user: ALICE, network: NET, channel: '#jabirc', key: 'sesame' }]);
+    // The nick the user has there (LIVE) is kept for the restart (issue 9 §2).
+    expect(ports.all()).toEqual([{ user: ALICE, network: NET, channel: '#jabirc', key: 'sesame', nick: 'alice' }]);
     expect(encodings.get(ALICE, NET, '#jabirc')).toBe('koi8-r');
 
     const shown = execute(c, ON_ROOM, 'room', ctx).form;
@@ -400,7 +401,7 @@ describe('room settings', () => {
     run(ON_ROOM, 'room', { persistent: 'true', key: '' }, ctx);
     expect(ports.all()[0]?.key).toBe('sesame');
     run(ON_ROOM, 'room', { forget: 'key' }, ctx);
-    expect(ports.all()).toEqual([{ user: ALICE, network: NET, channel: '#jabirc', key: undefined }]);
+    expect(ports.all()).toEqual([{ user: ALICE, network: NET, channel: '#jabirc', key: undefined, nick: 'alice' }]);
     run(ON_ROOM, 'room', { persistent: 'false' }, ctx);
     expect(ports.all()).toEqual([]);
   });

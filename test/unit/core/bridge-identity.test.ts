@@ -188,3 +188,21 @@ describe('stored names follow the network casemapping', () => {
     expect(learned).toHaveLength(2);
   });
 });
+
+describe('a restart comes back under the nick the user had (issue 9 §2)', () => {
+  it('restores a persistent channel with its stored nick when none is registered', () => {
+    const s = new Scenario();
+    const out = s.bridge.restore([{ user: alice.bare, network: NET, channel: '#keep', nick: 'me' }]);
+    const [timer] = ofKind(out, 'set-timer');
+    const [connect] = ofKind(s.timer(timer!.id), 'irc-connect');
+    expect(connect?.params.nick).toBe('me');
+  });
+
+  it('prefers the registered nick', () => {
+    const identities = new MemoryIdentities();
+    identities.set(alice.bare, NET, { nick: 'registered' });
+    const s = new Scenario({ identities });
+    const [timer] = ofKind(s.bridge.restore([{ user: alice.bare, network: NET, channel: '#keep', nick: 'me' }]), 'set-timer');
+    expect(ofKind(s.timer(timer!.id), 'irc-connect')[0]?.params.nick).toBe('registered');
+  });
+});

@@ -89,10 +89,16 @@ describe('migration 3 (room settings)', () => {
         'windows-1252',
         1_700_000_000_000,
       );
-    new SqliteChannelStore(old, oldBox).setPersistent(
-      { user: 'alice@example.org', network: 'irc.libera.chat', channel: '#Secret', key: 'k3y' },
-      true,
-    );
+    old
+      .prepare('INSERT INTO persistent_channels (jid, network, channel_folded, channel, key_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(
+        'alice@example.org',
+        'irc.libera.chat',
+        '#secret',
+        '#Secret',
+        oldBox.seal('k3y', { table: 'persistent_channels', row: ['alice@example.org', 'irc.libera.chat', '#secret'], column: 'key_sealed' }),
+        1_700_000_000_000,
+      );
     old.prepare("INSERT INTO secret_key_check (id, sealed) VALUES (1, 'sealed-check')").run();
     const dump = (d: Db) => ({
       users: d.prepare('SELECT * FROM users ORDER BY jid').all(),
@@ -110,7 +116,11 @@ describe('migration 3 (room settings)', () => {
     const columnsOf = (rows: unknown[], keys: string[]) =>
       rows.map((r) => Object.fromEntries(keys.map((k) => [k, (r as Record<string, unknown>)[k]])));
     const after = dump(db);
-    expect({ ...after, identities: columnsOf(after.identities, Object.keys(before.identities[0] as object)) }).toEqual(before);
+    expect({
+      ...after,
+      identities: columnsOf(after.identities, Object.keys(before.identities[0] as object)),
+      channels: columnsOf(after.channels, Object.keys(before.channels[0] as object)),
+    }).toEqual(before);
     expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
 
     // The old rows still open with the same key, and the existing user takes room settings.
@@ -154,8 +164,10 @@ describe('migration 4 (after-connect commands sealed)', () => {
     old.close();
 
     const { db, applied } = openDatabase(path);
-    expect(applied).toEqual([`4: ${MIGRATIONS[3]!.description}`]);
-    expect(schemaVersion(db)).toBe(4);
+    // Migration 4 and every later one (5: persistent_channels.nick) apply, in order.
+    expect(applied[0]).toBe(`4: ${MIGRATIONS[3]!.description}`);
+    expect(applied).toHaveLength(MIGRATIONS.length - 3);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
     expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
     const ids = new SqliteIdentityStore(db, new SecretBox(randomBytes(32)));
     const stored = ids.get('alice@example.org', 'irc.libera.chat');

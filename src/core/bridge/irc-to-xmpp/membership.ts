@@ -82,7 +82,7 @@ export function endOfNames(ctx: BridgeContext, s: Session, name: string): void {
   channel.namesBuffer = undefined;
   if (channel.state === 'joined') return;
   channel.state = 'joined';
-  ctx.clearTimer(ctx.joinTimerId(s, channel.name));
+  ctx.disarmJoinTimer(channel);
   for (const res of channel.resources.values()) sendRoomState(ctx, s, channel, res.jid, res.joined);
 }
 
