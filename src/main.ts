@@ -129,6 +129,7 @@ async function run(config: Config): Promise<void> {
       joinTimeoutMs: config.irc.connect_timeout_ms,
       reconnectBaseMs: 2_000,
       reconnectCapMs: 300_000,
+      reconnectPerSecond: config.irc.reconnect_per_second,
       newId: randomUUID,
       random: Math.random,
       now: Date.now,

@@ -136,6 +136,13 @@ const ircSchema = z
       .min(1000)
       .default(30_000)
       .describe('How long connecting to an IRC server and registering may take before joins fail with an error.'),
+    reconnect_per_second: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(10)
+      .describe('After a network comes back from an outage (one probe connection per network retries it), how many lost sessions reconnect per second.'),
   })
   .describe('Which IRC networks may be reached, and how.');
 

@@ -68,6 +68,8 @@ export interface Channel {
   recentBans: Array<{ re: RegExp; at: number }>;
   /** Channel key given in the join's MUC `<password/>` (XEP-0045 §7.2.5). */
   key: string | undefined;
+  /** Set when the link was lost while joined: the room is told once when it is back. */
+  linkLost?: boolean;
   /** The id of the armed join timer, while the join waits for the server. */
   joinTimer?: string | undefined;
 }

@@ -17,7 +17,6 @@
  * - every line, after-connect commands included, is built by irc-writer.ts.
  */
 import xml, { type Element } from '@xmpp/xml';
-import { backoffDelay } from '../backoff.js';
 import { parseIsupportTokens, type ServerSupport } from '../casemap.js';
 import { connKey } from '../effects.js';
 import { StanzaError } from '../errors.js';
@@ -31,6 +30,7 @@ import { newSession, type Session } from '../session.js';
 import type { BridgeContext, NetworkSettings } from './context.js';
 import { ircError } from './irc-errors.js';
 import { failList } from './channel-list.js';
+import { leaveRecovery, networkUp, scheduleReconnect } from './reconnect.js';
 import { closeChannel, occupantGone, sendJoin } from './rooms.js';
 import { flushMotd } from './irc-to-xmpp/server-text.js';
 
@@ -101,7 +101,14 @@ export function connect(ctx: BridgeContext, s: Session, settings: NetworkSetting
 /** Someone wants in now: a session waiting for its back-off or the start-up queue connects. */
 export function connectNow(ctx: BridgeContext, s: Session, settings: NetworkSettings): void {
   ctx.clearTimer(ctx.reconnectTimerId(s));
+  ctx.recovery.get(s.network)?.waiting.delete(s.key);
   connect(ctx, s, settings);
+}
+
+/** Forgets a session, handing its place as the network's probe to the next one waiting. */
+export function forgetSession(ctx: BridgeContext, s: Session): void {
+  ctx.registry.forget(s);
+  leaveRecovery(ctx, s);
 }
 
 /** RPL_WELCOME: identify, send the after-connect commands, join every channel. */
@@ -113,6 +120,13 @@ export function registered(ctx: BridgeContext, s: Session, nick: string): void {
   s.fatalError = undefined;
   s.lastError = undefined;
   ctx.log.info({ user: s.user, network: s.network, nick }, 'registered on IRC');
+  networkUp(ctx, s);
+  for (const [, channel] of s.channels) {
+    if (!channel.linkLost) continue;
+    channel.linkLost = false;
+    const note = `Reconnected to ${s.network}; rejoining ${channel.name}.`;
+    ctx.broadcast(channel, (to, room) => roomNotice(ctx.roomJid(s, room), to, ctx.o.newId(), note));
+  }
   if (!s.saslDone && s.nickservPassword !== undefined) {
     // Identify the classic way (Anope/Atheme NickServ IDENTIFY) with the NickServ password
     // the user set — never with the SASL credentials: whoever holds the nick NickServ on a
@@ -215,7 +229,7 @@ export function serverError(ctx: BridgeContext, s: Session, text: string | undef
 export function closeSession(ctx: BridgeContext, s: Session, message: string): void {
   ctx.clearTimer(ctx.reconnectTimerId(s));
   if (s.state === 'waiting') {
-    ctx.registry.forget(s);
+    forgetSession(ctx, s);
     return;
   }
   if (s.state === 'quitting') return;
@@ -234,7 +248,7 @@ export function closed(ctx: BridgeContext, s: Session, reason: string, refused: 
   failList(ctx, s, new StanzaError('remote-server-timeout', `the connection to ${s.network} closed`));
   if (s.state === 'quitting') {
     if (s.channels.size === 0 || ctx.stopping) {
-      ctx.registry.forget(s);
+      forgetSession(ctx, s);
       return;
     }
     // Joins arrived while we were quitting: start afresh.
@@ -259,30 +273,31 @@ export function closed(ctx: BridgeContext, s: Session, reason: string, refused: 
     if (s.motd?.length) flushMotd(ctx, s, undefined);
     ctx.networkNotice(s, `Disconnected from ${s.network}: ${why}`);
     ctx.clearTimer(ctx.reconnectTimerId(s));
-    ctx.registry.forget(s);
+    forgetSession(ctx, s);
     return;
   }
   s.state = 'waiting';
-  const delayMs = backoffDelay(s.reconnectAttempt, { baseMs: ctx.o.reconnectBaseMs, capMs: ctx.o.reconnectCapMs, minMs: 100 }, ctx.o.random());
   s.reconnectAttempt++;
   for (const [, channel] of s.channels) {
-    // Tell the room at once; the occupants it can no longer vouch for leave.
+    channel.state = 'joining';
+    channel.echoes = [];
+    if (!wasRegistered) continue; // a retry that failed again: the room was told already
+    // Tell the room once; the occupants it can no longer vouch for leave.
     for (const [, o] of [...channel.occupants]) {
       if (!ctx.isMe(s, o.nick)) occupantGone(ctx, s, channel, o.nick, { status: 'IRC connection lost' });
     }
-    channel.state = 'joining';
-    channel.echoes = [];
-    const note = `Connection to ${s.network} lost (${why}); reconnecting in ${Math.ceil(delayMs / 1000)} s.`;
+    channel.linkLost = true;
+    const note = `Connection to ${s.network} lost (${why}); reconnecting. You will be told when it is back.`;
     ctx.broadcast(channel, (to, room) => roomNotice(ctx.roomJid(s, room), to, ctx.o.newId(), note));
   }
-  ctx.setTimer(ctx.reconnectTimerId(s), delayMs);
+  scheduleReconnect(ctx, s);
 }
 
 /** The reconnect timer: connect again, or forget a session nothing needs any more. */
 export function reconnectDue(ctx: BridgeContext, s: Session): void {
   const settings = s.channels.size > 0 && !ctx.stopping ? ctx.o.network(s.network) : undefined;
   if (settings) connect(ctx, s, settings);
-  else ctx.registry.forget(s);
+  else forgetSession(ctx, s);
 }
 
 /** A groupchat message from the room itself (no occupant): the gateway speaking. */

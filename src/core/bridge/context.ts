@@ -25,6 +25,7 @@ import { fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
 import type { CoreLog } from '../log-port.js';
 import type { ChannelStore, IdentityStore, RoomEncodingStore } from '../ports.js';
 import type { Channel, Session } from '../session.js';
+import type { NetworkRecovery } from './reconnect.js';
 import type { SessionRegistry } from './registry.js';
 
 export interface NetworkSettings {
@@ -45,6 +46,10 @@ export interface BridgeOptions {
   joinTimeoutMs: number;
   reconnectBaseMs: number;
   reconnectCapMs: number;
+  /** Cap of the back-off of the one probe per network during an outage (default 15 s). */
+  probeCapMs?: number;
+  /** Sessions brought back per second once a network is up again (default 10). */
+  reconnectPerSecond?: number;
   /** Unique ids for stanzas (XEP-0359 stanza-id, message ids). */
   newId(): string;
   random(): number;
@@ -74,6 +79,8 @@ export class BridgeContext {
   readonly registry: SessionRegistry;
   /** Set by `shutdown`: nothing reconnects after it. */
   stopping = false;
+  /** Networks with sessions waiting to reconnect (reconnect.ts). */
+  readonly recovery = new Map<string, NetworkRecovery>();
   #out: Effect[] = [];
 
   constructor(opts: BridgeOptions, registry: SessionRegistry) {

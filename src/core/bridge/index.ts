@@ -35,6 +35,7 @@ import { closed, reconnectDue, registered } from './connection.js';
 import { BridgeContext, type BridgeOptions } from './context.js';
 import { dispatchIrc } from './irc-to-xmpp/dispatch.js';
 import { restore } from './persistence.js';
+import { releaseDue } from './reconnect.js';
 import { SessionRegistry } from './registry.js';
 import { closeChannel, removeResource } from './rooms.js';
 import { xmppMessageToIrc } from './xmpp-to-irc/message.js';
@@ -159,6 +160,10 @@ export class Bridge {
   onTimer(id: string): Effect[] {
     const [kind, user, network] = id.split(' ');
     const ctx = this.#ctx;
+    if (kind === 'release') {
+      releaseDue(ctx, network ?? '');
+      return ctx.drain();
+    }
     const s = ctx.registry.byKey(connKey(user ?? '', network ?? ''));
     if (!s) return [];
     if (kind === 'reconnect') {
