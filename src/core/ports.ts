@@ -105,3 +105,16 @@ export type GatewayAction =
    * command): the live bridge re-reads them (ChannelStore) for that channel.
    */
   | { kind: 'room-settings'; user: BareJid; network: string; channel: string };
+
+/**
+ * IRC users a user added to their roster (`nick%net@gw`, XEP-0100 §5): the gateway follows
+ * their presence (IRCv3 MONITOR, else ISON) while the user has a session on that network.
+ */
+export interface ContactStore {
+  /** The nicks, as last given, the user follows on a network. */
+  list(user: string, network: string): string[];
+  add(user: string, network: string, nick: string): void;
+  remove(user: string, network: string, nick: string): void;
+  /** The network's CASEMAPPING, learned from ISUPPORT: the store folds that network's nicks by it. */
+  useCaseMapping?(network: string, mapping: CaseMapping): void;
+}

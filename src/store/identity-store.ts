@@ -71,6 +71,7 @@ export class SqliteIdentityStore implements IdentityStore {
   readonly #users: Statement;
   readonly #deleteIdentity: Statement;
   readonly #deleteNetworkChannels: Statement;
+  readonly #deleteNetworkContacts: Statement;
   readonly #deleteNetworkRoomSettings: Statement;
   readonly #deleteUser: Statement;
   readonly #set: (user: string, network: string, identity: NetworkIdentity) => void;
@@ -106,6 +107,7 @@ export class SqliteIdentityStore implements IdentityStore {
     this.#users = db.prepare('SELECT DISTINCT jid FROM identities ORDER BY jid').pluck();
     this.#deleteIdentity = db.prepare('DELETE FROM identities WHERE jid = ? AND network = ?');
     this.#deleteNetworkChannels = db.prepare('DELETE FROM persistent_channels WHERE jid = ? AND network = ?');
+    this.#deleteNetworkContacts = db.prepare('DELETE FROM contacts WHERE jid = ? AND network = ?');
     this.#deleteNetworkRoomSettings = db.prepare('DELETE FROM room_settings WHERE jid = ? AND network = ?');
     this.#deleteUser = db.prepare('DELETE FROM users WHERE jid = ?');
 
@@ -145,6 +147,7 @@ export class SqliteIdentityStore implements IdentityStore {
       this.#deleteIdentity.run(user, network);
       if (network !== '') {
         this.#deleteNetworkChannels.run(user, network);
+        this.#deleteNetworkContacts.run(user, network);
         this.#deleteNetworkRoomSettings.run(user, network);
       }
     });

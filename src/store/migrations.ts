@@ -106,4 +106,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE persistent_channels ADD COLUMN nick TEXT;
     `,
   },
+  {
+    description: 'contacts: IRC users a user subscribed to (XEP-0100 §5), whose presence the gateway follows',
+    // Rules: keyed by the nick folded with the network's CASEMAPPING (rfc1459 until learned),
+    // the nick as last given kept beside it; rows hang off users(jid) with ON DELETE CASCADE.
+    sql: `
+      CREATE TABLE contacts (
+        jid          TEXT NOT NULL REFERENCES users (jid) ON DELETE CASCADE,
+        network      TEXT NOT NULL CHECK (network <> ''),
+        nick_folded  TEXT NOT NULL,
+        nick         TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (jid, network, nick_folded)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
