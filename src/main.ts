@@ -24,6 +24,7 @@ import { GatewayCore } from './core/gateway.js';
 import { createLogger } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
+import { SqliteContactStore } from './store/contact-store.js';
 import { openDatabase, StoreError } from './store/database.js';
 import { SqliteIdentityStore } from './store/identity-store.js';
 import { SqliteRoomEncodingStore } from './store/room-settings-store.js';
@@ -103,6 +104,7 @@ async function run(config: Config): Promise<void> {
   const identities = new SqliteIdentityStore(store.db, box);
   const channels = new SqliteChannelStore(store.db, box);
   const roomEncodings = new SqliteRoomEncodingStore(store.db);
+  const contacts = new SqliteContactStore(store.db);
 
   const core = new GatewayCore({
     domain: config.component.jid,
@@ -136,6 +138,7 @@ async function run(config: Config): Promise<void> {
       identities,
       channels,
       roomEncodings,
+      contacts,
       // XEP-0421: a keyed hash, so occupant ids cannot be turned back into JIDs or masks.
       occupantId: (seed) => createHmac('sha256', config.component.secret).update(seed).digest('base64url').slice(0, 22),
       restoreSpacingMs: 1000,

@@ -37,6 +37,8 @@ export const ERR_NOMOTD = '422';
 
 // Away.
 export const RPL_AWAY = '301';
+/** RFC 2812 §4.9: the nicks of an ISON query that are online. */
+export const RPL_ISON = '303';
 export const RPL_UNAWAY = '305';
 export const RPL_NOWAWAY = '306';
 
@@ -128,6 +130,13 @@ export const ERR_CANTSENDTOUSER = '531';
 export const ERR_TARGUMODEG = '716';
 
 // SASL (https://ircv3.net/specs/extensions/sasl-3.1).
+// IRCv3 MONITOR (https://ircv3.net/specs/extensions/monitor).
+export const RPL_MONONLINE = '730';
+export const RPL_MONOFFLINE = '731';
+export const RPL_MONLIST = '732';
+export const RPL_ENDOFMONLIST = '733';
+export const ERR_MONLISTFULL = '734';
+
 export const RPL_LOGGEDIN = '900';
 export const RPL_LOGGEDOUT = '901';
 export const ERR_NICKLOCKED = '902';

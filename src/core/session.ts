@@ -114,6 +114,12 @@ export interface Session {
   afterConnect: string[];
   /** The channel list being fetched or cached (IRC LIST), with the disco requests waiting for it. */
   list: ChannelList | undefined;
+  /** Followed contacts (contacts.ts), MONITOR's limit when the server has it (0: none), ISON state. */
+  contacts?: CaseMappedMap<import('./bridge/contacts.js').Followed>;
+  monitor?: number;
+  followStarted?: boolean;
+  isonCursor?: number;
+  isonAsked?: string[];
   /** Until when the server's otherwise unhandled replies are shown (after a raw command). */
   rawRepliesUntil?: number;
   /** Nick changes requested from XMPP and not yet confirmed, by resource. */

@@ -389,6 +389,7 @@ const INSPIRCD_MODULES = [
   'ircv3_invitenotify',
   'ircv3_msgid',
   'ircv3_servertime',
+  'monitor', // IRCv3 MONITOR: presence of contacts (issue 9 §6)
   'namesx', // multi-prefix
   'uhnames', // userhost-in-names
   'banexception', // +e

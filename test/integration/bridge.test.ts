@@ -147,6 +147,31 @@ describe.each(combos)('bridge with $name', (combo) => {
     throw new Error('the join succeeded');
   }
 
+  it('shows an IRC user added to the roster online, then offline (MONITOR, or ISON where there is none)', async () => {
+    const irc = await ircUser();
+    const u = await xmppUser();
+    const ch = `#c${uid()}`;
+    await join(u, ch, `n${uid()}`); // a session on the network
+    const contact = `${irc.nick}%localhost@${GW}`;
+    await u.send(xml('presence', { to: contact, type: 'subscribe' }));
+    // XEP-0100 §5.1: the gateway approves and asks back; the client approves.
+    await u.waitFor((e) => e.name === 'presence' && e.attrs.from === contact && e.attrs.type === 'subscribe');
+    await u.send(xml('presence', { to: contact, type: 'subscribed' }));
+    const online = await u.waitFor((e) => e.name === 'presence' && e.attrs.from?.startsWith(contact) === true && e.attrs.type === undefined, 20_000);
+    expect(online.attrs.from?.split('/')[0]).toBe(contact);
+    const monitor = combo.name.includes('InspIRCd'); // ngIRCd has no MONITOR
+    if (monitor) {
+      irc.send('QUIT :bye');
+      const offline = await u.waitFor((e) => e.name === 'presence' && e.attrs.from?.startsWith(contact) === true && e.attrs.type === 'unavailable', 20_000);
+      expect(offline.attrs.type).toBe('unavailable');
+    } else {
+      // ISON is polled every minute: unsubscribing ends the contact at once instead.
+      await u.send(xml('presence', { to: contact, type: 'unsubscribe' }));
+      const gone = await u.waitFor((e) => e.name === 'presence' && e.attrs.from?.startsWith(contact) === true && e.attrs.type === 'unavailable', 20_000);
+      expect(gone.attrs.type).toBe('unavailable');
+    }
+  });
+
   it('joins a channel: occupants from NAMES with roles, self-presence 110, then the subject', async () => {
     const ch = `#j${uid()}`;
     const irc = await ircUser();

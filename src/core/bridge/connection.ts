@@ -30,6 +30,7 @@ import { newSession, type Session } from '../session.js';
 import type { BridgeContext, NetworkSettings } from './context.js';
 import { ircError } from './irc-errors.js';
 import { failList } from './channel-list.js';
+import { contactsLost } from './contacts.js';
 import { leaveRecovery, networkUp, scheduleReconnect } from './reconnect.js';
 import { closeChannel, occupantGone, sendJoin } from './rooms.js';
 import { flushMotd } from './irc-to-xmpp/server-text.js';
@@ -160,6 +161,12 @@ export function isupport(ctx: BridgeContext, s: Session, tokens: string[]): void
   if (tokens.some((t) => t.startsWith('CASEMAPPING='))) {
     ctx.o.channels?.useCaseMapping?.(s.network, s.support.casemapping);
     ctx.o.roomEncodings?.useCaseMapping?.(s.network, s.support.casemapping);
+    ctx.o.contacts?.useCaseMapping?.(s.network, s.support.casemapping);
+  }
+  for (const t of tokens) {
+    // IRCv3 MONITOR: `MONITOR=<limit>`, no value for no limit.
+    if (t === 'MONITOR' || t.startsWith('MONITOR=')) s.monitor = Number(t.slice('MONITOR='.length)) || 0;
+    else if (t === '-MONITOR') s.monitor = undefined;
   }
   for (const t of tokens) {
     if (t.startsWith('CHANMODES=')) s.chanmodes = parseChanmodes(t.slice('CHANMODES='.length));
@@ -169,6 +176,7 @@ export function isupport(ctx: BridgeContext, s: Session, tokens: string[]): void
     s.channels.remap(s.support.casemapping);
     s.pendingPrivate.remap(s.support.casemapping);
     for (const [, ch] of s.channels) ch.occupants.remap(s.support.casemapping);
+    s.contacts?.remap(s.support.casemapping);
   }
 }
 
@@ -246,6 +254,7 @@ export function endSession(ctx: BridgeContext, s: Session, error: StanzaError, q
 /** The adapter's `closed`: forget, reconnect the queued joins, or back off and retry. */
 export function closed(ctx: BridgeContext, s: Session, reason: string, refused: boolean): void {
   failList(ctx, s, new StanzaError('remote-server-timeout', `the connection to ${s.network} closed`));
+  contactsLost(ctx, s);
   if (s.state === 'quitting') {
     if (s.channels.size === 0 || ctx.stopping) {
       forgetSession(ctx, s);

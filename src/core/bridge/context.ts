@@ -23,7 +23,7 @@ import { ircToXep0393 } from '../formatting.js';
 import { tryBuildLine, type IrcLineRefusal } from '../irc-writer.js';
 import { fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
 import type { CoreLog } from '../log-port.js';
-import type { ChannelStore, IdentityStore, RoomEncodingStore } from '../ports.js';
+import type { ChannelStore, ContactStore, IdentityStore, RoomEncodingStore } from '../ports.js';
 import type { Channel, Session } from '../session.js';
 import type { NetworkRecovery } from './reconnect.js';
 import type { SessionRegistry } from './registry.js';
@@ -58,6 +58,8 @@ export interface BridgeOptions {
   identities?: IdentityStore;
   /** Persistent channels; absent in tests that need none. */
   channels?: ChannelStore;
+  /** IRC users the users follow as contacts (XEP-0100 §5); absent in tests that need none. */
+  contacts?: ContactStore;
   /** Per-room fallback encodings chosen by users (ad-hoc room command); optional. */
   roomEncodings?: RoomEncodingStore;
   /**

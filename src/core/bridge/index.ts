@@ -31,6 +31,7 @@ import type { GatewayAction, LiveConnection, PersistentChannel } from '../ports.
 import type { Session } from '../session.js';
 import { applyAction, closeUser, liveConnections, shutdown } from './admin.js';
 import { listChannels, listTimer } from './channel-list.js';
+import { isonDue } from './contacts.js';
 import { closed, reconnectDue, registered } from './connection.js';
 import { BridgeContext, type BridgeOptions } from './context.js';
 import { dispatchIrc } from './irc-to-xmpp/dispatch.js';
@@ -168,6 +169,8 @@ export class Bridge {
     if (!s) return [];
     if (kind === 'reconnect') {
       reconnectDue(ctx, s);
+    } else if (kind === 'ison') {
+      isonDue(ctx, s);
     } else if (kind === 'list') {
       listTimer(ctx, s);
     } else if (kind === 'join') {

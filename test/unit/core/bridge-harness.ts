@@ -12,7 +12,7 @@
  * `assertWireSafe`, so no IRC line, QUIT message or connect parameter ever carries CR,
  * LF or NUL (issue 3 §4) without the test that produced it failing.
  */
-import type { ChannelStore, IdentityStore } from '../../../src/core/ports.js';
+import type { ChannelStore, ContactStore, IdentityStore } from '../../../src/core/ports.js';
 import type { RoomEncodingStore } from '../../../src/core/ports.js';
 import xml, { type Element } from '@xmpp/xml';
 import { expect } from 'vitest';
@@ -44,6 +44,7 @@ export interface ScenarioOptions {
   identities?: IdentityStore;
   channels?: ChannelStore;
   roomEncodings?: RoomEncodingStore;
+  contacts?: ContactStore;
   /** XEP-0421 occupant ids, as `oid(<seed>)` so tests can read what they were made from. */
   occupantIds?: boolean;
 }
@@ -108,6 +109,7 @@ export class Scenario {
       identities: opts.identities,
       channels: opts.channels,
       roomEncodings: opts.roomEncodings,
+      contacts: opts.contacts,
       occupantId: opts.occupantIds ? (seed: string) => `oid(${seed})` : undefined,
       restoreSpacingMs: 1000,
     };

@@ -12,6 +12,12 @@
 import { StanzaError } from '../../errors.js';
 import {
   ERR_ERRONEUSNICKNAME,
+  ERR_MONLISTFULL,
+  RPL_ENDOFMONLIST,
+  RPL_ISON,
+  RPL_MONLIST,
+  RPL_MONOFFLINE,
+  RPL_MONONLINE,
   ERR_NICKCOLLISION,
   ERR_NICKLOCKED,
   ERR_NICKNAMEINUSE,
@@ -62,6 +68,7 @@ import {
   nickChangeRefused,
   topicIs,
 } from './membership.js';
+import { isonReply, monOffline, monOnline, startFollowing } from '../contacts.js';
 import { flushMotd, motdLine, motdStart } from './server-text.js';
 import { ircText, messageRefused } from './text.js';
 
@@ -121,8 +128,21 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   AWAY: (ctx, s, m) => ircAway(ctx, s, nick(m), m.params[0]),
   [RPL_MOTDSTART]: (_ctx, s) => motdStart(s),
   [RPL_MOTD]: (ctx, s, m) => motdLine(s, ctx.text((m.params[1] ?? '').replace(/^- ?/, ''))),
-  [RPL_ENDOFMOTD]: (ctx, s) => flushMotd(ctx, s, undefined),
-  [ERR_NOMOTD]: (ctx, s, m) => flushMotd(ctx, s, ctx.text(m.params[1] ?? 'No MOTD')),
+  // The end of the MOTD ends registration's burst (ISUPPORT is in): start following contacts.
+  [RPL_ENDOFMOTD]: (ctx, s) => {
+    flushMotd(ctx, s, undefined);
+    startFollowing(ctx, s);
+  },
+  [ERR_NOMOTD]: (ctx, s, m) => {
+    flushMotd(ctx, s, ctx.text(m.params[1] ?? 'No MOTD'));
+    startFollowing(ctx, s);
+  },
+  [RPL_MONONLINE]: (ctx, s, m) => monOnline(ctx, s, m.params[1] ?? ''),
+  [RPL_MONOFFLINE]: (ctx, s, m) => monOffline(ctx, s, m.params[1] ?? ''),
+  [RPL_MONLIST]: () => undefined,
+  [RPL_ENDOFMONLIST]: () => undefined,
+  [ERR_MONLISTFULL]: (ctx, s, m) => ctx.networkNotice(s, `${s.network} follows at most ${m.params[1] ?? 'a few'} IRC users for you; the rest of your contacts show as offline.`),
+  [RPL_ISON]: (ctx, s, m) => isonReply(ctx, s, m.params[1] ?? ''),
   [RPL_LIST]: (ctx, s, m) => listEntry(ctx, s, m.params),
   [RPL_LISTEND]: (ctx, s) => listEnd(ctx, s),
   [RPL_TRYAGAIN]: listRefused,

@@ -19,6 +19,7 @@ import type { Occupant, Session } from '../../session.js';
 import { errorReply } from '../../stanza.js';
 import type { BridgeContext } from '../context.js';
 import { ircError } from '../irc-errors.js';
+import { contactAway } from '../contacts.js';
 import { ircOccupantId, occupantIdOf } from '../occupant-id.js';
 import { awayOf, closeChannel, occupantGone, sendRoomState } from '../rooms.js';
 
@@ -198,6 +199,7 @@ export function ircMode(ctx: BridgeContext, s: Session, m: IrcMessage): void {
 }
 
 export function ircAway(ctx: BridgeContext, s: Session, nick: string, message: string | undefined): void {
+  contactAway(ctx, s, nick, message !== undefined && message !== '' ? ctx.text(message) : undefined);
   for (const [, channel] of s.channels) {
     const o = channel.occupants.get(nick);
     if (!o) continue;

@@ -21,6 +21,7 @@ import { NS_MUC } from '../../namespaces.js';
 import type { Channel, Session } from '../../session.js';
 import { addSession, connect, connectNow } from '../connection.js';
 import { refuseWith, type BridgeContext } from '../context.js';
+import { contactPresence } from '../contacts.js';
 import { leaveRoom, openChannel, sendRoomState } from '../rooms.js';
 
 /** Bytes of an AWAY message we send (servers cut at AWAYLEN, often 200–300). */
@@ -31,6 +32,10 @@ export function xmppPresenceToIrc(ctx: BridgeContext, stanza: Element, from: Ful
   if (address.kind === 'channel' && type === undefined) {
     // XEP-0045 §7.2.1: a join without a nick.
     throw new StanzaError('jid-malformed', 'a room nickname is required: join #channel%network@gateway/nick');
+  }
+  if (address.kind === 'user') {
+    contactPresence(ctx, stanza, from, address.network, address.nick);
+    return;
   }
   if (address.kind !== 'occupant' && address.kind !== 'channel') return;
   const s = ctx.registry.get(ctx.userOf(from), address.network);
