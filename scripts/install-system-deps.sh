@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start (test/harness/servers.ts):
 # Prosody, ejabberd, InspIRCd, ngIRCd and Atheme (IRC services linked to
-# InspIRCd), on Debian 12, as root, non-interactively.
+# InspIRCd), profanity and tmux (a real XMPP client under a terminal), on Debian 12, as
+# root, non-interactively.
 #
 # Idempotent:
 # - /usr/sbin/policy-rc.d (exit 101 = "do not start services") is written only if
@@ -28,8 +29,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 
 # Binaries the harness runs, and the packages that provide them.
-required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd atheme-services pgrep pkill)
-packages=(prosody lua-unbound ejabberd inspircd ngircd atheme-services procps)
+# profanity and tmux: test/integration/client.test.ts drives a real XMPP client (issue 9 §1).
+required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd atheme-services pgrep pkill profanity tmux)
+packages=(prosody lua-unbound ejabberd inspircd ngircd atheme-services procps profanity tmux)
 
 missing=()
 for bin in "${required_bins[@]}"; do
