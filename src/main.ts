@@ -17,6 +17,7 @@ import { IrcPool } from './adapters/irc-pool.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
+import { floodForNetwork } from './config/flood.js';
 import type { Config } from './config/schema.js';
 import { AdhocCommands } from './core/adhoc.js';
 import { Bridge, type NetworkSettings } from './core/bridge.js';
@@ -145,6 +146,7 @@ async function run(config: Config): Promise<void> {
   const irc = new IrcPool({
     log: log.child({ module: 'irc' }),
     connectTimeoutMs: config.irc.connect_timeout_ms,
+    pacerFor: (network) => floodForNetwork(config.irc, network),
     onLine: (key, line) => runtime?.onIrcLine(key, line),
     onEvent: (key, ev) => runtime?.onIrcEvent(key, ev),
   });

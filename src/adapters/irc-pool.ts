@@ -23,7 +23,8 @@
  *   itself (PING, CAP, AUTHENTICATE).
  * - Lines out: already built by core/irc-writer.ts. A line with CR, LF or NUL or
  *   over 510 bytes is a bug upstream: it is logged and dropped, never repaired.
- *   Lines are paced per connection (core/pacing.ts) in FIFO order; after QUIT
+ *   Lines are paced per connection (core/pacing.ts) in FIFO order, with the
+ *   network's flood settings (`pacerFor`; unpaced when they are off); after QUIT
  *   nothing more is sent.
  * - Logs: trace = every line in and out, with PASS/AUTHENTICATE/OPER arguments
  *   replaced by `[Redacted]`; debug = state changes. Passwords never reach a log
@@ -77,6 +78,11 @@ export interface IrcPoolOptions {
   onEvent(key: ConnKey, ev: IrcConnEvent): void;
   /** Flood control per connection; default DEFAULT_PACER_OPTIONS. */
   pacer?: PacerOptions;
+  /**
+   * Flood control for a network's connections (config `[irc.flood]`, per network),
+   * asked once per `connect`; null sends without pacing. Wins over `pacer`.
+   */
+  pacerFor?(network: string): PacerOptions | null;
   /** Bound from `connect` to RPL_WELCOME (DNS, TCP, TLS and registration), in ms. */
   connectTimeoutMs: number;
   /** Resolves a host name to addresses; default `dns.promises.lookup(host, { all: true })`. */
@@ -140,7 +146,8 @@ interface Conn {
   readonly key: ConnKey;
   readonly params: IrcConnectParams;
   readonly log: Logger;
-  readonly pacer: Pacer;
+  /** Null when the network's flood control is off: lines go out as soon as the socket is open. */
+  readonly pacer: Pacer | null;
   state: ConnState;
   client: Client | undefined;
   transport: PinnedTransport | undefined;
@@ -338,12 +345,22 @@ export class IrcPool {
     new TextDecoder(opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING);
   }
 
+  #pacerFor(network: string): Pacer | null {
+    const options = this.#opts.pacerFor ? this.#opts.pacerFor(network) : (this.#opts.pacer ?? DEFAULT_PACER_OPTIONS);
+    return options === null ? null : createPacer(options);
+  }
+
   get size(): number {
     return this.#conns.size;
   }
 
   has(key: ConnKey): boolean {
     return this.#conns.has(key);
+  }
+
+  /** Lines of `key` waiting for the socket or the pacer (0 for an unknown key). */
+  queuedLines(key: ConnKey): number {
+    return this.#conns.get(key)?.queue.length ?? 0;
   }
 
   /**
@@ -363,7 +380,7 @@ export class IrcPool {
       key,
       params,
       log,
-      pacer: createPacer(this.#opts.pacer ?? DEFAULT_PACER_OPTIONS),
+      pacer: this.#pacerFor(params.network),
       state: 'resolving',
       client: undefined,
       transport: undefined,
@@ -587,9 +604,16 @@ export class IrcPool {
     if (conn.state !== 'open' && conn.state !== 'registered') return;
     const client = conn.client;
     if (client === undefined) return;
+    const { pacer } = conn;
+    if (pacer === null) {
+      const lines = conn.queue;
+      conn.queue = [];
+      for (const line of lines) client.raw(line);
+      return;
+    }
     while (conn.queue.length > 0) {
       const now = Date.now();
-      const wait = conn.pacer.peek(now);
+      const wait = pacer.peek(now);
       if (wait > 0) {
         conn.pumpTimer = setTimeout(() => {
           conn.pumpTimer = undefined;
@@ -597,7 +621,7 @@ export class IrcPool {
         }, wait);
         return;
       }
-      conn.pacer.reserve(now);
+      pacer.reserve(now);
       const line = conn.queue.shift();
       if (line !== undefined) client.raw(line);
     }

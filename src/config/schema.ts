@@ -11,6 +11,7 @@
  * key names are snake_case as TOML users expect.
  */
 import { z } from 'zod';
+import { DEFAULT_PACER_OPTIONS } from '../core/pacing.js';
 
 /** A bare domain JID as used for an XMPP component (RFC 7622 §3.2), e.g. `irc.example.org`. */
 const domainPart = z
@@ -101,10 +102,43 @@ const accessSchema = z
   })
   .describe('Who may use the gateway.');
 
+/**
+ * Flood control of the lines we send (core/pacing.ts): a burst, then one line per
+ * interval. Per-network tables override single keys of the global one.
+ */
+const floodKeys = {
+  enabled: z
+    .boolean()
+    .describe('Pace the lines sent on each IRC connection. Turn off only for a network you run or where the gateway is exempt from flood limits.'),
+  burst: z.number().int().min(1).max(1000).describe('Lines that may be sent back to back after a quiet period.'),
+  interval_ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .describe('Time for one line of the burst to come back, in ms: the sustained rate is one line per interval.'),
+};
+
+const floodSchema = z
+  .strictObject({
+    enabled: floodKeys.enabled.default(true),
+    burst: floodKeys.burst.default(DEFAULT_PACER_OPTIONS.burst),
+    interval_ms: floodKeys.interval_ms.default(DEFAULT_PACER_OPTIONS.intervalMs),
+  })
+  .describe('Flood control of the lines the gateway sends on each IRC connection (RFC 1459 §8.10).');
+
 const networkSchema = z.strictObject({
   host: z.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
   port: z.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
   tls: z.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
+  flood: z
+    .strictObject({
+      enabled: floodKeys.enabled.optional(),
+      burst: floodKeys.burst.optional(),
+      interval_ms: floodKeys.interval_ms.optional(),
+    })
+    .optional()
+    .describe('Flood control for this network; each key left out comes from `[irc.flood]`.'),
 });
 
 const ircSchema = z
@@ -113,7 +147,7 @@ const ircSchema = z
       .record(networkName, networkSchema)
       .default({})
       .describe(
-        'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`.',
+        'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`, `flood`.',
       ),
     allow_unlisted: z
       .boolean()
@@ -136,6 +170,7 @@ const ircSchema = z
       .min(1000)
       .default(30_000)
       .describe('How long connecting to an IRC server and registering may take before joins fail with an error.'),
+    flood: floodSchema.default(() => floodSchema.parse({})),
   })
   .describe('Which IRC networks may be reached, and how.');
 
