@@ -38,6 +38,7 @@ const USAGE = `Usage:
 `;
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+const DEFAULT_CONFIG = '/etc/jabirc/config.toml';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -248,8 +249,9 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       case undefined: {
-        const file = values.config ?? process.env.JABIRC_CONFIG ?? '/etc/jabirc/config.toml';
-        await run(loadConfig(file, process.env));
+        // The default file may be absent when the environment holds the whole configuration.
+        const file = values.config ?? process.env.JABIRC_CONFIG;
+        await run(loadConfig(file ?? DEFAULT_CONFIG, process.env, { missingIsEmpty: file === undefined }));
         return;
       }
       default:
