@@ -13,19 +13,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { IrcPool } from './adapters/irc-pool.js';
+import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
+import { GatewayMetrics } from './adapters/metrics.js';
+import { ListenError, startOpsHttp } from './adapters/ops-http.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import { floodForNetwork } from './config/flood.js';
+import { parseListen } from './config/listen.js';
 import type { Config } from './config/schema.js';
 import { AdhocCommands } from './core/adhoc.js';
 import { Bridge, type NetworkSettings } from './core/bridge.js';
+import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
-import { openDatabase, StoreError } from './store/database.js';
+import { openDatabase, StoreError, type Db } from './store/database.js';
+import { databaseUnwritable } from './store/health.js';
 import { SqliteIdentityStore } from './store/identity-store.js';
 import { SqliteRoomEncodingStore } from './store/room-settings-store.js';
 import { openSecretBox } from './store/secret-key.js';
@@ -63,6 +68,31 @@ function networkSettings(config: Config, name: string): NetworkSettings | undefi
     port: listed?.port ?? config.irc.port,
     tls: listed?.tls ?? config.irc.tls,
   };
+}
+
+/** Why the gateway cannot serve now (`/readyz`); empty when it can. */
+function notReady(link: XmppLink, db: Db): string[] {
+  const reasons = link.online ? [] : ['component link offline'];
+  const db_ = databaseUnwritable(db);
+  return db_ === undefined ? reasons : [...reasons, db_];
+}
+
+/** The operator's listeners (issue 12 §1–2): metrics and health over HTTP. Off unless configured. */
+async function startOperations(
+  config: Config,
+  deps: { log: Logger; metrics: GatewayMetrics | undefined; irc: IrcPool; notReady: () => string[] },
+): Promise<void> {
+  const { metrics } = deps;
+  const http = config.metrics.listen === undefined ? undefined : parseListen(config.metrics.listen);
+  if (http && metrics) {
+    await startOpsHttp({
+      host: http.host ?? '127.0.0.1',
+      port: http.port,
+      log: deps.log.child({ module: 'metrics' }),
+      scrape: () => metrics.scrape(),
+      notReady: deps.notReady,
+    });
+  }
 }
 
 function fail(code: number, message: string): never {
@@ -144,11 +174,22 @@ async function run(config: Config): Promise<void> {
     })),
   });
   let runtime: Runtime | undefined;
-  const irc = new IrcPool({
+  // Metrics (issue 12 §1) only when they have a listener; the sources are read at scrape time.
+  const metrics: GatewayMetrics | undefined =
+    config.metrics.listen === undefined
+      ? undefined
+      : new GatewayMetrics({
+          networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
+          ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
+          componentOnline: () => link.online,
+          version,
+        });
+  const irc: IrcPool = new IrcPool({
     log: log.child({ module: 'irc' }),
     connectTimeoutMs: config.irc.connect_timeout_ms,
     pacerFor: (network) => floodForNetwork(config.irc, network),
     onLine: (key, line) => runtime?.onIrcLine(key, line),
+    ...(metrics && { onLineSent: (key: ConnKey) => metrics.ircLineOut(key) }),
     onEvent: (key, ev) => runtime?.onIrcEvent(key, ev),
   });
   const link = new XmppLink({
@@ -160,8 +201,18 @@ async function run(config: Config): Promise<void> {
     reconnectMaxDelayMs: config.component.reconnect_max_delay_ms,
     log: log.child({ module: 'xmpp' }),
     onStanza: (stanza) => runtime?.onStanza(stanza),
+    ...(metrics && { onOnline: () => metrics.componentOnline() }),
   });
-  runtime = new Runtime(core, link, irc, log.child({ module: 'runtime' }));
+  runtime = new Runtime(core, link, irc, log.child({ module: 'runtime' }), metrics);
+  try {
+    await startOperations(config, { log, metrics, irc, notReady: () => notReady(link, store.db) });
+  } catch (err) {
+    if (err instanceof ListenError) {
+      log.fatal({ reason: err.message }, 'cannot start a listener');
+      process.exit(1);
+    }
+    throw err;
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -76,6 +76,8 @@ export interface IrcPoolOptions {
   /** Every line the server sends, without its line ending. */
   onLine(key: ConnKey, line: string): void;
   onEvent(key: ConnKey, ev: IrcConnEvent): void;
+  /** Every line written to a server, ours and irc-framework's own (PONG, CAP), for metrics. */
+  onLineSent?(key: ConnKey): void;
   /** Flood control per connection; default DEFAULT_PACER_OPTIONS. */
   pacer?: PacerOptions;
   /**
@@ -140,7 +142,14 @@ function redactLine(line: string): string {
 
 const defaultLookup: HostLookup = (host) => dns.promises.lookup(host, { all: true, verbatim: true });
 
-type ConnState = 'resolving' | 'connecting' | 'open' | 'registered' | 'quitting';
+export type ConnState = 'resolving' | 'connecting' | 'open' | 'registered' | 'quitting';
+
+export interface IrcConnectionInfo {
+  network: string;
+  state: ConnState;
+  /** Lines waiting for the socket or the pacer. */
+  queued: number;
+}
 
 interface Conn {
   readonly key: ConnKey;
@@ -363,6 +372,13 @@ export class IrcPool {
     return this.#conns.get(key)?.queue.length ?? 0;
   }
 
+  /** Every connection's network, state and queued lines, for metrics; no copy is kept. */
+  *connections(): Generator<IrcConnectionInfo> {
+    for (const conn of this.#conns.values()) {
+      yield { network: conn.params.network, state: conn.state, queued: conn.queue.length };
+    }
+  }
+
   /**
    * Opens a connection; the answer is `registered` then `closed`, or only `closed`.
    * A key that is still connected is a core bug: logged, and the call ignored.
@@ -510,6 +526,7 @@ export class IrcPool {
       guard('raw', ({ line, from_server }) => {
         if (!from_server) {
           log.trace({ line: redactLine(line) }, 'irc out');
+          this.#opts.onLineSent?.(conn.key);
           return;
         }
         log.trace({ line: redactLine(line) }, 'irc in');

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_PACER_OPTIONS } from '../core/pacing.js';
+import { parseListen } from './listen.js';
 
 /** A bare domain JID as used for an XMPP component (RFC 7622 §3.2), e.g. `irc.example.org`. */
 const domainPart = z
@@ -174,6 +175,20 @@ const ircSchema = z
   })
   .describe('Which IRC networks may be reached, and how.');
 
+const listenAddress = z
+  .string()
+  .refine((s) => parseListen(s) !== undefined, 'must be "host:port", "[IPv6]:port" or a port number');
+
+const metricsSchema = z
+  .strictObject({
+    listen: listenAddress
+      .optional()
+      .describe(
+        'Address of the HTTP listener for `/metrics` (Prometheus), `/healthz` and `/readyz`: `"host:port"`, or a port alone for loopback (`127.0.0.1`). Off when not set. Anyone who reaches it sees the gateway\'s counters: keep it on loopback or a private network.',
+      ),
+  })
+  .describe('Metrics and health checks over HTTP.');
+
 export const configSchema = z
   .strictObject({
     component: componentSchema,
@@ -181,6 +196,7 @@ export const configSchema = z
     log: logSchema.default({ level: 'info' }),
     access: accessSchema.default({ domains: [], admins: [] }),
     irc: ircSchema.default(() => ircSchema.parse({})),
+    metrics: metricsSchema.default({}),
   })
   .superRefine((cfg, ctx) => {
     const fixed = cfg.irc.fixed_network;
