@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { startIdentd } from './adapters/identd.js';
 import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
 import { GatewayMetrics } from './adapters/metrics.js';
 import { ListenError, startOpsHttp } from './adapters/ops-http.js';
@@ -26,6 +27,7 @@ import { AdhocCommands } from './core/adhoc.js';
 import { Bridge, type NetworkSettings } from './core/bridge.js';
 import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
+import { identFor } from './core/ident.js';
 import { createLogger, type Logger } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
@@ -77,7 +79,7 @@ function notReady(link: XmppLink, db: Db): string[] {
   return db_ === undefined ? reasons : [...reasons, db_];
 }
 
-/** The operator's listeners (issue 12 §1–2): metrics and health over HTTP. Off unless configured. */
+/** The operator's listeners (issue 12 §1–3): metrics and health over HTTP, identd. Each off unless configured. */
 async function startOperations(
   config: Config,
   deps: { log: Logger; metrics: GatewayMetrics | undefined; irc: IrcPool; notReady: () => string[] },
@@ -91,6 +93,18 @@ async function startOperations(
       log: deps.log.child({ module: 'metrics' }),
       scrape: () => metrics.scrape(),
       notReady: deps.notReady,
+    });
+  }
+  const ident = config.identd.listen === undefined ? undefined : parseListen(config.identd.listen);
+  if (ident) {
+    await startIdentd({
+      host: ident.host,
+      port: ident.port,
+      log: deps.log.child({ module: 'identd' }),
+      lookup: (localPort, remotePort, peer) => {
+        const key = deps.irc.connectionByPorts(localPort, remotePort, peer);
+        return key === undefined ? undefined : identFor(key.slice(0, key.indexOf(' ')), config.identd.ident);
+      },
     });
   }
 }

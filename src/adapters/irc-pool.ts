@@ -337,6 +337,20 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
   isConnected(): boolean {
     return this.#open;
   }
+
+  /** The open socket's ports and peer, for identd; undefined while not connected. */
+  endpoints(): { localPort: number; remotePort: number; remoteAddress: string } | undefined {
+    const s = this.#socket;
+    if (s === undefined || !this.#tcpConnected || s.destroyed) return undefined;
+    const { localPort, remotePort, remoteAddress } = s;
+    if (localPort === undefined || remotePort === undefined || remoteAddress === undefined) return undefined;
+    return { localPort, remotePort, remoteAddress };
+  }
+}
+
+/** `::ffff:192.0.2.1` → `192.0.2.1`: a dual-stack listener sees IPv4 peers in the mapped form. */
+function unmapIPv4(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
 export class IrcPool {
@@ -377,6 +391,23 @@ export class IrcPool {
     for (const conn of this.#conns.values()) {
       yield { network: conn.params.network, state: conn.state, queued: conn.queue.length };
     }
+  }
+
+  /**
+   * The connection whose socket runs from our `localPort` to `remoteAddress`:`remotePort`
+   * (an identd query, RFC 1413 §2: the pair is named from our side first), if it is one of
+   * ours and is open. `remoteAddress` is the host that asks, so a third host cannot learn
+   * who is connected where.
+   */
+  connectionByPorts(localPort: number, remotePort: number, remoteAddress: string): ConnKey | undefined {
+    const asked = unmapIPv4(remoteAddress);
+    for (const conn of this.#conns.values()) {
+      const ends = conn.transport?.endpoints();
+      if (ends && ends.localPort === localPort && ends.remotePort === remotePort && unmapIPv4(ends.remoteAddress) === asked) {
+        return conn.key;
+      }
+    }
+    return undefined;
   }
 
   /**

@@ -189,6 +189,22 @@ const metricsSchema = z
   })
   .describe('Metrics and health checks over HTTP.');
 
+const identdSchema = z
+  .strictObject({
+    listen: listenAddress
+      .optional()
+      .describe(
+        'Address of the ident server (RFC 1413): `"host:port"`, or a port alone for every address. IRC servers ask on port 113, which needs `CAP_NET_BIND_SERVICE` (see contrib/jabirc.service). Off when not set.',
+      ),
+    ident: z
+      .enum(['hash', 'localpart'])
+      .default('hash')
+      .describe(
+        'What identd answers for a user\'s connection: `hash`, 10 hex digits of SHA-256 of the bare JID (stable, distinct per user); or `localpart`, the JID\'s localpart when it is a valid ident (letters, digits, `-`, `_`, `.`, at most 10, starting with a letter or digit), else the hash. Localparts are not unique across domains.',
+      ),
+  })
+  .describe('The ident server, so IRC networks can tell the gateway\'s users apart (and ban one of them).');
+
 export const configSchema = z
   .strictObject({
     component: componentSchema,
@@ -197,6 +213,7 @@ export const configSchema = z
     access: accessSchema.default({ domains: [], admins: [] }),
     irc: ircSchema.default(() => ircSchema.parse({})),
     metrics: metricsSchema.default({}),
+    identd: identdSchema.default({ ident: 'hash' }),
   })
   .superRefine((cfg, ctx) => {
     const fixed = cfg.irc.fixed_network;
