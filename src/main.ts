@@ -8,7 +8,7 @@
  * Exit codes: 0 clean stop; 1 could not start (XMPP link refused, database unusable);
  * 2 bad command line or configuration.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
 import { GatewayMetrics } from './adapters/metrics.js';
 import { ListenError, startOpsHttp } from './adapters/ops-http.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import { floodForNetwork } from './config/flood.js';
 import { parseListen } from './config/listen.js';
@@ -33,14 +33,17 @@ import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
 import { openDatabase, StoreError, type Db } from './store/database.js';
 import { databaseUnwritable } from './store/health.js';
+import { backupDatabase } from './store/backup.js';
 import { SqliteIdentityStore } from './store/identity-store.js';
 import { SqliteRoomEncodingStore } from './store/room-settings-store.js';
-import { openSecretBox } from './store/secret-key.js';
+import { keyFilePath, openSecretBox } from './store/secret-key.js';
 
 const USAGE = `Usage:
   jabirc [--config FILE]        run the gateway (default: $JABIRC_CONFIG or /etc/jabirc/config.toml)
   jabirc check-config FILE      validate a configuration file without connecting
   jabirc config-docs            print the configuration reference (Markdown)
+  jabirc backup PATH [--config FILE]
+                                copy the database (while the gateway runs) to PATH
   jabirc --version | --help
 `;
 
@@ -276,6 +279,22 @@ async function run(config: Config): Promise<void> {
   }
 }
 
+/** `jabirc backup PATH`: only the database path is needed, so a missing component secret is no error here. */
+async function backup(dest: string, file: string | undefined): Promise<void> {
+  const env = { [SECRET_ENV]: 'not needed for a backup', ...process.env };
+  const config = loadConfig(file ?? DEFAULT_CONFIG, env, { missingIsEmpty: file === undefined });
+  try {
+    const { pages, schemaVersion } = await backupDatabase(config.database.path, dest);
+    process.stdout.write(`${config.database.path}: copied to ${dest} (${pages} pages, schema version ${schemaVersion})\n`);
+  } catch (err) {
+    if (err instanceof StoreError) fail(1, err.message);
+    throw err;
+  }
+  if (config.database.secret_key === undefined && existsSync(keyFilePath(config.database.path))) {
+    process.stdout.write(`the passwords in it need the key file ${keyFilePath(config.database.path)}: back it up too, kept apart\n`);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
@@ -311,6 +330,11 @@ async function main(argv: string[]): Promise<void> {
         if (!file || rest.length > 1) fail(2, `check-config takes one FILE\n${USAGE}`);
         loadConfig(file, process.env);
         process.stdout.write(`${file}: configuration is valid\n`);
+        return;
+      }
+      case 'backup': {
+        if (rest.length !== 1) fail(2, `backup takes one PATH\n${USAGE}`);
+        await backup(rest[0]!, values.config ?? process.env.JABIRC_CONFIG);
         return;
       }
       case undefined: {
