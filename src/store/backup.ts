@@ -14,7 +14,8 @@
  *   absent; an existing PATH is never overwritten;
  * - the copy gets mode 0600: it holds the sealed passwords (the key is a separate file,
  *   never copied here, see the README "Backups");
- * - the source is only read: no migration, no write.
+ * - the source is only read: no migration, no write of its content; the WAL files
+ *   this connection needed are gone again after it when the gateway is not running.
  */
 import { chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -29,7 +30,10 @@ export async function backupDatabase(source: string, dest: string): Promise<Back
   if (existsSync(dest)) throw new StoreError(`${dest} exists; refusing to overwrite it`);
   let db;
   try {
-    db = new Database(source, { readonly: true, fileMustExist: true });
+    // Read-write although it only reads: a read-only connection to an idle WAL database
+    // creates -wal and -shm files it cannot remove (root-owned ones, when root runs this,
+    // would lock the gateway out); a read-write one, when last, removes them on close.
+    db = new Database(source, { fileMustExist: true });
   } catch (err) {
     throw new StoreError(`cannot open database ${source}: ${(err as Error).message}`);
   }

@@ -74,6 +74,7 @@ describe('backupDatabase', () => {
     const mtime = statSync(path).mtimeMs;
     await backupDatabase(path, join(dir, 'copy.sqlite'));
     expect(statSync(path).mtimeMs).toBe(mtime);
+    expect(existsSync(`${path}-wal`) || existsSync(`${path}-shm`)).toBe(false); // none left for the gateway to trip on
     const copy = new Database(join(dir, 'copy.sqlite'), { readonly: true });
     expect(copy.prepare('SELECT jid FROM users').pluck().all()).toEqual(['a@example.org']);
     copy.close();
