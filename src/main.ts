@@ -44,11 +44,14 @@ const USAGE = `Usage:
   jabirc config-docs            print the configuration reference (Markdown)
   jabirc backup PATH [--config FILE]
                                 copy the database (while the gateway runs) to PATH
+  jabirc healthcheck [--config FILE]
+                                exit 0 when the running gateway's /readyz says ready
   jabirc --version | --help
 `;
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const DEFAULT_CONFIG = '/etc/jabirc/config.toml';
+const HEALTHCHECK_TIMEOUT_MS = 3_000;
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -279,10 +282,15 @@ async function run(config: Config): Promise<void> {
   }
 }
 
-/** `jabirc backup PATH`: only the database path is needed, so a missing component secret is no error here. */
+/** The configuration for a tool command, which never connects: a missing component secret is no error there. */
+function toolConfig(file: string | undefined): Config {
+  const env = { [SECRET_ENV]: 'not needed by this command', ...process.env };
+  return loadConfig(file ?? DEFAULT_CONFIG, env, { missingIsEmpty: file === undefined });
+}
+
+/** `jabirc backup PATH`. */
 async function backup(dest: string, file: string | undefined): Promise<void> {
-  const env = { [SECRET_ENV]: 'not needed for a backup', ...process.env };
-  const config = loadConfig(file ?? DEFAULT_CONFIG, env, { missingIsEmpty: file === undefined });
+  const config = toolConfig(file);
   try {
     const { pages, schemaVersion } = await backupDatabase(config.database.path, dest);
     process.stdout.write(`${config.database.path}: copied to ${dest} (${pages} pages, schema version ${schemaVersion})\n`);
@@ -293,6 +301,32 @@ async function backup(dest: string, file: string | undefined): Promise<void> {
   if (config.database.secret_key === undefined && existsSync(keyFilePath(config.database.path))) {
     process.stdout.write(`the passwords in it need the key file ${keyFilePath(config.database.path)}: back it up too, kept apart\n`);
   }
+}
+
+/** `jabirc healthcheck` (the Docker HEALTHCHECK): exit 0 when the running gateway's `/readyz` says ready. */
+async function healthcheck(file: string | undefined): Promise<void> {
+  let listen: string | undefined;
+  try {
+    listen = toolConfig(file).metrics.listen;
+  } catch (err) {
+    // Docker reserves exit code 2: every failure here is 1, "unhealthy".
+    if (err instanceof ConfigError) fail(1, `unhealthy: ${err.message}`);
+    throw err;
+  }
+  const where = listen === undefined ? undefined : parseListen(listen);
+  if (where === undefined) fail(1, 'unhealthy: no [metrics] listen to ask (set it, e.g. JABIRC_METRICS_LISTEN=9107)');
+  // A wildcard listener is reached on loopback.
+  const host = where.host === undefined || where.host === '0.0.0.0' ? '127.0.0.1' : where.host === '::' ? '::1' : where.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${where.port}/readyz`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(HEALTHCHECK_TIMEOUT_MS) });
+  } catch (err) {
+    fail(1, `unhealthy: ${url}: ${(err as Error).message}`);
+  }
+  const body = (await res.text()).trim();
+  if (res.status !== 200) fail(1, `unhealthy: ${url}: ${res.status} ${body}`);
+  process.stdout.write(`${body}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -332,6 +366,10 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: configuration is valid\n`);
         return;
       }
+      case 'healthcheck':
+        if (rest.length !== 0) fail(2, `healthcheck takes no argument\n${USAGE}`);
+        await healthcheck(values.config ?? process.env.JABIRC_CONFIG);
+        return;
       case 'backup': {
         if (rest.length !== 1) fail(2, `backup takes one PATH\n${USAGE}`);
         await backup(rest[0]!, values.config ?? process.env.JABIRC_CONFIG);

@@ -9,7 +9,8 @@
  * - metrics: counters scraped before and after real traffic moved by exactly what the
  *   traffic was; reconnects after the IRC server restarts are counted.
  * - backup: `jabirc backup` copies the live database while the gateway runs.
- * - health: /healthz stays 200; /readyz turns 503 when the component link is lost.
+ * - health: /healthz stays 200; /readyz (and `jabirc healthcheck`, the Docker
+ *   HEALTHCHECK) turns 503 when the component link is lost.
  *
  * Port 113 is fixed by InspIRCd's ident module, so only this file may listen on it.
  */
@@ -234,6 +235,8 @@ describe('operations: identd, metrics, backup, health', () => {
     expect((await fetch(`${base()}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base()}/readyz`);
     expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
+    const check = () => spawnSync(process.execPath, [JABIRC_MAIN, 'healthcheck', '--config', gw.configFile], { encoding: 'utf8' });
+    expect(check()).toMatchObject({ status: 0, stdout: 'ready\n' });
     await xmppServer.stop();
     let r = await fetch(`${base()}/readyz`);
     for (let i = 0; i < 100 && r.status === 200; i++) {
@@ -241,6 +244,7 @@ describe('operations: identd, metrics, backup, health', () => {
       r = await fetch(`${base()}/readyz`);
     }
     expect([r.status, await r.text()]).toEqual([503, 'component link offline\n']);
+    expect(check()).toMatchObject({ status: 1, stderr: `jabirc: unhealthy: ${base()}/readyz: 503 component link offline\n` });
     expect((await fetch(`${base()}/healthz`)).status).toBe(200);
   });
 });
