@@ -22,6 +22,7 @@ import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import { floodForNetwork } from './config/flood.js';
 import { parseListen } from './config/listen.js';
+import { applyLive, diffConfig } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { AdhocCommands } from './core/adhoc.js';
 import { Bridge, type NetworkSettings } from './core/bridge.js';
@@ -78,6 +79,28 @@ function networkSettings(config: Config, name: string): NetworkSettings | undefi
   };
 }
 
+/**
+ * SIGHUP (issue 12 §5, `systemctl reload`): re-reads the configuration and applies what
+ * can change live (config/reload.ts) without touching a connection; a file that does
+ * not load is refused and the running configuration stays.
+ */
+function reload(config: Config, reread: () => Config, admins: Set<string>, log: Logger): void {
+  let next: Config;
+  try {
+    next = reread();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error({ reason: err.message }, 'configuration reload refused; the running configuration stays');
+    return;
+  }
+  const { live, restart } = diffConfig(config, next);
+  applyLive(config, next);
+  admins.clear();
+  for (const a of config.access.admins) admins.add(a.toLowerCase());
+  if (restart.length > 0) log.warn({ keys: restart }, 'configuration changes that need a restart were not applied');
+  log.info({ applied: live }, 'configuration reloaded');
+}
+
 /** Why the gateway cannot serve now (`/readyz`); empty when it can. */
 function notReady(link: XmppLink, db: Db): string[] {
   const reasons = link.online ? [] : ['component link offline'];
@@ -120,7 +143,8 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-async function run(config: Config): Promise<void> {
+/** `reread` loads the configuration again, for a reload (SIGHUP). */
+async function run(config: Config, reread: () => Config): Promise<void> {
   const { log, addSecret } = createLogger(config.log.level);
   addSecret(config.component.secret);
   const version = packageVersion();
@@ -156,6 +180,8 @@ async function run(config: Config): Promise<void> {
   const channels = new SqliteChannelStore(store.db, box);
   const roomEncodings = new SqliteRoomEncodingStore(store.db);
 
+  // Filled in place on reload: the core keeps this very set.
+  const admins = new Set(config.access.admins.map((a) => a.toLowerCase()));
   let bridge!: Bridge;
   const core = new GatewayCore({
     domain: config.component.jid,
@@ -166,7 +192,7 @@ async function run(config: Config): Promise<void> {
     accounts: {
       identities,
       channels,
-      admins: new Set(config.access.admins.map((a) => a.toLowerCase())),
+      admins,
       adhoc: new AdhocCommands({ newId: randomUUID }),
       networkDefaults: (name) => networkSettings(config, name),
       roomEncodings,
@@ -233,6 +259,7 @@ async function run(config: Config): Promise<void> {
     }
     throw err;
   }
+  process.on('SIGHUP', () => reload(config, reread, admins, log));
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -378,7 +405,8 @@ async function main(argv: string[]): Promise<void> {
       case undefined: {
         // The default file may be absent when the environment holds the whole configuration.
         const file = values.config ?? process.env.JABIRC_CONFIG;
-        await run(loadConfig(file ?? DEFAULT_CONFIG, process.env, { missingIsEmpty: file === undefined }));
+        const load = (): Config => loadConfig(file ?? DEFAULT_CONFIG, process.env, { missingIsEmpty: file === undefined });
+        await run(load(), load);
         return;
       }
       default:

@@ -9,6 +9,7 @@
  * - metrics: counters scraped before and after real traffic moved by exactly what the
  *   traffic was; reconnects after the IRC server restarts are counted.
  * - backup: `jabirc backup` copies the live database while the gateway runs.
+ * - reload: SIGHUP applies a new network without touching the connections.
  * - health: /healthz stays 200; /readyz (and `jabirc healthcheck`, the Docker
  *   HEALTHCHECK) turns 503 when the component link is lost.
  *
@@ -17,6 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -52,6 +54,7 @@ describe('operations: identd, metrics, backup, health', () => {
   let bob: XmppUser;
   let watcher: IrcUser;
   const channel = `#o${uid()}`;
+  let configToml: (more?: string, domains?: string[]) => string;
 
   const base = (): string => `http://127.0.0.1:${metricsPort}`;
 
@@ -109,17 +112,17 @@ describe('operations: identd, metrics, backup, health', () => {
       '[identd]',
       'listen = "127.0.0.1:113"',
     ].join('\n');
-    gw = await startJabirc(dir, {
-      configToml: jabircConfig(dir, {
+    configToml = (more = '', domains = [xmppServer.domain]) =>
+      jabircConfig(dir, {
         componentJid: GW,
         secret: xmppServer.component.secret,
         host: xmppServer.host,
         port: xmppServer.componentPort,
-        domains: [xmppServer.domain],
+        domains,
         logLevel: 'debug',
-        extra,
-      }),
-    });
+        extra: `${extra}\n${more}`,
+      });
+    gw = await startJabirc(dir, { configToml: configToml() });
     try {
       await gw.waitForLog('component online', 30_000);
     } catch (err) {
@@ -229,6 +232,42 @@ describe('operations: identd, metrics, backup, health', () => {
     expect(copy.prepare('SELECT count(*) FROM users').pluck().get()).toBe(live.prepare('SELECT count(*) FROM users').pluck().get());
     live.close();
     copy.close();
+  });
+
+  it('reload: SIGHUP applies a new network live, names what needs a restart, refuses a broken file; no connection is touched', async () => {
+    const before = await scrape();
+    const second = `#r${uid()}`;
+    const roomOnSecond = `${second}%second.localhost@${GW}`;
+    const tryJoin = async (): Promise<Element> => {
+      await bob.send(xml('presence', { to: `${roomOnSecond}/me` }, xml('x', { xmlns: NS_MUC })));
+      return bob.waitFor((e) => (e.attrs.from ?? '').startsWith(roomOnSecond) && (e.attrs.type === 'error' || e.getChild('subject') !== undefined), 30_000);
+    };
+    expect((await tryJoin()).attrs.type).toBe('error');
+
+    const network = `[irc.networks."second.localhost"]\nhost = "127.0.0.1"\nport = ${ircServer.port}\ntls = false\n`;
+    await writeFile(gw.configFile, configToml(network, [xmppServer.domain, 'other.example']));
+    gw.child.kill('SIGHUP');
+    const reloaded = await gw.waitForLog('configuration reloaded');
+    expect(reloaded.applied).toEqual(expect.arrayContaining(['irc.networks.second.localhost.port']));
+    const warned = gw.logLines().find((l) => l.msg === 'configuration changes that need a restart were not applied');
+    expect(warned?.keys).toEqual(['access.domains']);
+    const joined = await tryJoin();
+    expect(joined.attrs.type).not.toBe('error');
+    expect(joined.getChild('subject')).toBeDefined();
+
+    await writeFile(gw.configFile, 'this is [ not TOML');
+    gw.child.kill('SIGHUP');
+    const refused = await gw.waitForLog('configuration reload refused; the running configuration stays');
+    expect(refused.reason).toContain('TOML syntax error');
+    expect((await fetch(`${base()}/readyz`)).status).toBe(200);
+    await writeFile(gw.configFile, configToml(network, [xmppServer.domain, 'other.example'])); // for the next tests' tools
+
+    const after = await scrape();
+    // The connections on localhost were not touched; one new one on the new network.
+    expect(after.get('jabirc_irc_connection_attempts_total{network="localhost"}')).toBe(before.get('jabirc_irc_connection_attempts_total{network="localhost"}'));
+    expect(after.get('jabirc_irc_connections{network="localhost",state="registered"}')).toBe(2);
+    expect(after.get('jabirc_irc_connections{network="second.localhost",state="registered"}')).toBe(1);
+    expect(gw.logLines().filter((l) => l.msg === 'configuration reloaded')).toHaveLength(1);
   });
 
   it('health: /healthz and /readyz are 200 while online; /readyz turns 503 when the component link is lost', async () => {
