@@ -22,6 +22,7 @@ import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import { floodForNetwork } from './config/flood.js';
 import { parseListen } from './config/listen.js';
+import { sourceAddressForNetwork } from './config/network-source.js';
 import { applyLive, diffConfig } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { AdhocCommands } from './core/adhoc.js';
@@ -234,6 +235,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     log: log.child({ module: 'irc' }),
     connectTimeoutMs: config.irc.connect_timeout_ms,
     pacerFor: (network) => floodForNetwork(config.irc, network),
+    localAddressFor: (network, bareJid) => sourceAddressForNetwork(config.irc, network, bareJid),
     onLine: (key, line) => runtime?.onIrcLine(key, line),
     ...(metrics && { onLineSent: (key: ConnKey) => metrics.ircLineOut(key) }),
     onEvent: (key, ev) => runtime?.onIrcEvent(key, ev),

@@ -85,6 +85,12 @@ export interface IrcPoolOptions {
    * asked once per `connect`; null sends without pacing. Wins over `pacer`.
    */
   pacerFor?(network: string): PacerOptions | null;
+  /**
+   * The source address for a user's connections to a network (config `ipv6_prefix`,
+   * core/source-address.ts), asked once per `connect`; undefined lets the system choose.
+   * With an IPv6 source only the host's IPv6 addresses are dialled.
+   */
+  localAddressFor?(network: string, bareJid: string): string | undefined;
   /** Bound from `connect` to RPL_WELCOME (DNS, TCP, TLS and registration), in ms. */
   connectTimeoutMs: number;
   /** Resolves a host name to addresses; default `dns.promises.lookup(host, { all: true })`. */
@@ -187,6 +193,8 @@ function describeSocketError(err: Error & { code?: string }): string {
       return 'host unreachable';
     case 'ENETUNREACH':
       return 'network unreachable';
+    case 'EADDRNOTAVAIL':
+      return 'cannot use the source address (is the network\'s ipv6_prefix routed to this host, with net.ipv6.ip_nonlocal_bind = 1?)';
     default:
       break;
   }
@@ -205,6 +213,8 @@ interface PinnedTarget {
   servername: string | undefined;
   /** Off only when the user's settings say so (self-signed servers). */
   verifyCertificate: boolean;
+  /** The address to bind before dialling (a per-user IPv6 source), if any. */
+  localAddress: string | undefined;
 }
 
 /**
@@ -242,12 +252,19 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
       return;
     }
     const { port } = this.#target;
-    this.#log.debug({ address, port, tls: this.#target.tls }, 'connecting');
+    this.#log.debug({ address, port, tls: this.#target.tls, localAddress: this.#target.localAddress }, 'connecting');
     this.#tcpConnected = false;
     this.#buffer = Buffer.alloc(0);
+    const { localAddress } = this.#target;
     const socket = this.#target.tls
-      ? tls.connect({ host: address, port, servername: this.#target.servername, rejectUnauthorized: this.#target.verifyCertificate })
-      : net.connect({ host: address, port });
+      ? tls.connect({
+          host: address,
+          port,
+          servername: this.#target.servername,
+          rejectUnauthorized: this.#target.verifyCertificate,
+          ...(localAddress !== undefined && { localAddress }),
+        })
+      : net.connect({ host: address, port, ...(localAddress !== undefined && { localAddress }) });
     this.#socket = socket;
     socket.setNoDelay(true);
     socket.once('connect', () => {
@@ -482,7 +499,18 @@ export class IrcPool {
         }
       }
     }
+    const space = conn.key.indexOf(' ');
+    const localAddress = this.#opts.localAddressFor?.(conn.params.network, conn.key.slice(0, space < 0 ? undefined : space));
+    if (localAddress !== undefined && net.isIPv6(localAddress)) {
+      // An IPv6 source can only reach IPv6 destinations.
+      addresses = addresses.filter((a) => net.isIPv6(a.address));
+      if (addresses.length === 0) {
+        this.#abort(conn, `cannot connect: ${host} has no IPv6 address, and this network gives each user an IPv6 source address`);
+        return;
+      }
+    }
     const target: PinnedTarget = {
+      localAddress,
       addresses: addresses.map((a) => a.address),
       port: conn.params.port,
       tls: conn.params.tls,

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_PACER_OPTIONS } from '../core/pacing.js';
+import { MAX_PREFIX_LENGTH, parseIpv6Prefix } from '../core/source-address.js';
 import { parseListen } from './listen.js';
 
 /** A bare domain JID as used for an XMPP component (RFC 7622 §3.2), e.g. `irc.example.org`. */
@@ -140,6 +141,13 @@ const networkSchema = z.strictObject({
     })
     .optional()
     .describe('Flood control for this network; each key left out comes from `[irc.flood]`.'),
+  ipv6_prefix: z
+    .string()
+    .refine((s) => parseIpv6Prefix(s) !== undefined, `must be an IPv6 prefix such as "2001:db8:1:2::/64" (length 1 to ${MAX_PREFIX_LENGTH})`)
+    .optional()
+    .describe(
+      'An IPv6 prefix routed to this host, e.g. `"2001:db8:1:2::/64"`: each user\'s connections to this network then come from their own stable address in it (a hash of the bare JID), so the network can ban one user. Only the network\'s IPv6 addresses are dialled. The host must accept the addresses (`ip -6 route add local PREFIX dev lo`) and let Jabirc bind them (`sysctl net.ipv6.ip_nonlocal_bind=1`).',
+    ),
 });
 
 const ircSchema = z
@@ -148,7 +156,7 @@ const ircSchema = z
       .record(networkName, networkSchema)
       .default({})
       .describe(
-        'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`, `flood`.',
+        'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`, `flood`, `ipv6_prefix`.',
       ),
     allow_unlisted: z
       .boolean()

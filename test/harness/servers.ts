@@ -108,6 +108,8 @@ export interface IrcServerOptions {
    * 113 of the client's address) before registering it. Default false.
    */
   ident?: boolean;
+  /** InspIRCd only: also listen on [::1] (same port), for IPv6 clients. Default false. */
+  ipv6?: boolean;
 }
 
 /** A running IRC server on loopback, plaintext, with flood limits lifted for 127.0.0.1. */
@@ -442,6 +444,7 @@ async function prepareInspircd(
 <server name="${name}" description="Jabirc test server" network="JabircTest"${extra ? ` id="${extra.serverId}"` : ''}>
 <admin name="Jabirc" nick="jabirc" email="jabirc@localhost">
 <bind address="${LOOPBACK}" port="${port}" type="clients">
+${opts.ipv6 ? `<bind address="::1" port="${port}" type="clients">` : ''}
 <path configdir="${dir}" datadir="${dir}/data" logdir="${dir}/logs">
 <pid file="${dir}/inspircd.pid">
 <log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${logFile}">
