@@ -52,6 +52,13 @@ const CONDITIONS = new Set([
 
 const STANZA_KINDS = new Set(['message', 'presence', 'iq']);
 
+/**
+ * Bound of the per-key reconnect bookkeeping: a key stays in it from a `closed` to its
+ * next connect, which may never come (the user left). Past the bound it starts afresh,
+ * at worst missing a few reconnects once.
+ */
+const MAX_TRACKED_KEYS = 100_000;
+
 /** The commands that carry a user's message to IRC (RFC 2812 §3.3). */
 const RELAYED_COMMAND = /^(?:@\S+ +)?(?:PRIVMSG|NOTICE) /;
 
@@ -236,7 +243,10 @@ export class GatewayMetrics {
     if (event.kind !== 'closed') return;
     if (event.refused) this.#refused.inc(this.#label(networkOf(key)));
     if (this.#quitAsked.delete(key) || event.refused) this.#lost.delete(key);
-    else this.#lost.add(key);
+    else {
+      if (this.#lost.size >= MAX_TRACKED_KEYS) this.#lost.clear();
+      this.#lost.add(key);
+    }
   }
 
   /** The link authenticated again and flushes what waited. */
@@ -268,6 +278,7 @@ export class GatewayMetrics {
         return;
       }
       case 'irc-quit':
+        if (this.#quitAsked.size >= MAX_TRACKED_KEYS) this.#quitAsked.clear();
         this.#quitAsked.add(effect.key);
         return;
       default:
