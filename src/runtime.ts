@@ -55,17 +55,17 @@ export class Runtime {
   }
 
   onStanza(stanza: Element): void {
-    this.#see((o) => o.stanzaIn(stanza));
+    if (this.#observer) this.#see((o) => o.stanzaIn(stanza));
     this.#input(() => this.#core.onStanza(stanza));
   }
 
   onIrcLine(key: ConnKey, line: string): void {
-    this.#see((o) => o.ircLineIn(key));
+    if (this.#observer) this.#see((o) => o.ircLineIn(key));
     this.#input(() => this.#core.onIrcLine(key, line));
   }
 
   onIrcEvent(key: ConnKey, event: IrcConnEvent): void {
-    this.#see((o) => o.ircEvent(key, event));
+    if (this.#observer) this.#see((o) => o.ircEvent(key, event));
     this.#input(() => this.#core.onIrcEvent(key, event));
   }
 
@@ -80,7 +80,7 @@ export class Runtime {
     this.#timers.clear();
   }
 
-  /** An observer's bug is logged; it never stops an input or an effect. */
+  /** An observer's bug is logged; it never stops an input or an effect. Callers test `#observer` first, so no closure is made without one. */
   #see(look: (observer: RuntimeObserver) => void): void {
     if (this.#observer === undefined) return;
     try {
@@ -112,7 +112,7 @@ export class Runtime {
 
   #run(effects: Effect[]): void {
     for (const effect of effects) {
-      this.#see((o) => o.effect(effect));
+      if (this.#observer) this.#see((o) => o.effect(effect));
       try {
         this.#apply(effect);
       } catch (err) {
