@@ -3,20 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { environmentVariables } from '../../../src/config/env.js';
-import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { errorOf } from './config-error.js';
 import { renderConfigReference } from '../../../src/config/docs.js';
 
 const MIN = '[component]\njid = "irc.localhost"\nsecret = "s"\n';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configuration from the environment (JABIRC_<SECTION>_<KEY>)', () => {
   it('names one variable per key, including nested tables, and none for keys inside a table of tables', () => {
