@@ -237,7 +237,10 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     pacerFor: (network) => floodForNetwork(config.irc, network),
     localAddressFor: (network, bareJid) => sourceAddressForNetwork(config.irc, network, bareJid),
     onLine: (key, line) => runtime?.onIrcLine(key, line),
-    ...(metrics && { onLineSent: (key: ConnKey) => metrics.ircLineOut(key) }),
+    ...(metrics && {
+      onLineSent: (key: ConnKey) => metrics.ircLineOut(key),
+      onPacingWait: (key: ConnKey, waitMs: number) => metrics.pacingWait(key, waitMs),
+    }),
     onEvent: (key, ev) => runtime?.onIrcEvent(key, ev),
   });
   const link = new XmppLink({

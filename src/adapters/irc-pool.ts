@@ -78,6 +78,8 @@ export interface IrcPoolOptions {
   onEvent(key: ConnKey, ev: IrcConnEvent): void;
   /** Every line written to a server, ours and irc-framework's own (PONG, CAP), for metrics. */
   onLineSent?(key: ConnKey): void;
+  /** Flood control holds `key`'s queue for `waitMs` before its next line, for metrics. */
+  onPacingWait?(key: ConnKey, waitMs: number): void;
   /** Flood control per connection; default DEFAULT_PACER_OPTIONS. */
   pacer?: PacerOptions;
   /**
@@ -691,6 +693,7 @@ export class IrcPool {
       const now = Date.now();
       const wait = pacer.peek(now);
       if (wait > 0) {
+        this.#opts.onPacingWait?.(conn.key, wait);
         conn.pumpTimer = setTimeout(() => {
           conn.pumpTimer = undefined;
           this.#pump(conn);

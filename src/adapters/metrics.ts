@@ -18,7 +18,7 @@
  *   core asking (no `irc-quit` before its `closed`).
  */
 import type { Element } from '@xmpp/xml';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConnKey, Effect, IrcConnEvent } from '../core/effects.js';
 import type { IrcConnectionInfo } from './irc-pool.js';
 
@@ -115,6 +115,8 @@ export class GatewayMetrics {
   readonly #attempts: CachedCounter;
   readonly #reconnects: CachedCounter;
   readonly #refused: CachedCounter;
+  readonly #pacingWait: Histogram;
+  readonly #pacingWaitChildren = new Map<string, Histogram.Internal<string>>();
   /** Keys the core asked to quit, until their `closed`. */
   readonly #quitAsked = new Set<ConnKey>();
   /** Keys whose last connection ended without the core asking. */
@@ -156,6 +158,14 @@ export class GatewayMetrics {
       'IRC connections the gateway refused by policy (a private address), by network.',
       'network',
     );
+
+    this.#pacingWait = new Histogram({
+      name: 'jabirc_irc_pacing_wait_seconds',
+      help: 'Each time flood control ([irc.flood]) holds a connection’s queue, how long until its next line may go, by network.',
+      labelNames: ['network'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
 
     const self = this;
     new Gauge({
@@ -237,6 +247,16 @@ export class GatewayMetrics {
 
   ircLineOut(key: ConnKey): void {
     this.#linesOut.inc(this.#label(networkOf(key)));
+  }
+
+  pacingWait(key: ConnKey, waitMs: number): void {
+    const network = this.#label(networkOf(key));
+    let child = this.#pacingWaitChildren.get(network);
+    if (child === undefined) {
+      child = this.#pacingWait.labels(network);
+      this.#pacingWaitChildren.set(network, child);
+    }
+    child.observe(waitMs / 1000);
   }
 
   ircEvent(key: ConnKey, event: IrcConnEvent): void {

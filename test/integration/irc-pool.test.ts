@@ -48,6 +48,8 @@ class Recorder {
   readonly events: Array<{ key: ConnKey; ev: IrcConnEvent; at: number }> = [];
   readonly logs: string[] = [];
 
+  readonly pacingWaits = new Map<ConnKey, number>();
+
   constructor(opts: Partial<Pick<IrcPoolOptions, 'connectTimeoutMs' | 'lookup' | 'pacerFor'>> & { pacer?: PacerOptions } = {}) {
     const { log } = createLogger('trace', { write: (s: string) => void this.logs.push(s) });
     this.pool = new IrcPool({
@@ -61,6 +63,7 @@ class Recorder {
       connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
       ...(opts.pacer ? { pacer: opts.pacer } : {}),
       ...(opts.pacerFor ? { pacerFor: opts.pacerFor } : {}),
+      onPacingWait: (key) => void this.pacingWaits.set(key, (this.pacingWaits.get(key) ?? 0) + 1),
       ...(opts.lookup ? { lookup: opts.lookup } : {}),
     });
   }
@@ -249,6 +252,9 @@ describe.each(SERVERS)('IrcPool against %s', (serverName, start) => {
     expect(from(alice)).toEqual(texts);
     expect(from(carol)).toEqual(texts);
     expect(r.pool.queuedLines(slow)).toBe(0);
+    // Flood control held the paced queue (a timer may fire a millisecond early and wait again), never the other.
+    expect(r.pacingWaits.get(fast)).toBeUndefined();
+    expect(r.pacingWaits.get(slow)).toBeGreaterThan(0);
   });
 
   it('feeds numerics from before 001 (433) and sends lines during registration', async () => {

@@ -130,6 +130,18 @@ describe('GatewayMetrics', () => {
     expect(await value('jabirc_xmpp_send_queue_stanzas')).toBe(0);
   });
 
+  it('observes flood-control waits by network, in seconds', async () => {
+    const { metrics, value } = setup();
+    const k = connKey('a@b', 'localhost');
+    metrics.pacingWait(k, 80);
+    metrics.pacingWait(k, 400);
+    metrics.pacingWait(k, 3000);
+    expect(await value('jabirc_irc_pacing_wait_seconds_count{network="localhost"}')).toBe(3);
+    expect(await value('jabirc_irc_pacing_wait_seconds_sum{network="localhost"}')).toBeCloseTo(3.48);
+    expect(await value('jabirc_irc_pacing_wait_seconds_bucket{le="0.1",network="localhost"}')).toBe(1);
+    expect(await value('jabirc_irc_pacing_wait_seconds_bucket{le="0.5",network="localhost"}')).toBe(2);
+  });
+
   it('exposes the version, event-loop lag and process metrics', async () => {
     const { metrics, value } = setup();
     expect(await value('jabirc_build_info{version="9.9.9"}')).toBe(1);
