@@ -35,6 +35,7 @@ import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
 import { openDatabase, StoreError, type Db } from './store/database.js';
 import { databaseUnwritable } from './store/health.js';
+import { instrumentStatements } from './store/instrument.js';
 import { backupDatabase } from './store/backup.js';
 import { SqliteIdentityStore } from './store/identity-store.js';
 import { SqliteRoomEncodingStore } from './store/room-settings-store.js';
@@ -177,9 +178,21 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     }
     throw err;
   }
-  const identities = new SqliteIdentityStore(store.db, box);
-  const channels = new SqliteChannelStore(store.db, box);
-  const roomEncodings = new SqliteRoomEncodingStore(store.db);
+  // Metrics (issue 12 §1) only when they have a listener; the sources are read at scrape time.
+  const metrics: GatewayMetrics | undefined =
+    config.metrics.listen === undefined
+      ? undefined
+      : new GatewayMetrics({
+          networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
+          ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
+          componentOnline: () => link.online,
+          version,
+        });
+  // With metrics, the repositories' statements are timed.
+  const repoDb = metrics ? instrumentStatements(store.db, (kind, seconds) => metrics.sqliteStatement(kind, seconds)) : store.db;
+  const identities = new SqliteIdentityStore(repoDb, box);
+  const channels = new SqliteChannelStore(repoDb, box);
+  const roomEncodings = new SqliteRoomEncodingStore(repoDb);
 
   // Filled in place on reload: the core keeps this very set.
   const admins = new Set(config.access.admins.map((a) => a.toLowerCase()));
@@ -221,16 +234,6 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     })),
   });
   let runtime: Runtime | undefined;
-  // Metrics (issue 12 §1) only when they have a listener; the sources are read at scrape time.
-  const metrics: GatewayMetrics | undefined =
-    config.metrics.listen === undefined
-      ? undefined
-      : new GatewayMetrics({
-          networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
-          ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
-          componentOnline: () => link.online,
-          version,
-        });
   const irc: IrcPool = new IrcPool({
     log: log.child({ module: 'irc' }),
     connectTimeoutMs: config.irc.connect_timeout_ms,

@@ -116,6 +116,8 @@ export class GatewayMetrics {
   readonly #reconnects: CachedCounter;
   readonly #refused: CachedCounter;
   readonly #pacingWait: Histogram;
+  readonly #statement: Histogram;
+  readonly #statementChildren = new Map<string, Histogram.Internal<string>>();
   readonly #pacingWaitChildren = new Map<string, Histogram.Internal<string>>();
   /** Keys the core asked to quit, until their `closed`. */
   readonly #quitAsked = new Set<ConnKey>();
@@ -164,6 +166,14 @@ export class GatewayMetrics {
       help: 'Each time flood control ([irc.flood]) holds a connection’s queue, how long until its next line may go, by network.',
       labelNames: ['network'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+
+    this.#statement = new Histogram({
+      name: 'jabirc_sqlite_statement_duration_seconds',
+      help: 'Time of each SQLite statement call of the repositories, by kind (read: get/all, write: run).',
+      labelNames: ['kind'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
       registers,
     });
 
@@ -257,6 +267,15 @@ export class GatewayMetrics {
       this.#pacingWaitChildren.set(network, child);
     }
     child.observe(waitMs / 1000);
+  }
+
+  sqliteStatement(kind: 'read' | 'write', seconds: number): void {
+    let child = this.#statementChildren.get(kind);
+    if (child === undefined) {
+      child = this.#statement.labels(kind);
+      this.#statementChildren.set(kind, child);
+    }
+    child.observe(seconds);
   }
 
   ircEvent(key: ConnKey, event: IrcConnEvent): void {

@@ -194,6 +194,7 @@ describe('operations: identd, metrics, backup, health', () => {
     expect(after.get('jabirc_irc_connection_attempts_total{network="localhost"}')).toBe(2);
     expect(after.get('jabirc_xmpp_component_online')).toBe(1);
     expect(after.get('jabirc_xmpp_send_queue_stanzas')).toBe(0);
+    expect(after.get('jabirc_sqlite_statement_duration_seconds_count{kind="read"}')).toBeGreaterThan(0); // the joins read identities
     expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
     expect(after.has('process_cpu_seconds_total')).toBe(true);
     const body = await (await fetch(`${base()}/metrics`)).text();

@@ -142,6 +142,15 @@ describe('GatewayMetrics', () => {
     expect(await value('jabirc_irc_pacing_wait_seconds_bucket{le="0.5",network="localhost"}')).toBe(2);
   });
 
+  it('observes SQLite statement times by kind', async () => {
+    const { metrics, value } = setup();
+    metrics.sqliteStatement('read', 0.0002);
+    metrics.sqliteStatement('write', 0.003);
+    expect(await value('jabirc_sqlite_statement_duration_seconds_count{kind="read"}')).toBe(1);
+    expect(await value('jabirc_sqlite_statement_duration_seconds_bucket{le="0.005",kind="write"}')).toBe(1);
+    expect(await value('jabirc_sqlite_statement_duration_seconds_bucket{le="0.0025",kind="write"}')).toBe(0);
+  });
+
   it('exposes the version, event-loop lag and process metrics', async () => {
     const { metrics, value } = setup();
     expect(await value('jabirc_build_info{version="9.9.9"}')).toBe(1);
