@@ -83,23 +83,41 @@ export function errorCondition(stanza: Element): string {
   return name !== undefined && CONDITIONS.has(name) ? name : 'other';
 }
 
+/** The children of a one-label metric, cached per label value. */
+class Children<C> {
+  readonly #make: (label: string) => C;
+  readonly #children = new Map<string, C>();
+
+  constructor(make: (label: string) => C) {
+    this.#make = make;
+  }
+
+  of(label: string): C {
+    let child = this.#children.get(label);
+    if (child === undefined) {
+      child = this.#make(label);
+      this.#children.set(label, child);
+    }
+    return child;
+  }
+}
+
 /** A counter whose children are cached per label value. */
 class CachedCounter {
-  readonly #counter: Counter;
-  readonly #children = new Map<string, Counter.Internal>();
+  readonly #children: Children<Counter.Internal>;
 
   constructor(counter: Counter) {
-    this.#counter = counter;
+    this.#children = new Children((label) => counter.labels(label));
   }
 
   inc(label: string, by = 1): void {
-    let child = this.#children.get(label);
-    if (child === undefined) {
-      child = this.#counter.labels(label);
-      this.#children.set(label, child);
-    }
-    child.inc(by);
+    this.#children.of(label).inc(by);
   }
+}
+
+function histogram(name: string, help: string, label: string, buckets: number[], registers: Registry[]): Children<Histogram.Internal<string>> {
+  const h = new Histogram({ name, help, labelNames: [label], buckets, registers });
+  return new Children((value) => h.labels(value));
 }
 
 export class GatewayMetrics {
@@ -115,10 +133,8 @@ export class GatewayMetrics {
   readonly #attempts: CachedCounter;
   readonly #reconnects: CachedCounter;
   readonly #refused: CachedCounter;
-  readonly #pacingWait: Histogram;
-  readonly #statement: Histogram;
-  readonly #statementChildren = new Map<string, Histogram.Internal<string>>();
-  readonly #pacingWaitChildren = new Map<string, Histogram.Internal<string>>();
+  readonly #pacingWait: Children<Histogram.Internal<string>>;
+  readonly #statement: Children<Histogram.Internal<string>>;
   /** Keys the core asked to quit, until their `closed`. */
   readonly #quitAsked = new Set<ConnKey>();
   /** Keys whose last connection ended without the core asking. */
@@ -161,21 +177,20 @@ export class GatewayMetrics {
       'network',
     );
 
-    this.#pacingWait = new Histogram({
-      name: 'jabirc_irc_pacing_wait_seconds',
-      help: 'Each time flood control ([irc.flood]) holds a connection’s queue, how long until its next line may go, by network.',
-      labelNames: ['network'],
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    this.#pacingWait = histogram(
+      'jabirc_irc_pacing_wait_seconds',
+      'Each time flood control ([irc.flood]) holds a connection’s queue, how long until its next line may go, by network.',
+      'network',
+      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
-    });
-
-    this.#statement = new Histogram({
-      name: 'jabirc_sqlite_statement_duration_seconds',
-      help: 'Time of each SQLite statement call of the repositories, by kind (read: get/all, write: run).',
-      labelNames: ['kind'],
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
+    );
+    this.#statement = histogram(
+      'jabirc_sqlite_statement_duration_seconds',
+      'Time of each SQLite statement call of the repositories, by kind (read: get/all, write: run).',
+      'kind',
+      [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
       registers,
-    });
+    );
 
     const self = this;
     new Gauge({
@@ -260,22 +275,11 @@ export class GatewayMetrics {
   }
 
   pacingWait(key: ConnKey, waitMs: number): void {
-    const network = this.#label(networkOf(key));
-    let child = this.#pacingWaitChildren.get(network);
-    if (child === undefined) {
-      child = this.#pacingWait.labels(network);
-      this.#pacingWaitChildren.set(network, child);
-    }
-    child.observe(waitMs / 1000);
+    this.#pacingWait.of(this.#label(networkOf(key))).observe(waitMs / 1000);
   }
 
   sqliteStatement(kind: 'read' | 'write', seconds: number): void {
-    let child = this.#statementChildren.get(kind);
-    if (child === undefined) {
-      child = this.#statement.labels(kind);
-      this.#statementChildren.set(kind, child);
-    }
-    child.observe(seconds);
+    this.#statement.of(kind).observe(seconds);
   }
 
   ircEvent(key: ConnKey, event: IrcConnEvent): void {
