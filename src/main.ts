@@ -8,36 +8,54 @@
  * Exit codes: 0 clean stop; 1 could not start (XMPP link refused, database unusable);
  * 2 bad command line or configuration.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createHmac, randomUUID } from 'node:crypto';
-import { IrcPool } from './adapters/irc-pool.js';
+import { startIdentd } from './adapters/identd.js';
+import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
+import { GatewayMetrics } from './adapters/metrics.js';
+import { ListenError, startOpsHttp } from './adapters/ops-http.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
+import { floodForNetwork } from './config/flood.js';
+import { parseListen } from './config/listen.js';
+import { sourceAddressForNetwork } from './config/network-source.js';
+import { applyLive, diffConfig } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { AdhocCommands } from './core/adhoc.js';
 import { Bridge, type NetworkSettings } from './core/bridge/index.js';
+import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
-import { createLogger } from './log.js';
+import { identFor } from './adapters/ident-protocol.js';
+import { createLogger, type Logger } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
 import { SqliteContactStore } from './store/contact-store.js';
-import { openDatabase, StoreError } from './store/database.js';
+import { openDatabase, StoreError, type Db } from './store/database.js';
+import { databaseUnwritable } from './store/health.js';
+import { instrumentStatements } from './store/instrument.js';
+import { backupDatabase } from './store/backup.js';
 import { SqliteIdentityStore } from './store/identity-store.js';
 import { SqliteRoomEncodingStore } from './store/room-settings-store.js';
-import { openSecretBox } from './store/secret-key.js';
+import { keyFilePath, openSecretBox } from './store/secret-key.js';
 
 const USAGE = `Usage:
   jabirc [--config FILE]        run the gateway (default: $JABIRC_CONFIG or /etc/jabirc/config.toml)
   jabirc check-config FILE      validate a configuration file without connecting
   jabirc config-docs            print the configuration reference (Markdown)
+  jabirc backup PATH [--config FILE]
+                                copy the database (while the gateway runs) to PATH
+  jabirc healthcheck [--config FILE]
+                                exit 0 when the running gateway's /readyz says ready
   jabirc --version | --help
 `;
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+const DEFAULT_CONFIG = '/etc/jabirc/config.toml';
+const HEALTHCHECK_TIMEOUT_MS = 3_000;
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -64,12 +82,72 @@ function networkSettings(config: Config, name: string): NetworkSettings | undefi
   };
 }
 
+/**
+ * SIGHUP (issue 12 §5, `systemctl reload`): re-reads the configuration and applies what
+ * can change live (config/reload.ts) without touching a connection; a file that does
+ * not load is refused and the running configuration stays.
+ */
+function reload(config: Config, reread: () => Config, admins: Set<string>, log: Logger): void {
+  let next: Config;
+  try {
+    next = reread();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error({ reason: err.message }, 'configuration reload refused; the running configuration stays');
+    return;
+  }
+  const { live, restart } = diffConfig(config, next);
+  applyLive(config, next);
+  admins.clear();
+  for (const a of config.access.admins) admins.add(a.toLowerCase());
+  if (restart.length > 0) log.warn({ keys: restart }, 'configuration changes that need a restart were not applied');
+  log.info({ applied: live }, 'configuration reloaded');
+}
+
+/** Why the gateway cannot serve now (`/readyz`); empty when it can. */
+function notReady(link: XmppLink, db: Db): string[] {
+  const reasons = link.online ? [] : ['component link offline'];
+  const db_ = databaseUnwritable(db);
+  return db_ === undefined ? reasons : [...reasons, db_];
+}
+
+/** The operator's listeners (issue 12 §1–3): metrics and health over HTTP, identd. Each off unless configured. */
+async function startOperations(
+  config: Config,
+  deps: { log: Logger; metrics: GatewayMetrics | undefined; irc: IrcPool; notReady: () => string[] },
+): Promise<void> {
+  const { metrics } = deps;
+  const http = config.metrics.listen === undefined ? undefined : parseListen(config.metrics.listen);
+  if (http && metrics) {
+    await startOpsHttp({
+      host: http.host ?? '127.0.0.1',
+      port: http.port,
+      log: deps.log.child({ module: 'metrics' }),
+      scrape: () => metrics.scrape(),
+      notReady: deps.notReady,
+    });
+  }
+  const ident = config.identd.listen === undefined ? undefined : parseListen(config.identd.listen);
+  if (ident) {
+    await startIdentd({
+      host: ident.host,
+      port: ident.port,
+      log: deps.log.child({ module: 'identd' }),
+      lookup: (localPort, remotePort, peer) => {
+        const key = deps.irc.connectionByPorts(localPort, remotePort, peer);
+        return key === undefined ? undefined : identFor(key.slice(0, key.indexOf(' ')), config.identd.ident);
+      },
+    });
+  }
+}
+
 function fail(code: number, message: string): never {
   process.stderr.write(`jabirc: ${message}\n`);
   process.exit(code);
 }
 
-async function run(config: Config): Promise<void> {
+/** `reread` loads the configuration again, for a reload (SIGHUP). */
+async function run(config: Config, reread: () => Config): Promise<void> {
   const { log, addSecret } = createLogger(config.log.level);
   addSecret(config.component.secret);
   const version = packageVersion();
@@ -101,11 +179,25 @@ async function run(config: Config): Promise<void> {
     }
     throw err;
   }
-  const identities = new SqliteIdentityStore(store.db, box);
-  const channels = new SqliteChannelStore(store.db, box);
-  const roomEncodings = new SqliteRoomEncodingStore(store.db);
-  const contacts = new SqliteContactStore(store.db);
+  // Metrics (issue 12 §1) only when they have a listener; the sources are read at scrape time.
+  const metrics: GatewayMetrics | undefined =
+    config.metrics.listen === undefined
+      ? undefined
+      : new GatewayMetrics({
+          networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
+          ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
+          componentOnline: () => link.online,
+          version,
+        });
+  // With metrics, the repositories' statements are timed.
+  const repoDb = metrics ? instrumentStatements(store.db, (kind, seconds) => metrics.sqliteStatement(kind, seconds)) : store.db;
+  const identities = new SqliteIdentityStore(repoDb, box);
+  const channels = new SqliteChannelStore(repoDb, box);
+  const roomEncodings = new SqliteRoomEncodingStore(repoDb);
+  const contacts = new SqliteContactStore(repoDb);
 
+  // Filled in place on reload: the core keeps this very set.
+  const admins = new Set(config.access.admins.map((a) => a.toLowerCase()));
   const core = new GatewayCore({
     domain: config.component.jid,
     allowedDomains: config.access.domains,
@@ -115,7 +207,7 @@ async function run(config: Config): Promise<void> {
     accounts: {
       identities,
       channels,
-      admins: new Set(config.access.admins.map((a) => a.toLowerCase())),
+      admins,
       adhoc: new AdhocCommands({ newId: randomUUID }),
       networkDefaults: (name) => networkSettings(config, name),
       roomEncodings,
@@ -146,10 +238,16 @@ async function run(config: Config): Promise<void> {
     }),
   });
   let runtime: Runtime | undefined;
-  const irc = new IrcPool({
+  const irc: IrcPool = new IrcPool({
     log: log.child({ module: 'irc' }),
     connectTimeoutMs: config.irc.connect_timeout_ms,
+    pacerFor: (network) => floodForNetwork(config.irc, network),
+    localAddressFor: (network, bareJid) => sourceAddressForNetwork(config.irc, network, bareJid),
     onLine: (key, line) => runtime?.onIrcLine(key, line),
+    ...(metrics && {
+      onLineSent: (key: ConnKey) => metrics.ircLineOut(key),
+      onPacingWait: (key: ConnKey, waitMs: number) => metrics.pacingWait(key, waitMs),
+    }),
     onEvent: (key, ev) => runtime?.onIrcEvent(key, ev),
   });
   const link = new XmppLink({
@@ -161,8 +259,19 @@ async function run(config: Config): Promise<void> {
     reconnectMaxDelayMs: config.component.reconnect_max_delay_ms,
     log: log.child({ module: 'xmpp' }),
     onStanza: (stanza) => runtime?.onStanza(stanza),
+    ...(metrics && { onOnline: () => metrics.componentOnline() }),
   });
-  runtime = new Runtime(core, link, irc, log.child({ module: 'runtime' }));
+  runtime = new Runtime(core, link, irc, log.child({ module: 'runtime' }), metrics);
+  try {
+    await startOperations(config, { log, metrics, irc, notReady: () => notReady(link, store.db) });
+  } catch (err) {
+    if (err instanceof ListenError) {
+      log.fatal({ reason: err.message }, 'cannot start a listener');
+      process.exit(1);
+    }
+    throw err;
+  }
+  process.on('SIGHUP', () => reload(config, reread, admins, log));
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -215,6 +324,53 @@ async function run(config: Config): Promise<void> {
   }
 }
 
+/** The configuration for a tool command, which never connects: a missing component secret is no error there. */
+function toolConfig(file: string | undefined): Config {
+  const env = { [SECRET_ENV]: 'not needed by this command', ...process.env };
+  return loadConfig(file ?? DEFAULT_CONFIG, env, { missingIsEmpty: file === undefined });
+}
+
+/** `jabirc backup PATH`. */
+async function backup(dest: string, file: string | undefined): Promise<void> {
+  const config = toolConfig(file);
+  try {
+    const { pages, schemaVersion } = await backupDatabase(config.database.path, dest);
+    process.stdout.write(`${config.database.path}: copied to ${dest} (${pages} pages, schema version ${schemaVersion})\n`);
+  } catch (err) {
+    if (err instanceof StoreError) fail(1, err.message);
+    throw err;
+  }
+  if (config.database.secret_key === undefined && existsSync(keyFilePath(config.database.path))) {
+    process.stdout.write(`the passwords in it need the key file ${keyFilePath(config.database.path)}: back it up too, kept apart\n`);
+  }
+}
+
+/** `jabirc healthcheck` (the Docker HEALTHCHECK): exit 0 when the running gateway's `/readyz` says ready. */
+async function healthcheck(file: string | undefined): Promise<void> {
+  let listen: string | undefined;
+  try {
+    listen = toolConfig(file).metrics.listen;
+  } catch (err) {
+    // Docker reserves exit code 2: every failure here is 1, "unhealthy".
+    if (err instanceof ConfigError) fail(1, `unhealthy: ${err.message}`);
+    throw err;
+  }
+  const where = listen === undefined ? undefined : parseListen(listen);
+  if (where === undefined) fail(1, 'unhealthy: no [metrics] listen to ask (set it, e.g. JABIRC_METRICS_LISTEN=9107)');
+  // A wildcard listener is reached on loopback.
+  const host = where.host === undefined || where.host === '0.0.0.0' ? '127.0.0.1' : where.host === '::' ? '::1' : where.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${where.port}/readyz`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(HEALTHCHECK_TIMEOUT_MS) });
+  } catch (err) {
+    fail(1, `unhealthy: ${url}: ${(err as Error).message}`);
+  }
+  const body = (await res.text()).trim();
+  if (res.status !== 200) fail(1, `unhealthy: ${url}: ${res.status} ${body}`);
+  process.stdout.write(`${body}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
@@ -252,9 +408,20 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: configuration is valid\n`);
         return;
       }
+      case 'healthcheck':
+        if (rest.length !== 0) fail(2, `healthcheck takes no argument\n${USAGE}`);
+        await healthcheck(values.config ?? process.env.JABIRC_CONFIG);
+        return;
+      case 'backup': {
+        if (rest.length !== 1) fail(2, `backup takes one PATH\n${USAGE}`);
+        await backup(rest[0]!, values.config ?? process.env.JABIRC_CONFIG);
+        return;
+      }
       case undefined: {
-        const file = values.config ?? process.env.JABIRC_CONFIG ?? '/etc/jabirc/config.toml';
-        await run(loadConfig(file, process.env));
+        // The default file may be absent when the environment holds the whole configuration.
+        const file = values.config ?? process.env.JABIRC_CONFIG;
+        const load = (): Config => loadConfig(file ?? DEFAULT_CONFIG, process.env, { missingIsEmpty: file === undefined });
+        await run(load(), load);
         return;
       }
       default:

@@ -20,6 +20,14 @@ export interface IrcSink {
   quit(key: ConnKey, message: string): void;
 }
 
+/** Sees every input and effect (metrics); must not throw, and cannot change anything. */
+export interface RuntimeObserver {
+  stanzaIn(stanza: Element): void;
+  ircLineIn(key: ConnKey): void;
+  ircEvent(key: ConnKey, event: IrcConnEvent): void;
+  effect(effect: Effect): void;
+}
+
 /** What the runtime needs of the core. */
 export interface CoreInputs {
   onStanza(stanza: Element): Effect[];
@@ -33,26 +41,31 @@ export class Runtime {
   readonly #xmpp: StanzaSink;
   readonly #irc: IrcSink;
   readonly #log: Logger;
+  readonly #observer: RuntimeObserver | undefined;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #busy = false;
   readonly #pending: Array<() => Effect[]> = [];
 
-  constructor(core: CoreInputs, xmpp: StanzaSink, irc: IrcSink, log: Logger) {
+  constructor(core: CoreInputs, xmpp: StanzaSink, irc: IrcSink, log: Logger, observer?: RuntimeObserver) {
     this.#core = core;
     this.#xmpp = xmpp;
     this.#irc = irc;
     this.#log = log;
+    this.#observer = observer;
   }
 
   onStanza(stanza: Element): void {
+    if (this.#observer) this.#see((o) => o.stanzaIn(stanza));
     this.#input(() => this.#core.onStanza(stanza));
   }
 
   onIrcLine(key: ConnKey, line: string): void {
+    if (this.#observer) this.#see((o) => o.ircLineIn(key));
     this.#input(() => this.#core.onIrcLine(key, line));
   }
 
   onIrcEvent(key: ConnKey, event: IrcConnEvent): void {
+    if (this.#observer) this.#see((o) => o.ircEvent(key, event));
     this.#input(() => this.#core.onIrcEvent(key, event));
   }
 
@@ -65,6 +78,16 @@ export class Runtime {
   stop(): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+  }
+
+  /** An observer's bug is logged; it never stops an input or an effect. Callers test `#observer` first, so no closure is made without one. */
+  #see(look: (observer: RuntimeObserver) => void): void {
+    if (this.#observer === undefined) return;
+    try {
+      look(this.#observer);
+    } catch (err) {
+      this.#log.error({ err }, 'runtime observer failed');
+    }
   }
 
   #input(step: () => Effect[]): void {
@@ -89,6 +112,7 @@ export class Runtime {
 
   #run(effects: Effect[]): void {
     for (const effect of effects) {
+      if (this.#observer) this.#see((o) => o.effect(effect));
       try {
         this.#apply(effect);
       } catch (err) {

@@ -23,7 +23,8 @@
  *   itself (PING, CAP, AUTHENTICATE).
  * - Lines out: already built by core/irc-writer.ts. A line with CR, LF or NUL or
  *   over 510 bytes is a bug upstream: it is logged and dropped, never repaired.
- *   Lines are paced per connection (core/pacing.ts) in FIFO order; after QUIT
+ *   Lines are paced per connection (core/pacing.ts) in FIFO order, with the
+ *   network's flood settings (`pacerFor`; unpaced when they are off); after QUIT
  *   nothing more is sent.
  * - Logs: trace = every line in and out, with PASS/AUTHENTICATE/OPER arguments
  *   replaced by `[Redacted]`; debug = state changes. Passwords never reach a log
@@ -75,8 +76,23 @@ export interface IrcPoolOptions {
   /** Every line the server sends, without its line ending. */
   onLine(key: ConnKey, line: string): void;
   onEvent(key: ConnKey, ev: IrcConnEvent): void;
+  /** Every line written to a server, ours and irc-framework's own (PONG, CAP), for metrics. */
+  onLineSent?(key: ConnKey): void;
+  /** Flood control holds `key`'s queue for `waitMs` before its next line, for metrics. */
+  onPacingWait?(key: ConnKey, waitMs: number): void;
   /** Flood control per connection; default DEFAULT_PACER_OPTIONS. */
   pacer?: PacerOptions;
+  /**
+   * Flood control for a network's connections (config `[irc.flood]`, per network),
+   * asked once per `connect`; null sends without pacing. Wins over `pacer`.
+   */
+  pacerFor?(network: string): PacerOptions | null;
+  /**
+   * The source address for a user's connections to a network (config `ipv6_prefix`,
+   * core/source-address.ts), asked once per `connect`; undefined lets the system choose.
+   * With an IPv6 source only the host's IPv6 addresses are dialled.
+   */
+  localAddressFor?(network: string, bareJid: string): string | undefined;
   /** Bound from `connect` to RPL_WELCOME (DNS, TCP, TLS and registration), in ms. */
   connectTimeoutMs: number;
   /** Resolves a host name to addresses; default `dns.promises.lookup(host, { all: true })`. */
@@ -134,13 +150,21 @@ function redactLine(line: string): string {
 
 const defaultLookup: HostLookup = (host) => dns.promises.lookup(host, { all: true, verbatim: true });
 
-type ConnState = 'resolving' | 'connecting' | 'open' | 'registered' | 'quitting';
+export type ConnState = 'resolving' | 'connecting' | 'open' | 'registered' | 'quitting';
+
+export interface IrcConnectionInfo {
+  network: string;
+  state: ConnState;
+  /** Lines waiting for the socket or the pacer. */
+  queued: number;
+}
 
 interface Conn {
   readonly key: ConnKey;
   readonly params: IrcConnectParams;
   readonly log: Logger;
-  readonly pacer: Pacer;
+  /** Null when the network's flood control is off: lines go out as soon as the socket is open. */
+  readonly pacer: Pacer | null;
   state: ConnState;
   client: Client | undefined;
   transport: PinnedTransport | undefined;
@@ -171,6 +195,8 @@ function describeSocketError(err: Error & { code?: string }): string {
       return 'host unreachable';
     case 'ENETUNREACH':
       return 'network unreachable';
+    case 'EADDRNOTAVAIL':
+      return 'cannot use the source address (is the network\'s ipv6_prefix routed to this host, with net.ipv6.ip_nonlocal_bind = 1?)';
     default:
       break;
   }
@@ -189,6 +215,8 @@ interface PinnedTarget {
   servername: string | undefined;
   /** Off only when the user's settings say so (self-signed servers). */
   verifyCertificate: boolean;
+  /** The address to bind before dialling (a per-user IPv6 source), if any. */
+  localAddress: string | undefined;
 }
 
 /**
@@ -226,12 +254,19 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
       return;
     }
     const { port } = this.#target;
-    this.#log.debug({ address, port, tls: this.#target.tls }, 'connecting');
+    this.#log.debug({ address, port, tls: this.#target.tls, localAddress: this.#target.localAddress }, 'connecting');
     this.#tcpConnected = false;
     this.#buffer = Buffer.alloc(0);
+    const { localAddress } = this.#target;
     const socket = this.#target.tls
-      ? tls.connect({ host: address, port, servername: this.#target.servername, rejectUnauthorized: this.#target.verifyCertificate })
-      : net.connect({ host: address, port });
+      ? tls.connect({
+          host: address,
+          port,
+          servername: this.#target.servername,
+          rejectUnauthorized: this.#target.verifyCertificate,
+          ...(localAddress !== undefined && { localAddress }),
+        })
+      : net.connect({ host: address, port, ...(localAddress !== undefined && { localAddress }) });
     this.#socket = socket;
     socket.setNoDelay(true);
     socket.once('connect', () => {
@@ -321,6 +356,20 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
   isConnected(): boolean {
     return this.#open;
   }
+
+  /** The open socket's ports and peer, for identd; undefined while not connected. */
+  endpoints(): { localPort: number; remotePort: number; remoteAddress: string } | undefined {
+    const s = this.#socket;
+    if (s === undefined || !this.#tcpConnected || s.destroyed) return undefined;
+    const { localPort, remotePort, remoteAddress } = s;
+    if (localPort === undefined || remotePort === undefined || remoteAddress === undefined) return undefined;
+    return { localPort, remotePort, remoteAddress };
+  }
+}
+
+/** `::ffff:192.0.2.1` → `192.0.2.1`: a dual-stack listener sees IPv4 peers in the mapped form. */
+function unmapIPv4(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
 export class IrcPool {
@@ -338,12 +387,46 @@ export class IrcPool {
     new TextDecoder(opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING);
   }
 
+  #pacerFor(network: string): Pacer | null {
+    const options = this.#opts.pacerFor ? this.#opts.pacerFor(network) : (this.#opts.pacer ?? DEFAULT_PACER_OPTIONS);
+    return options === null ? null : createPacer(options);
+  }
+
   get size(): number {
     return this.#conns.size;
   }
 
   has(key: ConnKey): boolean {
     return this.#conns.has(key);
+  }
+
+  /** Lines of `key` waiting for the socket or the pacer (0 for an unknown key). */
+  queuedLines(key: ConnKey): number {
+    return this.#conns.get(key)?.queue.length ?? 0;
+  }
+
+  /** Every connection's network, state and queued lines, for metrics; no copy is kept. */
+  *connections(): Generator<IrcConnectionInfo> {
+    for (const conn of this.#conns.values()) {
+      yield { network: conn.params.network, state: conn.state, queued: conn.queue.length };
+    }
+  }
+
+  /**
+   * The connection whose socket runs from our `localPort` to `remoteAddress`:`remotePort`
+   * (an identd query, RFC 1413 §2: the pair is named from our side first), if it is one of
+   * ours and is open. `remoteAddress` is the host that asks, so a third host cannot learn
+   * who is connected where.
+   */
+  connectionByPorts(localPort: number, remotePort: number, remoteAddress: string): ConnKey | undefined {
+    const asked = unmapIPv4(remoteAddress);
+    for (const conn of this.#conns.values()) {
+      const ends = conn.transport?.endpoints();
+      if (ends && ends.localPort === localPort && ends.remotePort === remotePort && unmapIPv4(ends.remoteAddress) === asked) {
+        return conn.key;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -363,7 +446,7 @@ export class IrcPool {
       key,
       params,
       log,
-      pacer: createPacer(this.#opts.pacer ?? DEFAULT_PACER_OPTIONS),
+      pacer: this.#pacerFor(params.network),
       state: 'resolving',
       client: undefined,
       transport: undefined,
@@ -418,7 +501,18 @@ export class IrcPool {
         }
       }
     }
+    const space = conn.key.indexOf(' ');
+    const localAddress = this.#opts.localAddressFor?.(conn.params.network, conn.key.slice(0, space < 0 ? undefined : space));
+    if (localAddress !== undefined && net.isIPv6(localAddress)) {
+      // An IPv6 source can only reach IPv6 destinations.
+      addresses = addresses.filter((a) => net.isIPv6(a.address));
+      if (addresses.length === 0) {
+        this.#abort(conn, `cannot connect: ${host} has no IPv6 address, and this network gives each user an IPv6 source address`);
+        return;
+      }
+    }
     const target: PinnedTarget = {
+      localAddress,
       addresses: addresses.map((a) => a.address),
       port: conn.params.port,
       tls: conn.params.tls,
@@ -493,6 +587,7 @@ export class IrcPool {
       guard('raw', ({ line, from_server }) => {
         if (!from_server) {
           log.trace({ line: redactLine(line) }, 'irc out');
+          this.#opts.onLineSent?.(conn.key);
           return;
         }
         log.trace({ line: redactLine(line) }, 'irc in');
@@ -587,17 +682,25 @@ export class IrcPool {
     if (conn.state !== 'open' && conn.state !== 'registered') return;
     const client = conn.client;
     if (client === undefined) return;
+    const { pacer } = conn;
+    if (pacer === null) {
+      const lines = conn.queue;
+      conn.queue = [];
+      for (const line of lines) client.raw(line);
+      return;
+    }
     while (conn.queue.length > 0) {
       const now = Date.now();
-      const wait = conn.pacer.peek(now);
+      const wait = pacer.peek(now);
       if (wait > 0) {
+        this.#opts.onPacingWait?.(conn.key, wait);
         conn.pumpTimer = setTimeout(() => {
           conn.pumpTimer = undefined;
           this.#pump(conn);
         }, wait);
         return;
       }
-      conn.pacer.reserve(now);
+      pacer.reserve(now);
       const line = conn.queue.shift();
       if (line !== undefined) client.raw(line);
     }

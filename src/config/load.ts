@@ -13,6 +13,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
+import { applyEnvironment, EnvError } from './env.js';
 import { configSchema, secretKeySchema, type Config } from './schema.js';
 
 export const SECRET_ENV = 'JABIRC_COMPONENT_SECRET';
@@ -30,6 +31,17 @@ function keyPath(path: ReadonlyArray<PropertyKey>): string {
     .join('.');
 }
 
+/** Says which environment variable set the key at fault, when one did. */
+function describeIssueFrom(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, string>): string {
+  const text = describeIssue(issue);
+  const path = issue.path.map(String);
+  for (let n = path.length; n > 0; n--) {
+    const variable = sources.get(path.slice(0, n).join('.'));
+    if (variable !== undefined) return `${text} (from the environment variable ${variable})`;
+  }
+  return text;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => `unknown key "${keyPath([...issue.path, k])}"`).join('; ');
@@ -45,7 +57,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
-/** Parse and validate config text; `source` names the file in messages. */
+/**
+ * Parse and validate config text, with `JABIRC_<SECTION>_<KEY>` variables of `env`
+ * overriding keys (config/env.ts); `source` names the file in messages.
+ */
 export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = {}): Config {
   let raw: unknown;
   try {
@@ -57,9 +72,16 @@ export function parseConfig(text: string, source: string, env: Record<string, st
     }
     throw err;
   }
-  const result = configSchema.safeParse(raw);
+  let merged;
+  try {
+    merged = applyEnvironment(raw as Record<string, unknown>, env);
+  } catch (err) {
+    if (err instanceof EnvError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const result = configSchema.safeParse(merged.raw);
   if (!result.success) {
-    const lines = result.error.issues.map(describeIssue);
+    const lines = result.error.issues.map((issue) => describeIssueFrom(issue, merged.sources));
     throw new ConfigError(`${source}: invalid configuration: ${lines.join('; ')}`);
   }
   const cfg = result.data;
@@ -121,15 +143,25 @@ export function checkDatabasePath(path: string, source: string): void {
   }
 }
 
-/** Read, parse and validate a config file. Throws `ConfigError` with a printable message. */
-export function loadConfig(file: string, env: Record<string, string | undefined> = {}): Config {
-  let text: string;
+/**
+ * Read, parse and validate a config file. Throws `ConfigError` with a printable message.
+ * `missingIsEmpty`: a file that does not exist reads as empty (the default path, when the
+ * environment alone configures the gateway).
+ */
+export function loadConfig(
+  file: string,
+  env: Record<string, string | undefined> = {},
+  opts: { missingIsEmpty?: boolean } = {},
+): Config {
+  let text = '';
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
-    throw new ConfigError(`cannot read config file ${file}: ${why}`);
+    if (!(code === 'ENOENT' && opts.missingIsEmpty)) {
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
+      throw new ConfigError(`cannot read config file ${file}: ${why}`);
+    }
   }
   const cfg = parseConfig(text, file, env);
   checkDatabasePath(cfg.database.path, file);

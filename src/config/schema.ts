@@ -11,6 +11,9 @@
  * key names are snake_case as TOML users expect.
  */
 import { z } from 'zod';
+import { DEFAULT_PACER_OPTIONS } from '../core/pacing.js';
+import { MAX_PREFIX_LENGTH, parseIpv6Prefix } from '../adapters/source-address.js';
+import { parseListen } from './listen.js';
 
 /** A bare domain JID as used for an XMPP component (RFC 7622 §3.2), e.g. `irc.example.org`. */
 const domainPart = z
@@ -101,10 +104,50 @@ const accessSchema = z
   })
   .describe('Who may use the gateway.');
 
+/**
+ * Flood control of the lines we send (core/pacing.ts): a burst, then one line per
+ * interval. Per-network tables override single keys of the global one.
+ */
+const floodKeys = {
+  enabled: z
+    .boolean()
+    .describe('Pace the lines sent on each IRC connection. Turn off only for a network you run or where the gateway is exempt from flood limits.'),
+  burst: z.number().int().min(1).max(1000).describe('Lines that may be sent back to back after a quiet period.'),
+  interval_ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .describe('Time for one line of the burst to come back, in ms: the sustained rate is one line per interval.'),
+};
+
+const floodSchema = z
+  .strictObject({
+    enabled: floodKeys.enabled.default(true),
+    burst: floodKeys.burst.default(DEFAULT_PACER_OPTIONS.burst),
+    interval_ms: floodKeys.interval_ms.default(DEFAULT_PACER_OPTIONS.intervalMs),
+  })
+  .describe('Flood control of the lines the gateway sends on each IRC connection (RFC 1459 §8.10).');
+
 const networkSchema = z.strictObject({
   host: z.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
   port: z.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
   tls: z.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
+  flood: z
+    .strictObject({
+      enabled: floodKeys.enabled.optional(),
+      burst: floodKeys.burst.optional(),
+      interval_ms: floodKeys.interval_ms.optional(),
+    })
+    .optional()
+    .describe('Flood control for this network; each key left out comes from `[irc.flood]`.'),
+  ipv6_prefix: z
+    .string()
+    .refine((s) => parseIpv6Prefix(s) !== undefined, `must be an IPv6 prefix such as "2001:db8:1:2::/64" (length 1 to ${MAX_PREFIX_LENGTH})`)
+    .optional()
+    .describe(
+      'An IPv6 prefix routed to this host, e.g. `"2001:db8:1:2::/64"`: each user\'s connections to this network then come from their own stable address in it (a hash of the bare JID), so the network can ban one user. Only the network\'s IPv6 addresses are dialled. The host must accept the addresses (`ip -6 route add local PREFIX dev lo`) and let Jabirc bind them (`sysctl net.ipv6.ip_nonlocal_bind=1`).',
+    ),
 });
 
 const ircSchema = z
@@ -113,7 +156,7 @@ const ircSchema = z
       .record(networkName, networkSchema)
       .default({})
       .describe(
-        'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`.',
+        'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`, `flood`, `ipv6_prefix`.',
       ),
     allow_unlisted: z
       .boolean()
@@ -143,8 +186,39 @@ const ircSchema = z
       .max(1000)
       .default(10)
       .describe('After a network comes back from an outage (one probe connection per network retries it), how many lost sessions reconnect per second.'),
+    flood: floodSchema.default(() => floodSchema.parse({})),
   })
   .describe('Which IRC networks may be reached, and how.');
+
+const listenAddress = z
+  .string()
+  .refine((s) => parseListen(s) !== undefined, 'must be "host:port", "[IPv6]:port" or a port number');
+
+const metricsSchema = z
+  .strictObject({
+    listen: listenAddress
+      .optional()
+      .describe(
+        'Address of the HTTP listener for `/metrics` (Prometheus), `/healthz` and `/readyz`: `"host:port"`, or a port alone for loopback (`127.0.0.1`). Off when not set. Anyone who reaches it sees the gateway\'s counters: keep it on loopback or a private network.',
+      ),
+  })
+  .describe('Metrics and health checks over HTTP.');
+
+const identdSchema = z
+  .strictObject({
+    listen: listenAddress
+      .optional()
+      .describe(
+        'Address of the ident server (RFC 1413): `"host:port"`, or a port alone for every address. IRC servers ask on port 113, which needs `CAP_NET_BIND_SERVICE` (see contrib/jabirc.service). Off when not set.',
+      ),
+    ident: z
+      .enum(['hash', 'localpart'])
+      .default('hash')
+      .describe(
+        'What identd answers for a user\'s connection: `hash`, 10 hex digits of SHA-256 of the bare JID (stable, distinct per user); or `localpart`, the JID\'s localpart when it is a valid ident (letters, digits, `-`, `_`, `.`, at most 10, starting with a letter or digit), else the hash. Localparts are not unique across domains.',
+      ),
+  })
+  .describe('The ident server, so IRC networks can tell the gateway\'s users apart (and ban one of them).');
 
 export const configSchema = z
   .strictObject({
@@ -153,6 +227,8 @@ export const configSchema = z
     log: logSchema.default({ level: 'info' }),
     access: accessSchema.default({ domains: [], admins: [] }),
     irc: ircSchema.default(() => ircSchema.parse({})),
+    metrics: metricsSchema.default({}),
+    identd: identdSchema.default({ ident: 'hash' }),
   })
   .superRefine((cfg, ctx) => {
     const fixed = cfg.irc.fixed_network;

@@ -103,6 +103,13 @@ export interface IrcServerOptions {
   port?: number;
   /** Directory in which the server's temp directory is created. Default `os.tmpdir()`. */
   baseDir?: string;
+  /**
+   * InspIRCd only: load the ident module and ask every client's identd (RFC 1413, port
+   * 113 of the client's address) before registering it. Default false.
+   */
+  ident?: boolean;
+  /** InspIRCd only: also listen on [::1] (same port), for IPv6 clients. Default false. */
+  ipv6?: boolean;
 }
 
 /** A running IRC server on loopback, plaintext, with flood limits lifted for 127.0.0.1. */
@@ -438,6 +445,7 @@ async function prepareInspircd(
 <server name="${name}" description="Jabirc test server" network="JabircTest"${extra ? ` id="${extra.serverId}"` : ''}>
 <admin name="Jabirc" nick="jabirc" email="jabirc@localhost">
 <bind address="${LOOPBACK}" port="${port}" type="clients">
+${opts.ipv6 ? `<bind address="::1" port="${port}" type="clients">` : ''}
 <path configdir="${dir}" datadir="${dir}/data" logdir="${dir}/logs">
 <pid file="${dir}/inspircd.pid">
 <log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${logFile}">
@@ -446,14 +454,15 @@ async function prepareInspircd(
          hardsendq="8M" softsendq="1M" recvq="1M"
          threshold="100000" commandrate="1000000" fakelag="no"
          localmax="100000" globalmax="100000" maxconnwarn="no" limit="100000"
-         resolvehostnames="no" useident="no">
+         resolvehostnames="no" useident="${opts.ident ? 'yes' : 'no'}">
 <channels users="500" opers="500">
 <options prefixquit="Quit: " syntaxhints="no" announcets="yes" hostintopic="yes" pingwarning="15" splitwhois="no" exemptchanops="">
 <security hideserver="" userstats="Pu" customversion="" flatlinks="no" hidesplits="no" hideulines="no" hidebans="no" maxtargets="20">
 <performance quietbursts="yes" softlimit="10000" somaxconn="128" netbuffersize="10240" clonesonconnect="no">
 <whowas groupsize="10" maxgroups="100000" maxkeep="3d">
 <maxlist chan="*" limit="100">
-${[...INSPIRCD_MODULES, ...(extra?.modules ?? [])].map((m) => `<module name="${m}">`).join('\n')}
+${[...INSPIRCD_MODULES, ...(opts.ident ? ['ident'] : []), ...(extra?.modules ?? [])].map((m) => `<module name="${m}">`).join('\n')}
+${opts.ident ? '<ident timeout="5">' : ''}
 <ircv3 accountnotify="yes" awaynotify="yes" extendedjoin="yes">
 <sasl target="services.${name}" requiressl="no">
 ${extra?.tags ?? ''}`,

@@ -17,6 +17,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IrcPool, type IrcPoolOptions } from '../../src/adapters/irc-pool.js';
 import { connKey, type ConnKey, type IrcConnectParams, type IrcConnEvent } from '../../src/core/effects.js';
 import type { PacerOptions } from '../../src/core/pacing.js';
+import { floodForNetwork } from '../../src/config/flood.js';
+import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { LOOPBACK, freePorts, startInspircd, startNgircd, type IrcServer } from '../harness/servers.js';
 
@@ -46,7 +48,9 @@ class Recorder {
   readonly events: Array<{ key: ConnKey; ev: IrcConnEvent; at: number }> = [];
   readonly logs: string[] = [];
 
-  constructor(opts: Partial<Pick<IrcPoolOptions, 'connectTimeoutMs' | 'lookup'>> & { pacer?: PacerOptions } = {}) {
+  readonly pacingWaits = new Map<ConnKey, number>();
+
+  constructor(opts: Partial<Pick<IrcPoolOptions, 'connectTimeoutMs' | 'lookup' | 'pacerFor'>> & { pacer?: PacerOptions } = {}) {
     const { log } = createLogger('trace', { write: (s: string) => void this.logs.push(s) });
     this.pool = new IrcPool({
       log,
@@ -58,6 +62,8 @@ class Recorder {
       onEvent: (key, ev) => void this.events.push({ key, ev, at: Date.now() }),
       connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
       ...(opts.pacer ? { pacer: opts.pacer } : {}),
+      ...(opts.pacerFor ? { pacerFor: opts.pacerFor } : {}),
+      onPacingWait: (key) => void this.pacingWaits.set(key, (this.pacingWaits.get(key) ?? 0) + 1),
       ...(opts.lookup ? { lookup: opts.lookup } : {}),
     });
   }
@@ -210,6 +216,45 @@ describe.each(SERVERS)('IrcPool against %s', (serverName, start) => {
     expect(received).toEqual(texts);
     // A burst of 2, then one line per interval: the 20th line cannot leave before 18 intervals.
     expect(Date.now() - started).toBeGreaterThanOrEqual(18 * interval - 5);
+  });
+
+  it('paces per network as [irc.flood] and [irc.networks."x".flood] say: unpaced sends at once, paced holds all but the burst', async () => {
+    const config = parseConfig(
+      `[component]\njid = "irc.localhost"\nsecret = "s"\n[irc.flood]\nburst = 3\ninterval_ms = 100\n` +
+        `[irc.networks."unpaced.localhost".flood]\nenabled = false\n[irc.networks."paced.localhost"]\n`,
+      'test.toml',
+    );
+    const r = newRecorder({ pacerFor: (network) => floodForNetwork(config.irc, network) });
+    const [alice, carol, bob] = [uniqueNick(), uniqueNick(), uniqueNick()];
+    const connectOn = async (network: string, nick: string): Promise<ConnKey> => {
+      const key = connKey(`${nick}@localhost`, network);
+      r.pool.connect(key, params(server.host, server.port, nick, { network }));
+      await r.waitForEvent(key, 'registered');
+      return key;
+    };
+    const fast = await connectOn('unpaced.localhost', alice);
+    const slow = await connectOn('paced.localhost', carol);
+    const b = await register(r, bob);
+    const texts = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
+    r.pool.send(fast, texts.map((t) => `PRIVMSG ${bob} :${t}`));
+    expect(r.pool.queuedLines(fast)).toBe(0);
+    r.pool.send(slow, texts.map((t) => `PRIVMSG ${bob} :${t}`));
+    // The burst of 3 went out; the other 17 wait behind the pacer.
+    expect(r.pool.queuedLines(slow)).toBe(17);
+    const from = (nick: string): string[] =>
+      r
+        .linesOf(b)
+        .map(untagged)
+        .filter((l) => l.startsWith(`:${nick}!`) && l.includes(' PRIVMSG '))
+        .map((l) => l.slice(l.indexOf(' :') + 2));
+    const got = await waitFor('20 PRIVMSGs from each at bob', () => (from(alice).length >= 20 && from(carol).length >= 20 ? true : undefined), 15_000, () => r.describe(b));
+    expect(got).toBe(true);
+    expect(from(alice)).toEqual(texts);
+    expect(from(carol)).toEqual(texts);
+    expect(r.pool.queuedLines(slow)).toBe(0);
+    // Flood control held the paced queue (a timer may fire a millisecond early and wait again), never the other.
+    expect(r.pacingWaits.get(fast)).toBeUndefined();
+    expect(r.pacingWaits.get(slow)).toBeGreaterThan(0);
   });
 
   it('feeds numerics from before 001 (433) and sends lines during registration', async () => {

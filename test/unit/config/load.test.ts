@@ -2,19 +2,10 @@ import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, SECRET_ENV, SECRET_KEY_ENV } from '../../../src/config/load.js';
+import { loadConfig, parseConfig, SECRET_ENV, SECRET_KEY_ENV } from '../../../src/config/load.js';
+import { errorOf } from './config-error.js';
 
 const MIN = '[component]\njid = "irc.localhost"\nsecret = "s3cret"\n';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config loading', () => {
   it('loads config.example.toml through the schema', () => {

@@ -1,0 +1,162 @@
+/**
+ * GatewayMetrics fed by hand the inputs and effects the runtime would see, then scraped:
+ * each counter moves by the expected amount, labels stay bounded.
+ */
+import xml from '@xmpp/xml';
+import { describe, expect, it } from 'vitest';
+import type { IrcConnectionInfo } from '../../../src/adapters/irc-pool.js';
+import { GatewayMetrics } from '../../../src/adapters/metrics.js';
+import { connKey, type IrcConnectParams } from '../../../src/core/effects.js';
+
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+function setup(conns: IrcConnectionInfo[] = []) {
+  const state = { online: true };
+  const metrics = new GatewayMetrics({
+    networkLabel: (n) => (n === 'irc.libera.chat' || n === 'localhost' ? n : 'unlisted'),
+    ircConnections: () => conns,
+    componentOnline: () => state.online,
+    version: '9.9.9',
+  });
+  /** The value of one sample line, e.g. `jabirc_irc_lines_sent_total{network="localhost"}`; 0 when absent. */
+  const value = async (sample: string): Promise<number> => {
+    const { body } = await metrics.scrape();
+    const line = body.split('\n').find((l) => l.startsWith(`${sample} `));
+    return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+  };
+  return { metrics, state, value };
+}
+
+const params = (network: string): IrcConnectParams => ({
+  network,
+  host: network,
+  port: 6667,
+  tls: false,
+  nick: 'n',
+  username: 'u',
+  realname: 'r',
+  allowPrivateAddresses: true,
+});
+
+const errorStanza = (condition: string) =>
+  xml('iq', { type: 'error', to: 'a@b/c' }, xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS_STANZAS }), xml('text', { xmlns: NS_STANZAS })));
+
+describe('GatewayMetrics', () => {
+  it('counts stanzas in and out by kind, errors by condition, relayed messages by direction', async () => {
+    const { metrics, value } = setup();
+    metrics.stanzaIn(xml('message', {}, xml('body', {}, 'hi')));
+    metrics.stanzaIn(xml('presence'));
+    metrics.stanzaIn(xml('presence'));
+    metrics.stanzaIn(xml('handshake'));
+    metrics.effect({ kind: 'send-stanza', stanza: xml('message', { type: 'groupchat' }, xml('body', {}, 'hi')) });
+    metrics.effect({ kind: 'send-stanza', stanza: xml('message', { type: 'groupchat' }, xml('subject', {}, 'topic')) });
+    metrics.effect({ kind: 'send-stanza', stanza: errorStanza('item-not-found') });
+    metrics.effect({ kind: 'send-stanza', stanza: errorStanza('item-not-found') });
+    metrics.effect({ kind: 'send-stanza', stanza: errorStanza('made-up') });
+    const key = connKey('a@b', 'localhost');
+    metrics.effect({ kind: 'irc-send', key, lines: ['PRIVMSG #c :one', 'PRIVMSG #c :two', 'NOTICE x :three', 'JOIN #c', 'MODE #c'] });
+    expect(await value('jabirc_xmpp_stanzas_received_total{kind="message"}')).toBe(1);
+    expect(await value('jabirc_xmpp_stanzas_received_total{kind="presence"}')).toBe(2);
+    expect(await value('jabirc_xmpp_stanzas_received_total{kind="other"}')).toBe(1);
+    expect(await value('jabirc_xmpp_stanzas_sent_total{kind="message"}')).toBe(2);
+    expect(await value('jabirc_xmpp_stanzas_sent_total{kind="iq"}')).toBe(3);
+    expect(await value('jabirc_xmpp_stanza_errors_sent_total{condition="item-not-found"}')).toBe(2);
+    expect(await value('jabirc_xmpp_stanza_errors_sent_total{condition="other"}')).toBe(1);
+    expect(await value('jabirc_messages_relayed_total{direction="irc_to_xmpp"}')).toBe(1);
+    expect(await value('jabirc_messages_relayed_total{direction="xmpp_to_irc"}')).toBe(3);
+  });
+
+  it('counts IRC lines and connections by network, unlisted networks under one label', async () => {
+    const { metrics, value } = setup();
+    const a = connKey('a@b', 'localhost');
+    const x = connKey('a@b', 'some.where.else');
+    metrics.ircLineIn(a);
+    metrics.ircLineIn(a);
+    metrics.ircLineOut(a);
+    metrics.ircLineIn(x);
+    metrics.effect({ kind: 'irc-connect', key: a, params: params('localhost') });
+    metrics.ircEvent(x, { kind: 'closed', reason: 'private', refused: true });
+    expect(await value('jabirc_irc_lines_received_total{network="localhost"}')).toBe(2);
+    expect(await value('jabirc_irc_lines_sent_total{network="localhost"}')).toBe(1);
+    expect(await value('jabirc_irc_lines_received_total{network="unlisted"}')).toBe(1);
+    expect(await value('jabirc_irc_connection_attempts_total{network="localhost"}')).toBe(1);
+    expect(await value('jabirc_irc_connections_refused_total{network="unlisted"}')).toBe(1);
+    const { body } = await metrics.scrape();
+    expect(body).not.toContain('some.where.else');
+    expect(body).not.toContain('a@b');
+  });
+
+  it('counts a reconnect only after a connection ended without the core asking', async () => {
+    const { metrics, value } = setup();
+    const k = connKey('a@b', 'localhost');
+    const connect = () => metrics.effect({ kind: 'irc-connect', key: k, params: params('localhost') });
+    connect();
+    metrics.ircEvent(k, { kind: 'registered', nick: 'n' });
+    metrics.ircEvent(k, { kind: 'closed', reason: 'ping timeout' });
+    connect(); // reconnect 1
+    metrics.ircEvent(k, { kind: 'closed', reason: 'connection refused' });
+    connect(); // reconnect 2
+    metrics.effect({ kind: 'irc-quit', key: k, message: 'bye' });
+    metrics.ircEvent(k, { kind: 'closed', reason: 'disconnected after QUIT' });
+    connect(); // asked for: a fresh connection
+    expect(await value('jabirc_irc_connection_attempts_total{network="localhost"}')).toBe(4);
+    expect(await value('jabirc_irc_reconnect_attempts_total{network="localhost"}')).toBe(2);
+  });
+
+  it('reads connection states, IRC queues and the component queue when scraped', async () => {
+    const conns: IrcConnectionInfo[] = [
+      { network: 'localhost', state: 'registered', queued: 3 },
+      { network: 'localhost', state: 'registered', queued: 0 },
+      { network: 'localhost', state: 'connecting', queued: 1 },
+      { network: 'elsewhere', state: 'registered', queued: 2 },
+    ];
+    const { metrics, state, value } = setup(conns);
+    expect(await value('jabirc_irc_connections{network="localhost",state="registered"}')).toBe(2);
+    expect(await value('jabirc_irc_connections{network="localhost",state="connecting"}')).toBe(1);
+    expect(await value('jabirc_irc_connections{network="unlisted",state="registered"}')).toBe(1);
+    expect(await value('jabirc_irc_send_queue_lines{network="localhost"}')).toBe(4);
+    expect(await value('jabirc_irc_send_queue_lines{network="unlisted"}')).toBe(2);
+    conns.splice(0, 2);
+    expect(await value('jabirc_irc_connections{network="localhost",state="registered"}')).toBe(0);
+
+    expect(await value('jabirc_xmpp_component_online')).toBe(1);
+    state.online = false;
+    metrics.effect({ kind: 'send-stanza', stanza: xml('presence') });
+    metrics.effect({ kind: 'send-stanza', stanza: xml('presence') });
+    expect(await value('jabirc_xmpp_component_online')).toBe(0);
+    expect(await value('jabirc_xmpp_send_queue_stanzas')).toBe(2);
+    state.online = true;
+    metrics.componentOnline();
+    expect(await value('jabirc_xmpp_send_queue_stanzas')).toBe(0);
+  });
+
+  it('observes flood-control waits by network, in seconds', async () => {
+    const { metrics, value } = setup();
+    const k = connKey('a@b', 'localhost');
+    metrics.pacingWait(k, 80);
+    metrics.pacingWait(k, 400);
+    metrics.pacingWait(k, 3000);
+    expect(await value('jabirc_irc_pacing_wait_seconds_count{network="localhost"}')).toBe(3);
+    expect(await value('jabirc_irc_pacing_wait_seconds_sum{network="localhost"}')).toBeCloseTo(3.48);
+    expect(await value('jabirc_irc_pacing_wait_seconds_bucket{le="0.1",network="localhost"}')).toBe(1);
+    expect(await value('jabirc_irc_pacing_wait_seconds_bucket{le="0.5",network="localhost"}')).toBe(2);
+  });
+
+  it('observes SQLite statement times by kind', async () => {
+    const { metrics, value } = setup();
+    metrics.sqliteStatement('read', 0.0002);
+    metrics.sqliteStatement('write', 0.003);
+    expect(await value('jabirc_sqlite_statement_duration_seconds_count{kind="read"}')).toBe(1);
+    expect(await value('jabirc_sqlite_statement_duration_seconds_bucket{le="0.005",kind="write"}')).toBe(1);
+    expect(await value('jabirc_sqlite_statement_duration_seconds_bucket{le="0.0025",kind="write"}')).toBe(0);
+  });
+
+  it('exposes the version, event-loop lag and process metrics', async () => {
+    const { metrics, value } = setup();
+    expect(await value('jabirc_build_info{version="9.9.9"}')).toBe(1);
+    const { body, contentType } = await metrics.scrape();
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(body).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(body).toMatch(/^process_resident_memory_bytes /m);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { applyLive, diffConfig, LIVE_KEYS } from '../../../src/config/reload.js';
+
+const MIN = '[component]\njid = "irc.localhost"\nsecret = "s"\n';
+const cfg = (toml: string) => parseConfig(MIN + toml, 'f.toml');
+
+describe('diffConfig and applyLive', () => {
+  it('finds no change in the same file', () => {
+    expect(diffConfig(cfg('[irc.networks."a.example"]\n'), cfg('[irc.networks."a.example"]\n'))).toEqual({ live: [], restart: [] });
+  });
+
+  it.each<[string, string, string, { live: string[]; restart: string[] }]>([
+    ['a network added', '', '[irc.networks."a.example"]\n', { live: ['irc.networks', 'irc.networks.a.example'], restart: [] }],
+    ['a network port', '[irc.networks."a.example"]\nport = 1\n', '[irc.networks."a.example"]\nport = 2\n', { live: ['irc.networks.a.example.port'], restart: [] }],
+    ['flood', '', '[irc.flood]\nburst = 9\n', { live: ['irc.flood.burst'], restart: [] }],
+    ['admins', '', '[access]\nadmins = ["a@b.c"]\n', { live: ['access.admins'], restart: [] }],
+    ['domains (the core holds them)', '', '[access]\ndomains = ["b.c"]\n', { live: [], restart: ['access.domains'] }],
+    ['listeners and limits', '', '[metrics]\nlisten = "9107"\n[irc]\nmax_channels_per_user = 3\n', { live: [], restart: ['irc.max_channels_per_user', 'metrics', 'metrics.listen'] }],
+  ])('%s', (_what, before, after, expected) => {
+    expect(diffConfig(cfg(before), cfg(after))).toEqual(expected);
+  });
+
+  it('applies exactly the live keys, in place', () => {
+    const running = cfg('[access]\ndomains = ["old.example"]\n');
+    const irc = running.irc;
+    const next = cfg('[access]\ndomains = ["new.example"]\nadmins = ["a@b.c"]\n[irc]\nallow_unlisted = true\n[irc.flood]\nenabled = false\n[irc.networks."a.example"]\n');
+    applyLive(running, next);
+    expect(running.irc).toBe(irc);
+    expect(diffConfig(running, next)).toEqual({ live: [], restart: ['access.domains'] });
+    expect(LIVE_KEYS).toEqual(['irc.networks', 'irc.flood', 'irc.allow_unlisted', 'access.admins']);
+  });
+});
