@@ -87,7 +87,7 @@ function networkSettings(config: Config, name: string): NetworkSettings | undefi
  * can change live (config/reload.ts) without touching a connection; a file that does
  * not load is refused and the running configuration stays.
  */
-function reload(config: Config, reread: () => Config, admins: Set<string>, log: Logger): void {
+function reload(config: Config, reread: () => Config, admins: Set<string>, core: GatewayCore, log: Logger): void {
   let next: Config;
   try {
     next = reread();
@@ -100,6 +100,7 @@ function reload(config: Config, reread: () => Config, admins: Set<string>, log: 
   applyLive(config, next);
   admins.clear();
   for (const a of config.access.admins) admins.add(a.toLowerCase());
+  core.setAllowedDomains(config.access.domains);
   if (restart.length > 0) log.warn({ keys: restart }, 'configuration changes that need a restart were not applied');
   log.info({ applied: live }, 'configuration reloaded');
 }
@@ -211,19 +212,35 @@ async function run(config: Config, reread: () => Config): Promise<void> {
       adhoc: new AdhocCommands({ newId: randomUUID }),
       networkDefaults: (name) => networkSettings(config, name),
       roomEncodings,
-      limits: { maxChannelsPerUser: config.irc.max_channels_per_user, maxNetworksPerUser: config.irc.max_connections_per_user },
+      // Getters: a reload (SIGHUP) that changes a limit applies to the next request.
+      limits: {
+        get maxChannelsPerUser() {
+          return config.irc.max_channels_per_user;
+        },
+        get maxNetworksPerUser() {
+          return config.irc.max_connections_per_user;
+        },
+      },
     },
     bridge: new Bridge({
       domain: config.component.jid,
       fixedNetwork: config.irc.fixed_network,
       network: (name) => networkSettings(config, name),
       allowPrivateAddresses: config.irc.allow_private_addresses,
-      maxConnectionsPerUser: config.irc.max_connections_per_user,
-      maxChannelsPerUser: config.irc.max_channels_per_user,
-      joinTimeoutMs: config.irc.connect_timeout_ms,
+      get maxConnectionsPerUser() {
+        return config.irc.max_connections_per_user;
+      },
+      get maxChannelsPerUser() {
+        return config.irc.max_channels_per_user;
+      },
+      get joinTimeoutMs() {
+        return config.irc.connect_timeout_ms;
+      },
       reconnectBaseMs: 2_000,
       reconnectCapMs: 300_000,
-      reconnectPerSecond: config.irc.reconnect_per_second,
+      get reconnectPerSecond() {
+        return config.irc.reconnect_per_second;
+      },
       newId: randomUUID,
       random: Math.random,
       now: Date.now,
@@ -271,7 +288,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     }
     throw err;
   }
-  process.on('SIGHUP', () => reload(config, reread, admins, log));
+  process.on('SIGHUP', () => reload(config, reread, admins, core, log));
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -3,10 +3,11 @@
  *
  * Why: `systemctl reload` must not drop every IRC connection. Some settings are read
  * afresh each time they are used (a network's host and port at the next connect, its
- * flood control, the admins); those change live. The rest were handed to long-lived
- * objects at start (the core's allowed domains and limits, the database, the component
- * link, the listeners) and need a restart: they keep their old value and are named in
- * one warning.
+ * flood control, the admins, the per-user limits and timeouts, which the core reads
+ * through the running configuration) and the allowed domains (handed to the core by
+ * `GatewayCore.setAllowedDomains`); those change live. The rest were handed to long-lived
+ * objects at start (the database, the component link, the listeners, the log level) and
+ * need a restart: they keep their old value and are named in one warning.
  *
  * Rules: keys are compared leaf by leaf as dotted paths; a key under a LIVE prefix is
  * live; values are never logged, only key names (the secrets are keys too).
@@ -14,7 +15,17 @@
 import type { Config } from './schema.js';
 
 /** Keys (and every key below them) applied on reload. */
-export const LIVE_KEYS = ['irc.networks', 'irc.flood', 'irc.allow_unlisted', 'access.admins'] as const;
+export const LIVE_KEYS = [
+  'irc.networks',
+  'irc.flood',
+  'irc.allow_unlisted',
+  'irc.max_connections_per_user',
+  'irc.max_channels_per_user',
+  'irc.connect_timeout_ms',
+  'irc.reconnect_per_second',
+  'access.admins',
+  'access.domains',
+] as const;
 
 function leaves(value: unknown, path: string, out: Map<string, string>): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -44,5 +55,10 @@ export function applyLive(running: Config, next: Config): void {
   running.irc.networks = next.irc.networks;
   running.irc.flood = next.irc.flood;
   running.irc.allow_unlisted = next.irc.allow_unlisted;
+  running.irc.max_connections_per_user = next.irc.max_connections_per_user;
+  running.irc.max_channels_per_user = next.irc.max_channels_per_user;
+  running.irc.connect_timeout_ms = next.irc.connect_timeout_ms;
+  running.irc.reconnect_per_second = next.irc.reconnect_per_second;
   running.access.admins = next.access.admins;
+  running.access.domains = next.access.domains;
 }

@@ -62,13 +62,18 @@ export interface GatewayOptions {
 
 export class GatewayCore {
   readonly #opts: GatewayOptions;
-  readonly #allowed: ReadonlySet<string>;
+  #allowed: ReadonlySet<string>;
   readonly #log: CoreLog;
 
   constructor(opts: GatewayOptions) {
     this.#opts = opts;
     this.#allowed = new Set(opts.allowedDomains.map((d) => d.toLowerCase()));
     this.#log = opts.log;
+  }
+
+  /** The XMPP domains whose users may use the gateway, from now on (a configuration reload). */
+  setAllowedDomains(domains: readonly string[]): void {
+    this.#allowed = new Set(domains.map((d) => d.toLowerCase()));
   }
 
   /** Handles one inbound stanza from the XMPP server. */

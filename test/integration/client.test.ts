@@ -88,7 +88,8 @@ describe('profanity, a real XMPP client, in a bridged room', () => {
     type(`/connect ${account.username}@${xmpp.domain} server ${xmpp.host} port ${xmpp.c2sPort} tls disable`);
     await until('the password prompt', (s) => s.includes('Enter password'));
     type(account.password);
-    await until('the login', (s) => /Connecting as|logged in|online/i.test(s) && !s.includes('Login failed'));
+    const login = await until('the login', (s) => s.includes('logged in successfully') || s.includes('Login failed'));
+    expect(login).not.toContain('Login failed');
     type(`/join ${channel}%localhost@${GW} nick alice`);
     const joined = await until('the joined room', (s) => s.includes('You have joined the room as alice'));
     expect(joined).toContain('as alice');

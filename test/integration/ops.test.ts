@@ -80,8 +80,9 @@ describe('operations: identd, metrics, backup, health', () => {
     return u;
   }
 
+  /** Joins under the JID's localpart: with no registered nick, the nick asked for is the IRC nick. */
   async function join(u: XmppUser, ch: string): Promise<void> {
-    await u.send(xml('presence', { to: `${room(ch)}/me` }, xml('x', { xmlns: NS_MUC })));
+    await u.send(xml('presence', { to: `${room(ch)}/${u.bareJid.split('@')[0]}` }, xml('x', { xmlns: NS_MUC })));
     await u.waitFor((e) => e.name === 'message' && e.getChild('subject') !== undefined && (e.attrs.from ?? '').startsWith(room(ch)), 30_000);
   }
 
@@ -246,12 +247,13 @@ describe('operations: identd, metrics, backup, health', () => {
     expect((await tryJoin()).attrs.type).toBe('error');
 
     const network = `[irc.networks."second.localhost"]\nhost = "127.0.0.1"\nport = ${ircServer.port}\ntls = false\n`;
-    await writeFile(gw.configFile, configToml(network, [xmppServer.domain, 'other.example']));
+    // `ident` lands in [identd] (the last table of the file): a key that needs a restart.
+    await writeFile(gw.configFile, configToml(`ident = "localpart"\n${network}`, [xmppServer.domain, 'other.example']));
     gw.child.kill('SIGHUP');
     const reloaded = await gw.waitForLog('configuration reloaded');
-    expect(reloaded.applied).toEqual(expect.arrayContaining(['irc.networks.second.localhost.port']));
+    expect(reloaded.applied).toEqual(expect.arrayContaining(['irc.networks.second.localhost.port', 'access.domains']));
     const warned = gw.logLines().find((l) => l.msg === 'configuration changes that need a restart were not applied');
-    expect(warned?.keys).toEqual(['access.domains']);
+    expect(warned?.keys).toEqual(['identd.ident']);
     const joined = await tryJoin();
     expect(joined.attrs.type).not.toBe('error');
     expect(joined.getChild('subject')).toBeDefined();
@@ -269,6 +271,25 @@ describe('operations: identd, metrics, backup, health', () => {
     expect(after.get('jabirc_irc_connections{network="localhost",state="registered"}')).toBe(2);
     expect(after.get('jabirc_irc_connections{network="second.localhost",state="registered"}')).toBe(1);
     expect(gw.logLines().filter((l) => l.msg === 'configuration reloaded')).toHaveLength(1);
+  });
+
+  it('reload: a change of access.domains applies at once, with the IRC connections untouched', async () => {
+    const before = await scrape();
+    const pingGateway = async (): Promise<Element> => bob.iq(xml('iq', { type: 'get', to: GW }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    expect((await pingGateway()).attrs.type).toBe('result');
+    const reloads = gw.logLines().filter((l) => l.msg === 'configuration reloaded').length;
+    await writeFile(gw.configFile, configToml('', ['other.example']));
+    gw.child.kill('SIGHUP');
+    await gw.waitForLog('configuration reloaded', 10_000, () => gw.logLines().filter((l) => l.msg === 'configuration reloaded').length > reloads);
+    const refused = await pingGateway();
+    expect([refused.attrs.type, condition(refused)]).toEqual(['error', 'forbidden']);
+    await writeFile(gw.configFile, configToml('', [xmppServer.domain]));
+    gw.child.kill('SIGHUP');
+    await gw.waitForLog('configuration reloaded', 10_000, () => gw.logLines().filter((l) => l.msg === 'configuration reloaded').length > reloads + 1);
+    expect((await pingGateway()).attrs.type).toBe('result');
+    const after = await scrape();
+    expect(after.get('jabirc_irc_connection_attempts_total{network="localhost"}')).toBe(before.get('jabirc_irc_connection_attempts_total{network="localhost"}'));
+    expect(after.get('jabirc_irc_connections{network="localhost",state="registered"}')).toBe(before.get('jabirc_irc_connections{network="localhost",state="registered"}'));
   });
 
   it('health: /healthz and /readyz are 200 while online; /readyz turns 503 when the component link is lost', async () => {

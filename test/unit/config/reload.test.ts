@@ -15,8 +15,9 @@ describe('diffConfig and applyLive', () => {
     ['a network port', '[irc.networks."a.example"]\nport = 1\n', '[irc.networks."a.example"]\nport = 2\n', { live: ['irc.networks.a.example.port'], restart: [] }],
     ['flood', '', '[irc.flood]\nburst = 9\n', { live: ['irc.flood.burst'], restart: [] }],
     ['admins', '', '[access]\nadmins = ["a@b.c"]\n', { live: ['access.admins'], restart: [] }],
-    ['domains (the core holds them)', '', '[access]\ndomains = ["b.c"]\n', { live: [], restart: ['access.domains'] }],
-    ['listeners and limits', '', '[metrics]\nlisten = "9107"\n[irc]\nmax_channels_per_user = 3\n', { live: [], restart: ['irc.max_channels_per_user', 'metrics', 'metrics.listen'] }],
+    ['domains (handed to the core on reload)', '', '[access]\ndomains = ["b.c"]\n', { live: ['access.domains'], restart: [] }],
+    ['limits (read through the running configuration)', '', '[irc]\nmax_channels_per_user = 3\nreconnect_per_second = 2\n', { live: ['irc.max_channels_per_user', 'irc.reconnect_per_second'], restart: [] }],
+    ['listeners and the log level', '', '[metrics]\nlisten = "9107"\n[log]\nlevel = "debug"\n', { live: [], restart: ['log.level', 'metrics', 'metrics.listen'] }],
   ])('%s', (_what, before, after, expected) => {
     expect(diffConfig(cfg(before), cfg(after))).toEqual(expected);
   });
@@ -24,10 +25,10 @@ describe('diffConfig and applyLive', () => {
   it('applies exactly the live keys, in place', () => {
     const running = cfg('[access]\ndomains = ["old.example"]\n');
     const irc = running.irc;
-    const next = cfg('[access]\ndomains = ["new.example"]\nadmins = ["a@b.c"]\n[irc]\nallow_unlisted = true\n[irc.flood]\nenabled = false\n[irc.networks."a.example"]\n');
+    const next = cfg('[access]\ndomains = ["new.example"]\nadmins = ["a@b.c"]\n[irc]\nallow_unlisted = true\nmax_channels_per_user = 7\n[irc.flood]\nenabled = false\n[irc.networks."a.example"]\n[log]\nlevel = "debug"\n');
     applyLive(running, next);
     expect(running.irc).toBe(irc);
-    expect(diffConfig(running, next)).toEqual({ live: [], restart: ['access.domains'] });
-    expect(LIVE_KEYS).toEqual(['irc.networks', 'irc.flood', 'irc.allow_unlisted', 'access.admins']);
+    expect(diffConfig(running, next)).toEqual({ live: [], restart: ['log.level'] });
+    expect(LIVE_KEYS).toContain('access.domains');
   });
 });
