@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start (test/harness/servers.ts):
 # Prosody, ejabberd, InspIRCd, ngIRCd and Atheme (IRC services linked to
-# InspIRCd), on Debian 12, as root, non-interactively.
+# InspIRCd), and biboumi (whose database the import-biboumi test reads), on
+# Debian 12, as root, non-interactively.
 #
 # Idempotent:
 # - /usr/sbin/policy-rc.d (exit 101 = "do not start services") is written only if
@@ -28,8 +29,8 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 
 # Binaries the harness runs, and the packages that provide them.
-required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd atheme-services pgrep pkill)
-packages=(prosody lua-unbound ejabberd inspircd ngircd atheme-services procps)
+required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd atheme-services biboumi pgrep pkill)
+packages=(prosody lua-unbound ejabberd inspircd ngircd atheme-services biboumi procps)
 
 missing=()
 for bin in "${required_bins[@]}"; do
@@ -45,7 +46,7 @@ else
 fi
 
 # Stop system-wide instances, whether started by an init system or by hand.
-for svc in prosody ejabberd inspircd ngircd atheme-services; do
+for svc in prosody ejabberd inspircd ngircd atheme-services biboumi; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl stop "$svc" >/dev/null 2>&1 || true
     systemctl disable "$svc" >/dev/null 2>&1 || true
@@ -68,6 +69,7 @@ stop_user_procs ejabberd # beam.smp, epmd, erl_child_setup
 stop_user_procs irc inspircd
 stop_user_procs irc ngircd
 stop_user_procs irc atheme-services
+stop_user_procs _biboumi biboumi # its unit would attach to the test XMPP servers' component port
 sleep 1
 for user in prosody ejabberd; do
   getent passwd "$user" >/dev/null && { pkill -KILL -u "$user" 2>/dev/null || true; }

@@ -33,6 +33,8 @@ const USAGE = `Usage:
   jabirc [--config FILE]        run the gateway (default: $JABIRC_CONFIG or /etc/jabirc/config.toml)
   jabirc check-config FILE      validate a configuration file without connecting
   jabirc config-docs            print the configuration reference (Markdown)
+  jabirc import-biboumi PATH [--config FILE] [--dry-run]
+                                import a biboumi 9 SQLite database; --dry-run reports, writes nothing
   jabirc --version | --help
 `;
 
@@ -220,6 +222,7 @@ async function main(argv: string[]): Promise<void> {
       allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -247,6 +250,34 @@ async function main(argv: string[]): Promise<void> {
         if (!file || rest.length > 1) fail(2, `check-config takes one FILE\n${USAGE}`);
         loadConfig(file, process.env);
         process.stdout.write(`${file}: configuration is valid\n`);
+        return;
+      }
+      case 'import-biboumi': {
+        // biboumi's database into ours (store/biboumi-import.ts); the report on stdout, logs on stderr.
+        if (rest.length !== 1) fail(2, `import-biboumi takes one PATH\n${USAGE}`);
+        const config = loadConfig(values.config ?? process.env.JABIRC_CONFIG ?? '/etc/jabirc/config.toml', process.env);
+        const bib = await import('./store/biboumi-import.js');
+        const dryRun = values['dry-run'] ?? false;
+        const { log, addSecret } = createLogger(config.log.level, process.stderr);
+        try {
+          const source = bib.openBiboumiDatabase(rest[0]!);
+          const target = bib.openImportTarget(config.database.path, { dryRun, configuredKey: config.database.secret_key, log, addSecret });
+          const domains = new Set(config.access.domains.map((d) => d.toLowerCase()));
+          const report = bib.importBiboumi(source, target, {
+            gatewayDomain: config.component.jid,
+            fixedNetwork: config.irc.fixed_network,
+            networkDefaults: (name) => networkSettings(config, name),
+            userAllowed: (user) => domains.has(user.slice(user.lastIndexOf('@') + 1)),
+            limits: { maxChannelsPerUser: config.irc.max_channels_per_user, maxNetworksPerUser: config.irc.max_connections_per_user },
+            dryRun,
+          });
+          source.close();
+          target.db.close();
+          process.stdout.write(bib.formatImportReport(report, rest[0]!));
+        } catch (err) {
+          if (err instanceof StoreError) fail(1, err.message);
+          throw err;
+        }
         return;
       }
       case undefined: {
