@@ -290,8 +290,8 @@ class ImportRun {
       if (int(r.persistent_) === 1) {
         persistentOwners.add(text(r.owner_));
         const n = channelRows.filter((c) => text(c.owner_) === text(r.owner_)).length;
-        const channels = n === 1 ? '1 channel' : `${n} channels`;
-        tally.note(label, `persistent_ = 1 (every channel persistent): Jabirc has no such default; the owner's ${channels} in ircchanneloptions_ made persistent, as biboumi treats them`);
+        const channels = n === 1 ? '1 channel in ircchanneloptions_ is' : `${n} channels in ircchanneloptions_ are`;
+        tally.note(label, `persistent_ = 1 (every channel persistent): Jabirc has no such default; the owner's ${channels} made persistent, as biboumi treats them`);
       }
       tally.count('nothing');
     }

@@ -121,7 +121,7 @@ describe('import-biboumi: what lands in our stores', () => {
     for (const line of [
       'id 2 (bob@example.org): maxhistorylength_ = 50: not imported: history is configured by the operator',
       'id 2 (bob@example.org): recordhistory_ = 0: not imported: history is configured by the operator',
-      "id 2 (bob@example.org): persistent_ = 1 (every channel persistent): Jabirc has no such default; the owner's 1 channel in ircchanneloptions_ made persistent, as biboumi treats them",
+      "id 2 (bob@example.org): persistent_ = 1 (every channel persistent): Jabirc has no such default; the owner's 1 channel in ircchanneloptions_ is made persistent, as biboumi treats them",
       'id 1 (alice@example.org on irc.libera.chat): encodingout_ = "ISO-8859-1": not imported: Jabirc always sends UTF-8',
       'id 2 (alice@example.org on irc.oftc.net): nick_ = "bad nick": not imported: is not a valid IRC nick',
       'id 2 (alice@example.org on irc.oftc.net): ports_/tlsports_: Jabirc connects on one port (7000 with TLS); 6667 not used',
