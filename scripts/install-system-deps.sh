@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start (test/harness/servers.ts):
 # Prosody, ejabberd, InspIRCd, ngIRCd and Atheme (IRC services linked to
-# InspIRCd), profanity and tmux (a real XMPP client under a terminal), on Debian 12, as
-# root, non-interactively.
+# InspIRCd), biboumi (whose database the import-biboumi test reads), and profanity and
+# tmux (a real XMPP client under a terminal), on Debian 12, as root, non-interactively.
 #
 # Idempotent:
 # - /usr/sbin/policy-rc.d (exit 101 = "do not start services") is written only if
@@ -30,8 +30,8 @@ fi
 
 # Binaries the harness runs, and the packages that provide them.
 # profanity and tmux: test/integration/client.test.ts drives a real XMPP client (issue 9 §1).
-required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd atheme-services pgrep pkill profanity tmux)
-packages=(prosody lua-unbound ejabberd inspircd ngircd atheme-services procps profanity tmux)
+required_bins=(prosody prosodyctl ejabberdctl erl inspircd ngircd atheme-services biboumi pgrep pkill profanity tmux)
+packages=(prosody lua-unbound ejabberd inspircd ngircd atheme-services biboumi procps profanity tmux)
 
 missing=()
 for bin in "${required_bins[@]}"; do
@@ -47,7 +47,7 @@ else
 fi
 
 # Stop system-wide instances, whether started by an init system or by hand.
-for svc in prosody ejabberd inspircd ngircd atheme-services; do
+for svc in prosody ejabberd inspircd ngircd atheme-services biboumi; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl stop "$svc" >/dev/null 2>&1 || true
     systemctl disable "$svc" >/dev/null 2>&1 || true
@@ -70,6 +70,7 @@ stop_user_procs ejabberd # beam.smp, epmd, erl_child_setup
 stop_user_procs irc inspircd
 stop_user_procs irc ngircd
 stop_user_procs irc atheme-services
+stop_user_procs _biboumi biboumi # its unit would attach to the test XMPP servers' component port
 sleep 1
 for user in prosody ejabberd; do
   getent passwd "$user" >/dev/null && { pkill -KILL -u "$user" 2>/dev/null || true; }

@@ -50,6 +50,8 @@ const USAGE = `Usage:
                                 copy the database (while the gateway runs) to PATH
   jabirc healthcheck [--config FILE]
                                 exit 0 when the running gateway's /readyz says ready
+  jabirc import-biboumi PATH [--config FILE] [--dry-run]
+                                import a biboumi 9 SQLite database; --dry-run reports, writes nothing
   jabirc --version | --help
 `;
 
@@ -396,6 +398,7 @@ async function main(argv: string[]): Promise<void> {
       allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -432,6 +435,34 @@ async function main(argv: string[]): Promise<void> {
       case 'backup': {
         if (rest.length !== 1) fail(2, `backup takes one PATH\n${USAGE}`);
         await backup(rest[0]!, values.config ?? process.env.JABIRC_CONFIG);
+        return;
+      }
+      case 'import-biboumi': {
+        // biboumi's database into ours (store/biboumi-import.ts); the report on stdout, logs on stderr.
+        if (rest.length !== 1) fail(2, `import-biboumi takes one PATH\n${USAGE}`);
+        const config = loadConfig(values.config ?? process.env.JABIRC_CONFIG ?? '/etc/jabirc/config.toml', process.env);
+        const bib = await import('./store/biboumi-import.js');
+        const dryRun = values['dry-run'] ?? false;
+        const { log, addSecret } = createLogger(config.log.level, process.stderr);
+        try {
+          const source = bib.openBiboumiDatabase(rest[0]!);
+          const target = bib.openImportTarget(config.database.path, { dryRun, configuredKey: config.database.secret_key, log, addSecret });
+          const domains = new Set(config.access.domains.map((d) => d.toLowerCase()));
+          const report = bib.importBiboumi(source, target, {
+            gatewayDomain: config.component.jid,
+            fixedNetwork: config.irc.fixed_network,
+            networkDefaults: (name) => networkSettings(config, name),
+            userAllowed: (user) => domains.has(user.slice(user.lastIndexOf('@') + 1)),
+            limits: { maxChannelsPerUser: config.irc.max_channels_per_user, maxNetworksPerUser: config.irc.max_connections_per_user },
+            dryRun,
+          });
+          source.close();
+          target.db.close();
+          process.stdout.write(bib.formatImportReport(report, rest[0]!));
+        } catch (err) {
+          if (err instanceof StoreError) fail(1, err.message);
+          throw err;
+        }
         return;
       }
       case undefined: {

@@ -3,7 +3,7 @@
  * how users and operators configure Jabirc from any XMPP client (issue 4 §2).
  *
  * Length: over 500 lines on purpose — it is the table of commands below plus one small
- * start/submit pair per command; splitting the table across files would hide which
+ * start/submit pair per command, and the biboumi aliases of three of them; splitting the table across files would hide which
  * commands an entity has, the one thing a reader of this module wants to see at once.
  *
  * Commands, by entity (listed through disco#items node `http://jabber.org/protocol/commands`,
@@ -19,9 +19,22 @@
  * | `gw`             | `announce`        | admin | action `announce` for the caller                        |
  * | `net@gw`         | `settings`        | users | identity, TLS, port, credentials, after_connect, encoding |
  * | `#chan%net@gw`   | `room`            | users | persistent, key, encoding                               |
+ * | `gw`             | `configure`       | users | biboumi's node: `defaults` under biboumi's field names  |
+ * | `net@gw`         | `configure`       | users | biboumi's node: `settings` under biboumi's field names  |
+ * | `#chan%net@gw`   | `configure`       | users | biboumi's node: `room` under biboumi's field names      |
  *
  * In fixed-network mode `gw` stands for the network, so it offers `settings` in place of
- * `defaults` and `networks`.
+ * `defaults` and `networks`, and biboumi's `server-configure` (its fixed-server name) in
+ * place of `configure`.
+ *
+ * biboumi's nodes (issue 9 §8) are aliases, so that a user's habits and scripts keep
+ * working: the form and its rules are ours (a password is never sent back, `forget`
+ * clears), its fields carry biboumi's vars where biboumi has the setting (`pass` for
+ * `server_password`, `encoding_in` for `encoding`, …; core/biboumi.ts has the table), a
+ * submission may use either name, and the completed command's note names every submitted
+ * biboumi field that was not applied and why (`encoding_out`: Jabirc always sends UTF-8).
+ * biboumi's `global-configure` (fixed-server mode) sets only history and all-channels
+ * persistence, neither of which Jabirc has, so it has no alias.
  *
  * The state machine (XEP-0050 §3.4), one stage per command:
  *
@@ -43,6 +56,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { buildJid } from './address.js';
+import { BIBOUMI_NETWORK_FIELDS, NOT_TAKEN, portsFromBiboumi, splitBiboumiPorts, unusedPortsText } from './biboumi.js';
 import { StanzaError, type Condition } from './errors.js';
 import { discoInfoPayload, discoItemsPayload, iqPayload } from './gateway-entity.js';
 import { bareOf, fullOf, splitJid, type BareJid } from './jid.js';
@@ -139,7 +153,7 @@ function networkJid(ctx: AdhocContext, network: string): string {
 
 const CHANNEL_KEY = /^[^\s,\0]{1,100}$/;
 
-/** The room command: persistent (ChannelStore), key (kept only with persistence), encoding. */
+/** The addressed room's stored state. */
 function roomState(ctx: AdhocContext): { network: string; channel: string; persistent: boolean; key: string | undefined } {
   const network = identityNetwork(ctx);
   const channel = ctx.channel ?? '';
@@ -168,6 +182,254 @@ function adminTable(
   };
 }
 
+/** A one-stage form: its title, instructions and fields. */
+interface FormSpec {
+  title: string;
+  instructions?: string;
+  fields: FormField[];
+}
+
+type Submit = (fields: ReadonlyMap<string, string[]>, ctx: AdhocContext) => { note: string; actions: GatewayAction[] };
+
+function formStart(spec: FormSpec): Start {
+  return { kind: 'form', form: dataForm('form', spec) };
+}
+
+/** `defaults` on `gw`: the identity used on every network where the user set none. */
+function defaultsForm(ctx: AdhocContext): FormSpec {
+  return {
+    title: 'Default IRC identity',
+    instructions: 'Used on every network where you set none. Leave a field empty for the gateway default.',
+    fields: identityFormFields(DEFAULT_FIELDS, ctx.identities.get(ctx.user, '')),
+  };
+}
+
+const submitDefaults: Submit = (fields, ctx) => {
+  ctx.identities.set(ctx.user, '', applyIdentityFields(DEFAULT_FIELDS, fields, ctx.identities.get(ctx.user, '')));
+  return { note: 'Saved your defaults; they apply the next time Jabirc connects you to a network.', actions: [] };
+};
+
+/** `settings` on `net@gw`: everything the user may set for one network. */
+function settingsForm(ctx: AdhocContext): FormSpec {
+  const network = identityNetwork(ctx);
+  return {
+    title: `Settings for ${network}`,
+    instructions: 'Passwords are never shown: leave one empty to keep it. Empty fields use the defaults.',
+    fields: identityFormFields(SETTINGS_FIELDS, ctx.identities.get(ctx.user, network), ctx.networkDefaults?.(network)),
+  };
+}
+
+const submitSettings: Submit = (fields, ctx) => {
+  const network = identityNetwork(ctx);
+  const stored = ctx.identities.get(ctx.user, network);
+  const next = applyIdentityFields(SETTINGS_FIELDS, fields, stored, ctx.networkDefaults?.(network));
+  // Saving settings for a network registers with it: the same limit applies.
+  if (stored === undefined) checkNetworkLimit(ctx, network);
+  ctx.identities.set(ctx.user, network, next);
+  return { note: `Saved; the settings apply the next time Jabirc connects you to ${network}.`, actions: [] };
+};
+
+/** `room` on a room: persistent (ChannelStore), key (kept only with persistence), encoding. */
+function roomForm(ctx: AdhocContext): FormSpec {
+  const room = roomState(ctx);
+  const fields: FormField[] = [
+    { var: 'persistent', type: 'boolean', label: 'Stay joined on IRC while you are offline', values: [room.persistent ? 'true' : 'false'] },
+    room.key !== undefined
+      ? { var: 'key', type: 'text-private', label: 'Channel key (set — leave empty to keep)', desc: 'A key is stored; leave this empty to keep it.' }
+      : { var: 'key', type: 'text-private', label: 'Channel key', desc: 'Used when Jabirc rejoins the channel for you; kept only while persistent.' },
+  ];
+  if (room.key !== undefined) {
+    fields.push({ var: FORGET_FIELD, type: 'list-multi', label: 'Forget the stored key', options: [{ label: 'Channel key', value: 'key' }] });
+  }
+  if (ctx.roomEncodings) {
+    const enc = ctx.roomEncodings.get(ctx.user, room.network, room.channel);
+    fields.push({ var: 'encoding', type: 'text-single', label: 'Encoding of lines that are not UTF-8', values: enc ? [enc] : [] });
+  }
+  return { title: `Settings for ${room.channel}`, fields };
+}
+
+const submitRoom: Submit = (fields, ctx) => {
+  const room = roomState(ctx);
+  const persistentValue = singleValue(fields, 'persistent');
+  const persistent = persistentValue === undefined ? room.persistent : (parseBoolean('persistent', persistentValue) ?? false);
+  const keyValue = singleValue(fields, 'key') ?? '';
+  if (keyValue !== '' && !CHANNEL_KEY.test(keyValue)) throw new InvalidFieldError('key', 'must be 1 to 100 characters without spaces or commas');
+  const forget = fields.get(FORGET_FIELD) ?? [];
+  if (forget.some((f) => f !== 'key')) throw new InvalidFieldError(FORGET_FIELD, 'only the key can be forgotten here');
+  let key = keyValue !== '' ? keyValue : room.key;
+  if (forget.length > 0) key = undefined;
+  if (keyValue !== '' && !persistent) throw new InvalidFieldError('key', 'is kept only for a persistent room: turn persistent on');
+  const maxChannels = ctx.limits?.maxChannelsPerUser;
+  if (persistent && !room.persistent && maxChannels !== undefined) {
+    const have = ctx.channels.count(ctx.user);
+    if (have >= maxChannels) {
+      throw new InvalidFieldError('persistent', `you already have ${have} persistent channels, the most this gateway allows; turn one off first`);
+    }
+  }
+  const encodingValue = ctx.roomEncodings ? singleValue(fields, 'encoding') : undefined;
+  const encoding = encodingValue === undefined ? undefined : parseEncoding('encoding', encodingValue);
+  // Every value is checked before anything is written.
+  // The nick the user has there now is the nick a restart brings them back under.
+  const nick = ctx.liveConnections().find((c) => c.user === ctx.user && c.network === room.network)?.nick;
+  ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key, ...(nick !== undefined ? { nick } : {}) }, persistent);
+  if (ctx.roomEncodings && encodingValue !== undefined) ctx.roomEncodings.set(ctx.user, room.network, room.channel, encoding);
+  const note = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
+  // The live bridge reads persistence and the key from the store: tell it when they change.
+  const changed = persistent !== room.persistent || (persistent && key !== room.key);
+  const actions: GatewayAction[] = changed
+    ? [{ kind: 'room-settings', user: ctx.user, network: room.network, channel: room.channel }]
+    : [];
+  return { note: `Saved. ${note}`, actions };
+};
+
+/**
+ * How a biboumi form's fields reach one of our commands: `renames` maps biboumi's var to
+ * ours (the same var when the names agree); `notTaken` names the biboumi vars accepted and
+ * left out, with why; `ports` turns biboumi's `ports`/`tls_ports` into our `port`/`tls`.
+ */
+interface BiboumiMapping {
+  renames: Readonly<Record<string, string>>;
+  notTaken: Readonly<Record<string, string>>;
+  ports: boolean;
+}
+
+const IDENTITY_RENAMES = { nick: 'nick', username: 'username', realname: 'realname' } as const;
+
+/** Every biboumi per-server field but the identity: on `gw` and on a room they belong to a network. */
+const NETWORK_ONLY: Readonly<Record<string, string>> = Object.fromEntries(
+  BIBOUMI_NETWORK_FIELDS.filter((f) => !(f in IDENTITY_RENAMES)).map((f) => [f, NOT_TAKEN.network_only]),
+);
+
+/** biboumi's `configure` on `gw` (ConfigureGlobal): the history and persistence defaults. */
+const GATEWAY_MAPPING: BiboumiMapping = {
+  renames: IDENTITY_RENAMES,
+  notTaken: {
+    ...NETWORK_ONLY,
+    record_history: NOT_TAKEN.record_history,
+    max_history_length: NOT_TAKEN.max_history_length,
+    persistent: NOT_TAKEN.persistent_all,
+  },
+  ports: false,
+};
+
+/** biboumi's `configure` on `server@gw` (ConfigureIrcServer). */
+const NETWORK_MAPPING: BiboumiMapping = {
+  renames: {
+    ...IDENTITY_RENAMES,
+    sasl_password: 'sasl_password',
+    pass: 'server_password',
+    after_connect_commands: 'after_connect',
+    verify_cert: 'verify_certificate',
+    encoding_in: 'encoding',
+  },
+  notTaken: {
+    encoding_out: NOT_TAKEN.encoding_out,
+    record_history: NOT_TAKEN.record_history,
+    max_history_length: NOT_TAKEN.max_history_length,
+    throttle_limit: NOT_TAKEN.throttle_limit,
+    fingerprint: NOT_TAKEN.fingerprint,
+    address: NOT_TAKEN.address,
+    persistent: NOT_TAKEN.room_only,
+  },
+  ports: true,
+};
+
+/** biboumi's `configure` on `#chan%server@gw` (ConfigureIrcChannel). */
+function roomMapping(ctx: AdhocContext): BiboumiMapping {
+  return {
+    renames: { persistent: 'persistent', ...(ctx.roomEncodings ? { encoding_in: 'encoding' } : {}) },
+    notTaken: {
+      ...NETWORK_ONLY,
+      nick: NOT_TAKEN.network_only,
+      username: NOT_TAKEN.network_only,
+      realname: NOT_TAKEN.network_only,
+      encoding_in: 'this gateway keeps no per-room encoding',
+      encoding_out: NOT_TAKEN.encoding_out,
+      record_history: NOT_TAKEN.record_history,
+      max_history_length: NOT_TAKEN.max_history_length,
+    },
+    ports: false,
+  };
+}
+
+/**
+ * A biboumi node as an alias of one of our form commands: the form is ours (secrets never
+ * shown, `forget` to clear) under biboumi's field vars; a submission may use biboumi's
+ * vars or ours, and the note names every submitted biboumi field left out, with why.
+ */
+function biboumiAlias(a: {
+  node: string;
+  name: string;
+  entity: EntityKind;
+  fixed: Command['fixed'];
+  form(ctx: AdhocContext): FormSpec;
+  submit: Submit;
+  mapping(ctx: AdhocContext): BiboumiMapping;
+}): Command {
+  return {
+    node: a.node,
+    name: a.name,
+    entity: a.entity,
+    admin: false,
+    fixed: a.fixed,
+    start: (ctx) => {
+      const spec = a.form(ctx);
+      const biboumiVar = new Map(Object.entries(a.mapping(ctx).renames).map(([theirs, ours]) => [ours, theirs]));
+      return formStart({ ...spec, fields: spec.fields.map((f) => ({ ...f, var: biboumiVar.get(f.var) ?? f.var })) });
+    },
+    submit: (fields, ctx) => {
+      const mapping = a.mapping(ctx);
+      const { ours, notApplied } = fromBiboumiFields(fields, mapping);
+      let done;
+      try {
+        done = a.submit(ours, ctx);
+      } catch (err) {
+        // Name the field as the form showed it.
+        const theirs = Object.entries(mapping.renames).find(([, o]) => err instanceof InvalidFieldError && o === err.field)?.[0];
+        if (err instanceof InvalidFieldError && theirs !== undefined) throw new InvalidFieldError(theirs, err.reason);
+        throw err;
+      }
+      const note = notApplied.length > 0 ? `${done.note} Not applied: ${notApplied.join('; ')}.` : done.note;
+      return { note, actions: done.actions };
+    },
+  };
+}
+
+/** A submission under biboumi's vars as one under ours, and what of it is not applied. */
+function fromBiboumiFields(fields: ReadonlyMap<string, string[]>, mapping: BiboumiMapping): { ours: Map<string, string[]>; notApplied: string[] } {
+  const ours = new Map<string, string[]>();
+  const notApplied: string[] = [];
+  const portFields = ['ports', 'tls_ports'];
+  for (const [name, values] of fields) {
+    const mapped = mapping.renames[name];
+    if (mapped !== undefined && mapped !== name && fields.has(mapped)) {
+      notApplied.push(`${name} (${mapped} was given too, and used)`);
+    } else if (mapped !== undefined) {
+      ours.set(mapped, values);
+    } else if (mapping.ports && portFields.includes(name)) {
+      // below
+    } else if (mapping.notTaken[name] !== undefined) {
+      notApplied.push(`${name} (${mapping.notTaken[name]})`);
+    } else if (!ours.has(name)) {
+      ours.set(name, values); // our own vars work too; the command ignores what it does not have
+    }
+  }
+  if (mapping.ports && portFields.some((f) => fields.has(f))) {
+    if (fields.has('port') || fields.has('tls')) {
+      notApplied.push('ports, tls_ports (the port and tls fields were given too, and used)');
+    } else {
+      const ports = portsFromBiboumi(splitBiboumiPorts(fields.get('ports') ?? []), splitBiboumiPorts(fields.get('tls_ports') ?? []));
+      if (ports.kind === 'error') throw new InvalidFieldError(ports.field, ports.text);
+      // Empty values clear both: back to the operator's settings.
+      ours.set('port', [ports.port === undefined ? '' : String(ports.port)]);
+      ours.set('tls', [ports.tls === undefined ? '' : String(ports.tls)]);
+      const unused = unusedPortsText(ports);
+      if (unused !== undefined) notApplied.push(`ports (${unused})`);
+    }
+  }
+  return { ours, notApplied };
+}
+
 const COMMANDS: readonly Command[] = [
   {
     node: 'defaults',
@@ -175,18 +437,8 @@ const COMMANDS: readonly Command[] = [
     entity: 'gateway',
     admin: false,
     fixed: 'never',
-    start: (ctx) => ({
-      kind: 'form',
-      form: dataForm('form', {
-        title: 'Default IRC identity',
-        instructions: 'Used on every network where you set none. Leave a field empty for the gateway default.',
-        fields: identityFormFields(DEFAULT_FIELDS, ctx.identities.get(ctx.user, '')),
-      }),
-    }),
-    submit: (fields, ctx) => {
-      ctx.identities.set(ctx.user, '', applyIdentityFields(DEFAULT_FIELDS, fields, ctx.identities.get(ctx.user, '')));
-      return { note: 'Saved your defaults; they apply the next time Jabirc connects you to a network.', actions: [] };
-    },
+    start: (ctx) => formStart(defaultsForm(ctx)),
+    submit: submitDefaults,
   },
   {
     node: 'networks',
@@ -214,26 +466,8 @@ const COMMANDS: readonly Command[] = [
     entity: 'network',
     admin: false,
     fixed: 'both',
-    start: (ctx) => {
-      const network = identityNetwork(ctx);
-      return {
-        kind: 'form',
-        form: dataForm('form', {
-          title: `Settings for ${network}`,
-          instructions: 'Passwords are never shown: leave one empty to keep it. Empty fields use the defaults.',
-          fields: identityFormFields(SETTINGS_FIELDS, ctx.identities.get(ctx.user, network), ctx.networkDefaults?.(network)),
-        }),
-      };
-    },
-    submit: (fields, ctx) => {
-      const network = identityNetwork(ctx);
-      const stored = ctx.identities.get(ctx.user, network);
-      const next = applyIdentityFields(SETTINGS_FIELDS, fields, stored, ctx.networkDefaults?.(network));
-      // Saving settings for a network registers with it: the same limit applies.
-      if (stored === undefined) checkNetworkLimit(ctx, network);
-      ctx.identities.set(ctx.user, network, next);
-      return { note: `Saved; the settings apply the next time Jabirc connects you to ${network}.`, actions: [] };
-    },
+    start: (ctx) => formStart(settingsForm(ctx)),
+    submit: submitSettings,
   },
   {
     node: 'room',
@@ -241,57 +475,14 @@ const COMMANDS: readonly Command[] = [
     entity: 'room',
     admin: false,
     fixed: 'both',
-    start: (ctx) => {
-      const room = roomState(ctx);
-      const fields: FormField[] = [
-        { var: 'persistent', type: 'boolean', label: 'Stay joined on IRC while you are offline', values: [room.persistent ? 'true' : 'false'] },
-        room.key !== undefined
-          ? { var: 'key', type: 'text-private', label: 'Channel key (set — leave empty to keep)', desc: 'A key is stored; leave this empty to keep it.' }
-          : { var: 'key', type: 'text-private', label: 'Channel key', desc: 'Used when Jabirc rejoins the channel for you; kept only while persistent.' },
-      ];
-      if (room.key !== undefined) {
-        fields.push({ var: FORGET_FIELD, type: 'list-multi', label: 'Forget the stored key', options: [{ label: 'Channel key', value: 'key' }] });
-      }
-      if (ctx.roomEncodings) {
-        const enc = ctx.roomEncodings.get(ctx.user, room.network, room.channel);
-        fields.push({ var: 'encoding', type: 'text-single', label: 'Encoding of lines that are not UTF-8', values: enc ? [enc] : [] });
-      }
-      return { kind: 'form', form: dataForm('form', { title: `Settings for ${room.channel}`, fields }) };
-    },
-    submit: (fields, ctx) => {
-      const room = roomState(ctx);
-      const persistentValue = singleValue(fields, 'persistent');
-      const persistent = persistentValue === undefined ? room.persistent : (parseBoolean('persistent', persistentValue) ?? false);
-      const keyValue = singleValue(fields, 'key') ?? '';
-      if (keyValue !== '' && !CHANNEL_KEY.test(keyValue)) throw new InvalidFieldError('key', 'must be 1 to 100 characters without spaces or commas');
-      const forget = fields.get(FORGET_FIELD) ?? [];
-      if (forget.some((f) => f !== 'key')) throw new InvalidFieldError(FORGET_FIELD, 'only the key can be forgotten here');
-      let key = keyValue !== '' ? keyValue : room.key;
-      if (forget.length > 0) key = undefined;
-      if (keyValue !== '' && !persistent) throw new InvalidFieldError('key', 'is kept only for a persistent room: turn persistent on');
-      const maxChannels = ctx.limits?.maxChannelsPerUser;
-      if (persistent && !room.persistent && maxChannels !== undefined) {
-        const have = ctx.channels.count(ctx.user);
-        if (have >= maxChannels) {
-          throw new InvalidFieldError('persistent', `you already have ${have} persistent channels, the most this gateway allows; turn one off first`);
-        }
-      }
-      const encodingValue = ctx.roomEncodings ? singleValue(fields, 'encoding') : undefined;
-      const encoding = encodingValue === undefined ? undefined : parseEncoding('encoding', encodingValue);
-      // Every value is checked before anything is written.
-      // The nick the user has there now is the nick a restart brings them back under.
-      const nick = ctx.liveConnections().find((c) => c.user === ctx.user && c.network === room.network)?.nick;
-      ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key, ...(nick !== undefined ? { nick } : {}) }, persistent);
-      if (ctx.roomEncodings && encodingValue !== undefined) ctx.roomEncodings.set(ctx.user, room.network, room.channel, encoding);
-      const note = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
-      // The live bridge reads persistence and the key from the store: tell it when they change.
-      const changed = persistent !== room.persistent || (persistent && key !== room.key);
-      const actions: GatewayAction[] = changed
-        ? [{ kind: 'room-settings', user: ctx.user, network: room.network, channel: room.channel }]
-        : [];
-      return { note: `Saved. ${note}`, actions };
-    },
+    start: (ctx) => formStart(roomForm(ctx)),
+    submit: submitRoom,
   },
+  // biboumi's nodes (see the header): its field names onto the three commands above.
+  biboumiAlias({ node: 'configure', name: "Configure your defaults (biboumi's configure)", entity: 'gateway', fixed: 'never', form: defaultsForm, submit: submitDefaults, mapping: () => GATEWAY_MAPPING }),
+  biboumiAlias({ node: 'configure', name: "Configure this network (biboumi's configure)", entity: 'network', fixed: 'never', form: settingsForm, submit: submitSettings, mapping: () => NETWORK_MAPPING }),
+  biboumiAlias({ node: 'server-configure', name: "Configure the network (biboumi's server-configure)", entity: 'network', fixed: 'only', form: settingsForm, submit: submitSettings, mapping: () => NETWORK_MAPPING }),
+  biboumiAlias({ node: 'configure', name: "Configure this room (biboumi's configure)", entity: 'room', fixed: 'both', form: roomForm, submit: submitRoom, mapping: roomMapping }),
   adminTable('users', 'Registered users', 'registered users', [
     { var: 'user', label: 'User', type: 'jid-single' },
     { var: 'networks', label: 'Networks' },

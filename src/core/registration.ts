@@ -127,7 +127,8 @@ export type IdentityField =
   | { kind: 'lines'; var: string; key: 'afterConnect'; label: string }
   | { kind: 'encoding'; var: string; key: 'encoding'; label: string };
 
-const MAX_AFTER_CONNECT_LINES = 20;
+/** The most after-connect commands one identity keeps. */
+export const MAX_AFTER_CONNECT_LINES = 20;
 const MAX_IRC_LINE_BYTES = 510; // RFC 2812 §2.3: 512 with CR LF
 
 function checkNick(v: string): string | undefined {

@@ -10,101 +10,22 @@ import type { BareJid } from '../../../src/core/jid.js';
 import type { NetworkIdentity } from '../../../src/core/ports.js';
 import type { LiveConnection } from '../../../src/core/ports.js';
 import { MemoryPorts, MemoryRoomEncodings, thrown } from './fake-ports.js';
-
-const GW = 'irc.example.org';
-const NET = 'irc.libera.chat';
-const ALICE = 'alice@example.org' as BareJid;
-const ADMIN = 'root@example.org' as BareJid;
-const NS_COMMANDS = 'http://jabber.org/protocol/commands';
-const NS_DATA = 'jabber:x:data';
-const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-
-const LIVE: LiveConnection[] = [
-  { user: ALICE, network: NET, nick: 'alice', channels: 3 },
-  { user: 'bob@example.org', network: 'irc.oftc.net', nick: 'bob', channels: 1 },
-];
-
-interface Entity {
-  network: string;
-  channel?: string;
-  jid: string;
-}
-const ON_GW: Entity = { network: '', jid: GW };
-const ON_NET: Entity = { network: NET, jid: `${NET}@${GW}` };
-const ON_ROOM: Entity = { network: NET, channel: '#jabirc', jid: `#jabirc%${NET}@${GW}` };
-
-function context(entity: Entity, ports = new MemoryPorts(), extra: Partial<AdhocContext> = {}): AdhocContext {
-  return {
-    user: ALICE,
-    network: entity.network,
-    channel: entity.channel,
-    gatewayDomain: GW,
-    identities: ports,
-    channels: ports,
-    admins: new Set([ADMIN]),
-    liveConnections: () => LIVE,
-    networkDefaults: (n) => (n === NET ? { port: 6697, tls: true } : undefined),
-    ...extra,
-  };
-}
-
-let ids = 0;
-const commands = (max?: number): AdhocCommands => new AdhocCommands({ newId: () => `s${++ids}`, maxSessions: max });
-
-function commandIq(entity: Entity, attrs: Record<string, string | undefined>, ...children: Element[]): Element {
-  return xml('iq', { type: 'set', id: 'c1', from: `${ALICE}/laptop`, to: entity.jid }, xml('command', { xmlns: NS_COMMANDS, ...attrs }, ...children));
-}
-
-function submit(fields: Record<string, string | string[]>): Element {
-  return xml(
-    'x',
-    { xmlns: NS_DATA, type: 'submit' },
-    ...Object.entries(fields).map(([name, v]) => xml('field', { var: name }, ...(Array.isArray(v) ? v : [v]).map((s) => xml('value', {}, s)))),
-  );
-}
-
-function only(replies: Element[]): Element {
-  expect(replies).toHaveLength(1);
-  return replies[0] as Element;
-}
-
-function fieldValues(x: Element | undefined): Record<string, string[]> {
-  return Object.fromEntries((x?.getChildren('field') ?? []).map((f) => [String(f.attrs.var), f.getChildren('value').map((v) => v.text())]));
-}
-
-/** Executes `node` and returns the session id and the form. */
-function execute(c: AdhocCommands, entity: Entity, node: string, ctx: AdhocContext): { sessionid: string; form: Element | undefined } {
-  const cmd = only(c.handle(commandIq(entity, { node, action: 'execute' }), ctx).replies).getChild('command', NS_COMMANDS);
-  expect(cmd?.attrs.status).toBe('executing');
-  return { sessionid: String(cmd?.attrs.sessionid), form: cmd?.getChild('x', NS_DATA) };
-}
-
-/** Executes then submits; returns the reply to the submission and the actions. */
-function run(entity: Entity, node: string, fields: Record<string, string | string[]>, ctx: AdhocContext, c = commands()) {
-  const { sessionid } = execute(c, entity, node, ctx);
-  const out = c.handle(commandIq(entity, { node, sessionid, action: 'complete' }, submit(fields)), ctx);
-  return { reply: only(out.replies), actions: out.actions, sessionid };
-}
-
-/** The XEP-0050 §4.6 condition and the text of an error reply. */
-function commandErrorOf(reply: Element): { condition: string; specific: string; text: string } {
-  const error = reply.getChild('error');
-  const condition = error?.getChildElements().find((e) => e.attrs.xmlns === NS_STANZAS && e.name !== 'text')?.name ?? '';
-  const specific = error?.getChildElements().find((e) => e.attrs.xmlns === NS_COMMANDS)?.name ?? '';
-  return { condition, specific, text: error?.getChildText('text', NS_STANZAS) ?? '' };
-}
+import {
+  ADMIN, ALICE, GW, LIVE, NET, NS_COMMANDS, NS_DATA, ON_GW, ON_NET, ON_ROOM, commandErrorOf, commandIq, commands, context, execute, fieldValues, newId, only, run, submit,
+  type Entity,
+} from './adhoc-steps.js';
 
 describe('the commands each entity lists (XEP-0050 §2.2)', () => {
   const nodes = (entity: Entity, user: BareJid, extra: Partial<AdhocContext> = {}): string[] =>
     commands().items(context(entity, new MemoryPorts(), { user, ...extra }), entity.jid).map((i) => i.node);
   it.each<[string, Entity, BareJid, Partial<AdhocContext>, string[]]>([
-    ['gw, a user', ON_GW, ALICE, {}, ['defaults', 'networks']],
-    ['gw, an admin', ON_GW, ADMIN, {}, ['defaults', 'networks', 'users', 'connections', 'disconnect-user', 'announce']],
-    ['net@gw, a user', ON_NET, ALICE, {}, ['settings']],
-    ['net@gw, an admin', ON_NET, ADMIN, {}, ['settings']],
-    ['a room', ON_ROOM, ALICE, {}, ['room']],
-    ['gw in fixed-network mode, a user', ON_GW, ALICE, { fixedNetwork: NET }, ['settings']],
-    ['gw in fixed-network mode, an admin', ON_GW, ADMIN, { fixedNetwork: NET }, ['settings', 'users', 'connections', 'disconnect-user', 'announce']],
+    ['gw, a user', ON_GW, ALICE, {}, ['defaults', 'networks', 'configure']],
+    ['gw, an admin', ON_GW, ADMIN, {}, ['defaults', 'networks', 'configure', 'users', 'connections', 'disconnect-user', 'announce']],
+    ['net@gw, a user', ON_NET, ALICE, {}, ['settings', 'configure']],
+    ['net@gw, an admin', ON_NET, ADMIN, {}, ['settings', 'configure']],
+    ['a room', ON_ROOM, ALICE, {}, ['room', 'configure']],
+    ['gw in fixed-network mode, a user', ON_GW, ALICE, { fixedNetwork: NET }, ['settings', 'server-configure']],
+    ['gw in fixed-network mode, an admin', ON_GW, ADMIN, { fixedNetwork: NET }, ['settings', 'server-configure', 'users', 'connections', 'disconnect-user', 'announce']],
   ])('%s', (_name, entity, user, extra, expected) => {
     expect(nodes(entity, user, extra)).toEqual(expected);
   });
@@ -113,7 +34,10 @@ describe('the commands each entity lists (XEP-0050 §2.2)', () => {
     const iq = xml('iq', { type: 'get', id: 'd1', from: `${ALICE}/laptop`, to: ON_NET.jid }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: NS_COMMANDS }));
     const query = only(commands().handle(iq, context(ON_NET)).replies).getChild('query');
     expect(query?.attrs.node).toBe(NS_COMMANDS);
-    expect(query?.getChildren('item').map((i) => i.attrs)).toEqual([{ jid: ON_NET.jid, node: 'settings', name: 'Settings for this network' }]);
+    expect(query?.getChildren('item').map((i) => i.attrs)).toEqual([
+      { jid: ON_NET.jid, node: 'settings', name: 'Settings for this network' },
+      { jid: ON_NET.jid, node: 'configure', name: "Configure this network (biboumi's configure)" },
+    ]);
   });
 
   it('answers disco#info of a command node (XEP-0050 §2.3); an admin node is not found for a user', () => {
@@ -251,7 +175,7 @@ describe('execute, submit, cancel (XEP-0050 §3.4)', () => {
 
   it('sessions expire after 10 minutes (injected clock): <session-expired/>, and old ones are dropped', () => {
     let now = 1_000_000;
-    const c = new AdhocCommands({ newId: () => `t${++ids}`, now: () => now });
+    const c = new AdhocCommands({ newId, now: () => now });
     const ctx = context(ON_GW);
     const old = execute(c, ON_GW, 'defaults', ctx).sessionid;
     const other = execute(c, ON_GW, 'defaults', ctx).sessionid;
