@@ -7,9 +7,15 @@
  *
  * Rules:
  * - Writes are batched: `record` queues the line in memory; the queue is written in one
- *   transaction by `flush()` (the bridge calls it once per event-loop tick) or as soon as
- *   it holds `batchSize` lines. Every statement is prepared once, in the constructor.
- *   Reads flush first, so they see every recorded line.
+ *   transaction by `flush()` or as soon as it holds `batchSize` lines. Every statement is
+ *   prepared once, in the constructor. Reads flush first, so they see every recorded line.
+ *   Why the bridge flushes on a timer (FLUSH_INTERVAL_MS) rather than every tick: lines
+ *   are keyed by channel, so a commit writes to the WAL one page per channel it touches
+ *   (twice: table and id index), however few lines each got; fewer, larger commits write
+ *   far fewer pages (bench/archive.ts measures both).
+ * - The page cache is raised to `cacheMiB` (64 by default) for the whole connection: with
+ *   SQLite's 2 MiB default, pages of a 1,000,000-line archive are read back from the OS
+ *   for every page of MAM, which shows in the tail latency.
  * - Dedup (archive-port.ts header): by (channel, id) against the queue and the table; for
  *   lines without a server msgid, by content within DEDUP_WINDOW_MS across connections,
  *   from an in-memory window (lost on restart, which only matters for lines recorded in
@@ -51,9 +57,15 @@ export interface ArchiveStoreOptions {
   batchSize?: number;
   /** Lines `prune` deletes at most per call. */
   pruneBudget?: number;
+  /**
+   * SQLite page cache of the connection, in MiB (PRAGMA cache_size; raised, never
+   * lowered). The newest pages of every active channel and of the id index stay hot.
+   */
+  cacheMiB?: number;
 }
 
-export const DEFAULT_BATCH_SIZE = 500;
+export const DEFAULT_BATCH_SIZE = 5_000;
+export const DEFAULT_CACHE_MIB = 64;
 export const DEFAULT_PRUNE_BUDGET = 2_000;
 /** Channels `prune` looks at per call at most (each costs a few index reads). */
 const PRUNE_CHANNELS_PER_CALL = 64;
@@ -135,6 +147,9 @@ export class SqliteArchiveStore implements Archive {
     this.#maxPerChannel = opts.maxPerChannel;
     this.#batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
     this.#pruneBudget = opts.pruneBudget ?? DEFAULT_PRUNE_BUDGET;
+    const cacheKiB = (opts.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024;
+    const cache = db.pragma('cache_size', { simple: true }) as number; // < 0: KiB, > 0: pages
+    if ((cache < 0 ? -cache : cache * 4) < cacheKiB) db.pragma(`cache_size = -${cacheKiB}`);
     db.function('jabirc_fold', { deterministic: true }, (mapping: unknown, s: unknown) =>
       foldCase(mapping as CaseMapping, String(s)),
     );

@@ -29,9 +29,12 @@
  *   the bridge passes the IRCv3 server-time of its own JOIN/PART when the server sends one,
  *   so lines stamped by the server's clock fall inside.
  * - Writes are queued: `record` appends to an in-memory batch, written in one transaction
- *   when it reaches the batch size or when `flush()` is called (the bridge calls it once
- *   per event-loop tick). Reads (`query`, `metadata`, `has`, `newestId`) see queued lines:
- *   they flush first.
+ *   when it reaches the batch size or when `flush()` is called. The bridge calls `flush()`
+ *   every FLUSH_INTERVAL_MS while lines are queued (an unref'd timer) and at shutdown —
+ *   not every tick: each commit writes every page it touches, one or two per channel, so
+ *   per-tick commits under load multiply the bytes written (bench/archive.ts). A crash
+ *   loses at most that interval of lines. Reads (`query`, `metadata`, `has`, `newest`)
+ *   see queued lines: they flush first.
  * - Channel names are compared under the network's CASEMAPPING (casemap.ts) once
  *   `useCaseMapping` told it, rfc1459 until then; the spelling last given is kept.
  * - Nothing here throws for a protocol reason: `query` reports an unknown id or a user
@@ -173,6 +176,9 @@ export interface Archive {
   /** The network's CASEMAPPING, learned from ISUPPORT: its channel names fold by it from now on. */
   useCaseMapping(network: string, mapping: CaseMapping): void;
 }
+
+/** How often the bridge writes the queued lines (see `flush`). */
+export const FLUSH_INTERVAL_MS = 1_000;
 
 /** How long after a line another connection's copy of it (no server msgid) is still that line. */
 export const DEDUP_WINDOW_MS = 5_000;
