@@ -173,7 +173,11 @@ export class SqliteArchiveStore implements Archive {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       addCount: db.prepare('UPDATE archive_channels SET line_count = line_count + ? WHERE id = ?'),
-      insertReceipt: db.prepare('INSERT OR IGNORE INTO archive_status_recipients (channel_id, at, seq, jid) VALUES (?, ?, ?, ?)'),
+      // Only for a line that is there: one pruned meanwhile has no readers to record.
+      insertReceipt: db.prepare(
+        `INSERT OR IGNORE INTO archive_status_recipients (channel_id, at, seq, jid)
+         SELECT @channel, @at, @seq, @jid WHERE EXISTS (SELECT 1 FROM archive_lines WHERE channel_id = @channel AND at = @at AND seq = @seq)`,
+      ),
       lineById: db.prepare(`SELECT ${cols} FROM archive_lines WHERE channel_id = ? AND id = ?`),
       hasReceipt: db.prepare('SELECT 1 FROM archive_status_recipients WHERE channel_id = ? AND at = ? AND seq = ? AND jid = ?').pluck(),
       pageForward: db.prepare(`SELECT ${cols} FROM archive_lines l WHERE ${pageWhere} ORDER BY at, seq LIMIT @limit`),
@@ -188,6 +192,11 @@ export class SqliteArchiveStore implements Archive {
       ),
       reopenSpan: db.prepare('UPDATE archive_spans SET end_at = NULL WHERE jid = ? AND channel_id = ? AND start_at = ?'),
       closeSpan: db.prepare('UPDATE archive_spans SET end_at = max(start_at, ?) WHERE jid = ? AND channel_id = ? AND end_at IS NULL'),
+      openSpans: db.prepare(
+        `SELECT s.jid, s.channel_id, c.network, c.channel FROM archive_spans s
+         JOIN archive_channels c ON c.id = s.channel_id WHERE s.end_at IS NULL`,
+      ),
+      closeSpanOf: db.prepare('UPDATE archive_spans SET end_at = max(start_at, ?) WHERE jid = ? AND channel_id = ? AND end_at IS NULL'),
       closeAllSpans: db.prepare(
         `UPDATE archive_spans SET end_at = max(start_at, ?) WHERE jid = ? AND end_at IS NULL
          AND channel_id IN (SELECT id FROM archive_channels WHERE network = ?)`,
@@ -237,7 +246,9 @@ export class SqliteArchiveStore implements Archive {
         if (r.changes > 0) added.set(channelId, (added.get(channelId) ?? 0) + 1);
       }
       for (const [channelId, n] of added) this.#s.addCount!.run(n, channelId);
-      for (const { channelId, key, user } of this.#queuedReceipts) this.#s.insertReceipt!.run(channelId, key.at, key.seq, user);
+      for (const { channelId, key, user } of this.#queuedReceipts) {
+        this.#s.insertReceipt!.run({ channel: channelId, at: key.at, seq: key.seq, jid: user });
+      }
     });
   }
 
@@ -246,8 +257,15 @@ export class SqliteArchiveStore implements Archive {
   record(user: string, line: ArchiveLine): string {
     const channelId = this.#channelId(line.network, line.channel, true)!;
     const status = line.statusPrefix !== undefined && line.statusPrefix !== '';
-    // A fresh id (no server msgid) cannot be archived yet; a server's may be (a replay).
-    const existing = line.serverId ? this.#keyOf(channelId, line.id) : undefined;
+    // A fresh id (no server msgid) cannot be archived yet. A server's may be (another
+    // connection's copy, a replay): the queue is asked; one already written is caught by the
+    // unique index when the batch is written (INSERT OR IGNORE), which saves a read per
+    // line. A STATUSMSG line is looked up, as its new reader must name the stored line.
+    const existing = !line.serverId
+      ? undefined
+      : status
+        ? this.#keyOf(channelId, line.id)
+        : this.#queuedIds.get(`${channelId}\0${line.id}`);
     if (existing !== undefined) {
       if (status) this.#queuedReceipts.push({ channelId, key: existing, user });
       return line.id;
@@ -307,6 +325,16 @@ export class SqliteArchiveStore implements Archive {
 
   closeAllSpans(user: string, network: string, at: number): void {
     this.#s.closeAllSpans!.run(at, user, network);
+  }
+
+  closeOpenSpans(at: number, keep: ReadonlyArray<{ user: string; network: string; channel: string }> = []): void {
+    const kept = new Set(keep.map((k) => `${k.user}\0${k.network}\0${this.#folds.fold(k.network, k.channel)}`));
+    const open = this.#s.openSpans!.all() as Array<{ jid: string; channel_id: number; network: string; channel: string }>;
+    this.#db.transaction(() => {
+      for (const o of open) {
+        if (!kept.has(`${o.jid}\0${o.network}\0${this.#folds.fold(o.network, o.channel)}`)) this.#s.closeSpanOf!.run(at, o.jid, o.channel_id);
+      }
+    })();
   }
 
   hasSpan(user: string, network: string, channel: string): boolean {

@@ -24,8 +24,10 @@
  *   before they joined or after they left. A STATUSMSG line (`@#chan`, statusPrefix set)
  *   is visible only to the users whose connection recorded it: the store keeps the set of
  *   its recipients (rare lines; normal lines keep no per-user rows).
- * - Spans. `openSpan` on an open span is a no-op (a span left open by a crash spans the
- *   downtime); `closeSpan` without an open span is a no-op. Times are ms since the epoch;
+ * - Spans. `openSpan` on an open span is a no-op; `closeSpan` without an open span is a
+ *   no-op; a span reopened before the time it was closed at continues it. Spans left open
+ *   by a previous run are closed by `closeOpenSpans` at start-up, except those of the
+ *   persistent channels being rejoined (see there). Times are ms since the epoch;
  *   the bridge passes the IRCv3 server-time of its own JOIN/PART when the server sends one,
  *   so lines stamped by the server's clock fall inside.
  * - Writes are queued: `record` appends to an in-memory batch, written in one transaction
@@ -151,6 +153,13 @@ export interface Archive {
   closeSpan(user: string, network: string, channel: string, at: number): void;
   /** Closes every open span of the user on the network (the connection closed). */
   closeAllSpans(user: string, network: string, at: number): void;
+  /**
+   * At start-up: closes every span left open by the previous run (a crash, or channels
+   * kept joined) at `at`, except those of `keep`, the persistent channels about to be
+   * rejoined: their spans run on through the downtime, so the lines a chathistory
+   * catch-up fills in are readable by the users who kept the channel.
+   */
+  closeOpenSpans(at: number, keep?: ReadonlyArray<{ readonly user: string; readonly network: string; readonly channel: string }>): void;
   /** Whether the user has (or had, within retention) a span in the channel. */
   hasSpan(user: string, network: string, channel: string): boolean;
   query(user: string, network: string, channel: string, q: ArchiveQuery): ArchiveResult;

@@ -106,12 +106,38 @@ describe.each(DB_PLACES)('SqliteArchiveStore on %s', (_name, place) => {
       expect(store.hasSpan('v@x', NET, '#chan')).toBe(false);
     });
 
+    it('at start-up, spans left open are closed, except those of the persistent channels being rejoined', () => {
+      const { store } = setup(place);
+      store.openSpan('u@x', NET, '#kept', T);
+      store.openSpan('u@x', NET, '#left', T);
+      store.openSpan('v@x', NET, '#kept', T);
+      store.closeOpenSpans(T + 100, [{ user: 'u@x', network: NET, channel: '#KEPT' }]);
+      // lines of the downtime (a chathistory catch-up) and after
+      store.record('u@x', line({ id: 'down', channel: '#kept', at: T + 50 }));
+      store.record('u@x', line({ id: 'later', channel: '#kept', at: T + 200 }));
+      store.record('u@x', line({ id: 'left-later', channel: '#left', at: T + 200 }));
+      expect(ids(store.query('u@x', NET, '#kept', { max: 50 }))).toEqual(['down', 'later']);
+      expect(ids(store.query('v@x', NET, '#kept', { max: 50 }))).toEqual(['down']);
+      expect(ids(store.query('u@x', NET, '#left', { max: 50 }))).toEqual([]);
+    });
+
+    it('a reader recorded for a STATUSMSG line pruned meanwhile is dropped, not an error', () => {
+      const { db, store } = setup(place, { pruneBudget: 10 });
+      store.openSpan('op@x', NET, '#chan', T);
+      store.record('op@x', line({ id: 'x', serverId: false, at: T - 1, statusPrefix: '@', body: 'before the span' }));
+      store.prune(T); // the line lies outside every span: swept
+      expect(store.record('op2@x', line({ id: 'y', serverId: false, at: T - 1, statusPrefix: '@', body: 'before the span' }))).toBe('x');
+      store.flush();
+      expect(db.prepare('SELECT count(*) FROM archive_status_recipients').pluck().get()).toBe(0);
+    });
+
     it('a STATUSMSG line is readable only by the users whose connection received it', () => {
       const { db, store } = setup(place);
       for (const u of ['op@x', 'voice@x', 'plain@x']) store.openSpan(u, NET, '#chan', T);
       store.record('plain@x', line({ id: 'all', at: T + 1 }));
       store.record('op@x', line({ id: 'ops', at: T + 2, statusPrefix: '@', body: '[to @] ops only' }));
       store.record('op@x', line({ id: 'voiced', at: T + 3, statusPrefix: '+' }));
+      store.flush(); // the second reader of a written line
       store.record('voice@x', line({ id: 'voiced', at: T + 3, statusPrefix: '+' }));
       // without msgid, the same STATUSMSG through two connections is one line with two readers
       store.record('op@x', line({ id: 'fresh1', serverId: false, at: T + 4, statusPrefix: '+', body: 'hi voices' }));
