@@ -7,8 +7,10 @@
  *
  * Rules:
  * - Writes are batched: `record` queues the line in memory; the queue is written in one
- *   transaction by `flush()` or as soon as it holds `batchSize` lines. Every statement is
- *   prepared once, in the constructor. Reads flush first, so they see every recorded line.
+ *   transaction by `flush()` or as soon as it holds `batchSize` lines, on this thread or on
+ *   the worker (`writer`, archive-writer.ts). Every statement is prepared once, in the
+ *   constructor. Every other use of the database first writes the queue and waits for the
+ *   writer (`#sync`), so reads see every recorded line and no write waits on a lock.
  *   Why the bridge flushes on a timer (FLUSH_INTERVAL_MS) rather than every tick: lines
  *   are keyed by channel, so a commit writes to the WAL one page per channel it touches
  *   (twice: table and id index), however few lines each got; fewer, larger commits write
@@ -45,6 +47,7 @@ import {
   type ArchiveQuery,
   type ArchiveResult,
 } from '../core/history/archive-port.js';
+import { inlineBatchWriter, workerBatchWriter, type BatchWriter, type LineRow as BatchLine, type ReceiptRow } from './archive-writer.js';
 import { NetworkFolds } from './casemapped-names.js';
 import type { Db, Statement } from './database.js';
 
@@ -62,6 +65,12 @@ export interface ArchiveStoreOptions {
    * lowered). The newest pages of every active channel and of the id index stay hot.
    */
   cacheMiB?: number;
+  /**
+   * Where batches are written (archive-writer.ts): `worker` (a thread with its own
+   * connection; needs a database file) keeps the SQLite work off the event loop, `inline`
+   * (the default, and the only choice for `:memory:`) writes on the caller's thread.
+   */
+  writer?: 'inline' | 'worker';
 }
 
 export const DEFAULT_BATCH_SIZE = 5_000;
@@ -139,7 +148,7 @@ export class SqliteArchiveStore implements Archive {
   readonly #sweepFirst = new Set<number>();
 
   readonly #s: Record<string, Statement>;
-  readonly #writeBatch: () => void;
+  readonly #writer: BatchWriter;
 
   constructor(db: Db, opts: ArchiveStoreOptions) {
     this.#db = db;
@@ -168,16 +177,7 @@ export class SqliteArchiveStore implements Archive {
       channelId: db.prepare('SELECT id FROM archive_channels WHERE network = ? AND channel_folded = ?').pluck(),
       insertChannel: db.prepare('INSERT INTO archive_channels (network, channel_folded, channel) VALUES (?, ?, ?)'),
       renameChannel: db.prepare('UPDATE archive_channels SET channel = ? WHERE id = ? AND channel <> ?'),
-      insertLine: db.prepare(
-        `INSERT OR IGNORE INTO archive_lines (channel_id, at, seq, id, nick, kind, body, status_prefix)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       addCount: db.prepare('UPDATE archive_channels SET line_count = line_count + ? WHERE id = ?'),
-      // Only for a line that is there: one pruned meanwhile has no readers to record.
-      insertReceipt: db.prepare(
-        `INSERT OR IGNORE INTO archive_status_recipients (channel_id, at, seq, jid)
-         SELECT @channel, @at, @seq, @jid WHERE EXISTS (SELECT 1 FROM archive_lines WHERE channel_id = @channel AND at = @at AND seq = @seq)`,
-      ),
       lineById: db.prepare(`SELECT ${cols} FROM archive_lines WHERE channel_id = ? AND id = ?`),
       hasReceipt: db.prepare('SELECT 1 FROM archive_status_recipients WHERE channel_id = ? AND at = ? AND seq = ? AND jid = ?').pluck(),
       pageForward: db.prepare(`SELECT ${cols} FROM archive_lines l WHERE ${pageWhere} ORDER BY at, seq LIMIT @limit`),
@@ -230,26 +230,7 @@ export class SqliteArchiveStore implements Archive {
       recount: db.prepare('UPDATE archive_channels SET line_count = (SELECT count(*) FROM archive_lines WHERE channel_id = ?) WHERE id = ?'),
     };
 
-    this.#writeBatch = db.transaction(() => {
-      const added = new Map<number, number>();
-      for (const { channelId, key, line } of this.#queue) {
-        const r = this.#s.insertLine!.run(
-          channelId,
-          key.at,
-          key.seq,
-          line.id,
-          line.nick,
-          KIND_CODE[line.kind],
-          line.body,
-          line.statusPrefix ?? null,
-        );
-        if (r.changes > 0) added.set(channelId, (added.get(channelId) ?? 0) + 1);
-      }
-      for (const [channelId, n] of added) this.#s.addCount!.run(n, channelId);
-      for (const { channelId, key, user } of this.#queuedReceipts) {
-        this.#s.insertReceipt!.run({ channel: channelId, at: key.at, seq: key.seq, jid: user });
-      }
-    });
+    this.#writer = opts.writer === 'worker' ? workerBatchWriter(db.name) : inlineBatchWriter(db);
   }
 
   // ---- recording ----
@@ -299,15 +280,40 @@ export class SqliteArchiveStore implements Archive {
 
   flush(): void {
     if (this.#queue.length === 0 && this.#queuedReceipts.length === 0) return;
-    this.#writeBatch();
+    this.#writer.write({
+      lines: this.#queue.map(({ channelId, key, line }): BatchLine => [
+        channelId,
+        key.at,
+        key.seq,
+        line.id,
+        line.nick,
+        KIND_CODE[line.kind],
+        line.body,
+        line.statusPrefix ?? null,
+      ]),
+      receipts: this.#queuedReceipts.map(({ channelId, key, user }): ReceiptRow => [channelId, key.at, key.seq, user]),
+    });
     this.#queue = [];
     this.#queuedIds.clear();
     this.#queuedReceipts = [];
   }
 
+  /** Writes what is queued and waits until every batch is committed: before any other use of the database. */
+  #sync(): void {
+    this.flush();
+    this.#writer.sync();
+  }
+
+  /** Writes what is queued and stops the writer: at shutdown, before the database is closed. */
+  close(): void {
+    this.flush();
+    this.#writer.close();
+  }
+
   // ---- spans ----
 
   openSpan(user: string, network: string, channel: string, at: number): void {
+    this.#writer.sync();
     const channelId = this.#channelId(network, channel, true)!;
     const last = this.#s.lastSpan!.get(user, channelId) as SpanRow | undefined;
     if (last !== undefined && last.end_at === null) return; // already in
@@ -319,16 +325,19 @@ export class SqliteArchiveStore implements Archive {
   }
 
   closeSpan(user: string, network: string, channel: string, at: number): void {
+    this.#writer.sync();
     const channelId = this.#channelId(network, channel, false);
     if (channelId !== undefined) this.#s.closeSpan!.run(at, user, channelId);
   }
 
   closeAllSpans(user: string, network: string, at: number): void {
+    this.#writer.sync();
     this.#s.closeAllSpans!.run(at, user, network);
   }
 
   closeOpenSpans(at: number, keep: ReadonlyArray<{ user: string; network: string; channel: string }> = []): void {
     const kept = new Set(keep.map((k) => `${k.user}\0${k.network}\0${this.#folds.fold(k.network, k.channel)}`));
+    this.#writer.sync();
     const open = this.#s.openSpans!.all() as Array<{ jid: string; channel_id: number; network: string; channel: string }>;
     this.#db.transaction(() => {
       for (const o of open) {
@@ -345,7 +354,7 @@ export class SqliteArchiveStore implements Archive {
   // ---- reading ----
 
   query(user: string, network: string, channel: string, q: ArchiveQuery): ArchiveResult {
-    this.flush();
+    this.#sync();
     const channelId = this.#channelId(network, channel, false);
     if (channelId === undefined) return { kind: 'no-span' };
     const spans = this.#userSpans(user, channelId);
@@ -409,7 +418,7 @@ export class SqliteArchiveStore implements Archive {
   }
 
   metadata(user: string, network: string, channel: string): ArchiveBounds | undefined {
-    this.flush();
+    this.#sync();
     const channelId = this.#channelId(network, channel, false);
     if (channelId === undefined) return undefined;
     const spans = this.#userSpans(user, channelId);
@@ -421,7 +430,7 @@ export class SqliteArchiveStore implements Archive {
   }
 
   newest(network: string, channel: string): { id: string; at: number } | undefined {
-    this.flush();
+    this.#sync();
     const channelId = this.#channelId(network, channel, false);
     if (channelId === undefined) return undefined;
     return this.#s.newest!.get(channelId) as { id: string; at: number } | undefined;
@@ -429,13 +438,16 @@ export class SqliteArchiveStore implements Archive {
 
   has(network: string, channel: string, id: string): boolean {
     const channelId = this.#channelId(network, channel, false);
-    return channelId !== undefined && this.#keyOf(channelId, id) !== undefined;
+    if (channelId === undefined) return false;
+    if (this.#queuedIds.has(`${channelId}\0${id}`)) return true;
+    this.#writer.sync();
+    return this.#keyOf(channelId, id) !== undefined;
   }
 
   // ---- forgetting ----
 
   removeUser(user: string): boolean {
-    this.flush();
+    this.#sync();
     this.#db.transaction(() => {
       const channels = new Set([
         ...(this.#s.userChannels!.all(user) as number[]),
@@ -460,7 +472,7 @@ export class SqliteArchiveStore implements Archive {
   }
 
   #prune(now: number, sweepOnly: boolean): boolean {
-    this.flush();
+    this.#sync();
     const cutoff = now - this.#retentionMs;
     let budget = this.#pruneBudget;
     return this.#db.transaction((): boolean => {
@@ -488,7 +500,7 @@ export class SqliteArchiveStore implements Archive {
 
   useCaseMapping(network: string, mapping: CaseMapping): void {
     if (!this.#folds.learn(network, mapping)) return;
-    this.flush();
+    this.#sync();
     for (const key of [...this.#channelIds.keys()]) if (key.startsWith(`${network}\0`)) this.#channelIds.delete(key);
     this.#db.transaction(() => {
       const rows = this.#s.networkChannels!.all(network) as Array<{ id: number; channel_folded: string; channel: string }>;
@@ -523,6 +535,7 @@ export class SqliteArchiveStore implements Archive {
     const cached = this.#channelIds.get(cacheKey);
     if (cached !== undefined) {
       if (create && cached.name !== channel) {
+        this.#writer.sync();
         this.#s.renameChannel!.run(channel, cached.id, channel);
         cached.name = channel;
       }
@@ -531,8 +544,10 @@ export class SqliteArchiveStore implements Archive {
     let id = this.#s.channelId!.get(network, folded) as number | undefined;
     if (id === undefined) {
       if (!create) return undefined;
+      this.#writer.sync();
       id = Number(this.#s.insertChannel!.run(network, folded, channel).lastInsertRowid);
     } else if (create) {
+      this.#writer.sync();
       this.#s.renameChannel!.run(channel, id, channel);
     }
     this.#channelIds.set(cacheKey, { id, name: channel });
@@ -543,6 +558,7 @@ export class SqliteArchiveStore implements Archive {
   #keyOf(channelId: number, id: string): Key | undefined {
     const queued = this.#queuedIds.get(`${channelId}\0${id}`);
     if (queued !== undefined) return queued;
+    this.#writer.sync(); // it may be in a batch the worker is writing
     const row = this.#s.lineById!.get(channelId, id) as LineRow | undefined;
     return row === undefined ? undefined : { at: row.at, seq: row.seq };
   }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ArchiveLine, ArchiveQuery, ArchiveResult } from '../../../src/core/history/archive-port.js';
 import { SqliteArchiveStore, type ArchiveStoreOptions } from '../../../src/store/archive-store.js';
 import type { Db } from '../../../src/store/database.js';
@@ -29,11 +29,25 @@ function counted(db: Db): { db: Db; transactions: () => number } {
   return { db: proxy, transactions: () => n };
 }
 
-function setup(place: () => Db, opts: Partial<ArchiveStoreOptions> = {}) {
+type Writer = 'inline' | 'worker';
+const PLACES: Array<[string, () => Db, Writer]> = [
+  ...DB_PLACES.map(([name, place]): [string, () => Db, Writer] => [name, place, 'inline']),
+  ['a file, batches written by the worker', DB_PLACES[1]![1], 'worker'],
+];
+
+const open: SqliteArchiveStore[] = [];
+afterEach(() => {
+  for (const store of open.splice(0)) store.close();
+});
+
+function setupWith(place: () => Db, writer: Writer, opts: Partial<ArchiveStoreOptions> = {}) {
   const raw = place();
   const { db, transactions } = counted(raw);
-  const store = new SqliteArchiveStore(db, { retentionDays: 30, maxPerChannel: 1000, ...opts });
-  return { db: raw, store, transactions };
+  const store = new SqliteArchiveStore(db, { retentionDays: 30, maxPerChannel: 1000, writer, ...opts });
+  open.push(store);
+  // The tests read the table through the main connection: they wait for the writer first.
+  const sync = () => store.newest(NET, '#none');
+  return { db: raw, store, transactions, sync };
 }
 
 let n = 0;
@@ -52,7 +66,8 @@ function page(r: ArchiveResult) {
   return r.page;
 }
 
-describe.each(DB_PLACES)('SqliteArchiveStore on %s', (_name, place) => {
+describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
+  const setup = (p: () => Db, opts: Partial<ArchiveStoreOptions> = {}) => setupWith(p, mode, opts);
   describe('visibility', () => {
     it('two users in one channel each read only their own spans; the line is stored once', () => {
       const { db, store } = setup(place);
@@ -122,12 +137,12 @@ describe.each(DB_PLACES)('SqliteArchiveStore on %s', (_name, place) => {
     });
 
     it('a reader recorded for a STATUSMSG line pruned meanwhile is dropped, not an error', () => {
-      const { db, store } = setup(place, { pruneBudget: 10 });
+      const { db, store, sync } = setup(place, { pruneBudget: 10 });
       store.openSpan('op@x', NET, '#chan', T);
       store.record('op@x', line({ id: 'x', serverId: false, at: T - 1, statusPrefix: '@', body: 'before the span' }));
       store.prune(T); // the line lies outside every span: swept
       expect(store.record('op2@x', line({ id: 'y', serverId: false, at: T - 1, statusPrefix: '@', body: 'before the span' }))).toBe('x');
-      store.flush();
+      sync();
       expect(db.prepare('SELECT count(*) FROM archive_status_recipients').pluck().get()).toBe(0);
     });
 
@@ -161,7 +176,7 @@ describe.each(DB_PLACES)('SqliteArchiveStore on %s', (_name, place) => {
 
   describe('one copy per line', () => {
     it('a line whose server msgid is archived is not stored again, queued or written, and has() knows it', () => {
-      const { db, store } = setup(place);
+      const { db, store, sync } = setup(place);
       store.openSpan('u@x', NET, '#chan', T);
       store.record('u@x', line({ id: 'm1', at: T + 1 }));
       expect(store.has(NET, '#CHAN', 'm1')).toBe(true); // queued
@@ -171,13 +186,13 @@ describe.each(DB_PLACES)('SqliteArchiveStore on %s', (_name, place) => {
       expect(store.has(NET, '#chan', 'm1')).toBe(true); // written
       expect(store.has(NET, '#chan', 'm2')).toBe(false);
       expect(store.has(NET, '#nowhere', 'm1')).toBe(false);
-      store.flush();
+      sync();
       expect(db.prepare('SELECT id, at FROM archive_lines').all()).toEqual([{ id: 'm1', at: T + 1 }]);
       expect(db.prepare('SELECT line_count FROM archive_channels').pluck().get()).toBe(1);
     });
 
     it('without msgid, each connection’s copy within the window is the first line; two equal lines on one connection are two', () => {
-      const { db, store } = setup(place);
+      const { db, store, sync } = setup(place);
       for (const u of ['a@x', 'b@x']) store.openSpan(u, NET, '#chan', T);
       const lol = (id: string, at: number) => line({ id, serverId: false, at, body: 'lol' });
       expect(store.record('a@x', lol('a1', T + 100))).toBe('a1');
@@ -188,11 +203,11 @@ describe.each(DB_PLACES)('SqliteArchiveStore on %s', (_name, place) => {
       expect(store.record('b@x', { ...lol('b3', T + 260), nick: 'carol' })).toBe('b3');
       expect(store.record('b@x', { ...lol('b4', T + 260), kind: 'notice' })).toBe('b4');
       expect(store.record('b@x', lol('b5', T + 100 + 60_000))).toBe('b5');
-      store.flush();
+      sync();
       expect(db.prepare('SELECT id FROM archive_lines ORDER BY at, seq').pluck().all()).toEqual(['a1', 'a2', 'b3', 'b4', 'b5']);
     });
 
-    it('queued lines are written in one transaction per flush, or per full batch', () => {
+    it.skipIf(mode === 'worker')('queued lines are written in one transaction per flush, or per full batch', () => {
       const { db, store, transactions } = setup(place, { batchSize: 4 });
       store.openSpan('u@x', NET, '#chan', T);
       const before = transactions();
@@ -348,5 +363,23 @@ describe.each(DB_PLACES)('SqliteArchiveStore on %s', (_name, place) => {
       store.useCaseMapping(NET, 'rfc1459'); // idempotent
       expect(ids(store.query('u@x', NET, '#a{1}', { max: 50 }))).toEqual(['x', 'y']);
     });
+  });
+});
+
+describe('the worker writer', () => {
+  it('refuses :memory:, which a second connection cannot open', () => {
+    expect(() => new SqliteArchiveStore(DB_PLACES[0]![1](), { retentionDays: 1, maxPerChannel: 10, writer: 'worker' })).toThrow(/database file/);
+  });
+
+  it('hands batches over without waiting; a read waits for them; close() writes the last one', () => {
+    const db = DB_PLACES[1]![1]();
+    const store = new SqliteArchiveStore(db, { retentionDays: 30, maxPerChannel: 1000, writer: 'worker' });
+    store.openSpan('u@x', NET, '#chan', T);
+    for (let i = 0; i < 100; i++) store.record('u@x', line({ id: `w${i}`, at: T + i }));
+    store.flush();
+    expect(page(store.query('u@x', NET, '#chan', { max: 0 })).count).toBe(100);
+    store.record('u@x', line({ id: 'last', at: T + 1000 }));
+    store.close();
+    expect(db.prepare("SELECT count(*) FROM archive_lines WHERE id = 'last'").pluck().get()).toBe(1);
   });
 });
