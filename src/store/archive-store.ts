@@ -76,6 +76,9 @@ export interface ArchiveStoreOptions {
 export const DEFAULT_BATCH_SIZE = 5_000;
 export const DEFAULT_CACHE_MIB = 64;
 export const DEFAULT_PRUNE_BUDGET = 2_000;
+/** A nick filter (MAM `with`) reads lines in chunks of this many, and at most WITH_SCAN_LIMIT per query. */
+const WITH_CHUNK = 500;
+export const WITH_SCAN_LIMIT = 20_000;
 /** Channels `prune` looks at per call at most (each costs a few index reads). */
 const PRUNE_CHANNELS_PER_CALL = 64;
 const DAY_MS = 86_400_000;
@@ -159,16 +162,12 @@ export class SqliteArchiveStore implements Archive {
     const cacheKiB = (opts.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024;
     const cache = db.pragma('cache_size', { simple: true }) as number; // < 0: KiB, > 0: pages
     if ((cache < 0 ? -cache : cache * 4) < cacheKiB) db.pragma(`cache_size = -${cacheKiB}`);
-    db.function('jabirc_fold', { deterministic: true }, (mapping: unknown, s: unknown) =>
-      foldCase(mapping as CaseMapping, String(s)),
-    );
     // seq only orders lines of one channel with the same `at`; starting from the clock (in
     // µs-like units) keeps it increasing across restarts without a scan for max(seq).
     this.#seq = Date.now() * 1000;
 
     // A page: the lines between two exclusive keys, within [at bounds] of one span, as one user sees them.
     const pageWhere = `channel_id = @channel AND (at, seq) > (@loAt, @loSeq) AND (at, seq) < (@hiAt, @hiSeq)
-        AND (@nick IS NULL OR jabirc_fold(@mapping, nick) = @nick)
         AND (@textOnly = 0 OR kind <> 3)
         AND (status_prefix IS NULL OR EXISTS (SELECT 1 FROM archive_status_recipients r
              WHERE r.channel_id = l.channel_id AND r.at = l.at AND r.seq = l.seq AND r.jid = @user))`;
@@ -406,11 +405,18 @@ export class SqliteArchiveStore implements Archive {
 
     if (q.max === 0) {
       let count = 0;
-      for (const [a, b] of this.#ranges(spans, lo, hi)) count += this.#s.pageCount!.get(this.#params(ctx, a, b, 0)) as number;
+      if (ctx.nick !== null) {
+        const found = this.#page(ctx, lo, hi, Infinity, false);
+        if (found.capped) return { kind: 'too-costly', scanned: WITH_SCAN_LIMIT };
+        count = found.rows.length;
+      } else {
+        for (const [a, b] of this.#ranges(spans, lo, hi)) count += this.#s.pageCount!.get(this.#params(ctx, a, b, 0)) as number;
+      }
       return { kind: 'page', page: { lines: [], complete: count === 0, count } };
     }
-    const rows = this.#page(ctx, lo, hi, q.max + 1, backward);
-    const complete = rows.length <= q.max;
+    const { rows, capped } = this.#page(ctx, lo, hi, q.max + 1, backward);
+    if (capped && rows.length === 0) return { kind: 'too-costly', scanned: WITH_SCAN_LIMIT };
+    const complete = !capped && rows.length <= q.max;
     const page = rows.slice(0, q.max);
     if (backward) page.reverse();
     const whole = complete && !cursor;
@@ -423,8 +429,8 @@ export class SqliteArchiveStore implements Archive {
     if (channelId === undefined) return undefined;
     const spans = this.#userSpans(user, channelId);
     const ctx: PageContext = { user, channelId, spans, nick: null, mapping: this.#folds.mapping(network), textOnly: 0 };
-    const oldest = this.#page(ctx, LOWEST, HIGHEST, 1, false)[0];
-    const newest = this.#page(ctx, LOWEST, HIGHEST, 1, true)[0];
+    const oldest = this.#page(ctx, LOWEST, HIGHEST, 1, false).rows[0];
+    const newest = this.#page(ctx, LOWEST, HIGHEST, 1, true).rows[0];
     if (oldest === undefined || newest === undefined) return undefined;
     return { oldest: { id: oldest.id, at: oldest.at }, newest: { id: newest.id, at: newest.at } };
   }
@@ -587,15 +593,40 @@ export class SqliteArchiveStore implements Archive {
     }
   }
 
-  /** Up to `limit` visible lines between two exclusive keys, from the low end or (backward) the high end. */
-  #page(ctx: PageContext, lo: Key, hi: Key, limit: number, backward: boolean): LineRow[] {
+  /**
+   * Up to `limit` visible lines between two exclusive keys, from the low end or (backward)
+   * the high end. A nick filter is applied here, on chunks of WITH_CHUNK lines, and reads
+   * at most WITH_SCAN_LIMIT lines (`capped`): a nick that never spoke must not make one
+   * query read a whole channel.
+   */
+  #page(ctx: PageContext, lo: Key, hi: Key, limit: number, backward: boolean): { rows: LineRow[]; capped: boolean } {
     const out: LineRow[] = [];
     const stmt = backward ? this.#s.pageBackward! : this.#s.pageForward!;
+    let scanned = 0;
     for (const [a, b] of this.#ranges(ctx.spans, lo, hi, backward)) {
-      out.push(...(stmt.all(this.#params(ctx, a, b, limit - out.length)) as LineRow[]));
-      if (out.length >= limit) break;
+      if (ctx.nick === null) {
+        out.push(...(stmt.all(this.#params(ctx, a, b, limit - out.length)) as LineRow[]));
+        if (out.length >= limit) break;
+        continue;
+      }
+      let from = a;
+      let to = b;
+      for (;;) {
+        const chunk = stmt.all(this.#params(ctx, from, to, WITH_CHUNK)) as LineRow[];
+        scanned += chunk.length;
+        for (const r of chunk) {
+          if (foldCase(ctx.mapping, r.nick) !== ctx.nick) continue;
+          out.push(r);
+          if (out.length >= limit) return { rows: out, capped: false };
+        }
+        const last = chunk.at(-1);
+        if (last === undefined || chunk.length < WITH_CHUNK) break;
+        if (backward) to = { at: last.at, seq: last.seq };
+        else from = { at: last.at, seq: last.seq };
+        if (scanned >= WITH_SCAN_LIMIT) return { rows: out, capped: true };
+      }
     }
-    return out;
+    return { rows: out, capped: false };
   }
 
   #params(ctx: PageContext, a: Key, b: Key, limit: number): Record<string, unknown> {
@@ -605,8 +636,6 @@ export class SqliteArchiveStore implements Archive {
       loSeq: a.seq,
       hiAt: b.at,
       hiSeq: b.seq,
-      nick: ctx.nick,
-      mapping: ctx.mapping,
       textOnly: ctx.textOnly,
       user: ctx.user,
       limit,

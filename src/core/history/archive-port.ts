@@ -134,7 +134,12 @@ export type ArchiveResult =
   /** A before/after/before-id/after-id/ids value that is not archived, or not visible to this user. */
   | { readonly kind: 'unknown-id'; readonly id: string }
   /** The user never had a span in the channel (within retention). */
-  | { readonly kind: 'no-span' };
+  | { readonly kind: 'no-span' }
+  /**
+   * A nick filter read `scanned` lines (the implementation's bound) without finding one
+   * of that nick: narrowing by time would help.
+   */
+  | { readonly kind: 'too-costly'; readonly scanned: number };
 
 /** The oldest and newest line a user can read (XEP-0313 §5 archive metadata). */
 export interface ArchiveBounds {

@@ -31,7 +31,9 @@
  * - Errors: an id the archive does not hold, or that this user cannot read, is
  *   `item-not-found` (§4.1.3, §4.3.2: the two are not told apart, so ids of lines a user
  *   could not see do not leak); a user without a span in the room is `not-allowed`
- *   (issue 10; XEP-0313 §8.1 suggests `forbidden`).
+ *   (issue 10; XEP-0313 §8.1 suggests `forbidden`); a `with` that reads as much of the
+ *   archive as the store allows (WITH_SCAN_LIMIT) without finding a line of that nick is
+ *   `policy-violation`, saying to narrow the query with start and end.
  * - Results (§4.2, §6.1.2): one `<message from=room to=requester>` per line with
  *   `<result queryid id>` → `<forwarded>` → `<delay stamp/>` and the archived
  *   `<message type=groupchat from=room/nick>` in jabber:client with no `to`, carrying
@@ -111,6 +113,9 @@ export function answerMamIq(iq: Element, t: MamTarget): Element[] {
     const result = t.archive.query(t.user, t.network, t.channel, req.query);
     if (result.kind === 'no-span') throw notAllowed(t);
     if (result.kind === 'unknown-id') throw new StanzaError('item-not-found', `no archived message ${result.id} in ${t.channel}`);
+    if (result.kind === 'too-costly') {
+      throw new StanzaError('policy-violation', `no message of that nick in the ${result.scanned} read; narrow the query with start and end`);
+    }
     page = result.page;
   }
   const to = iq.attrs.from;

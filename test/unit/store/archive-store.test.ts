@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ArchiveLine, ArchiveQuery, ArchiveResult } from '../../../src/core/history/archive-port.js';
-import { SqliteArchiveStore, type ArchiveStoreOptions } from '../../../src/store/archive-store.js';
+import { SqliteArchiveStore, WITH_SCAN_LIMIT, type ArchiveStoreOptions } from '../../../src/store/archive-store.js';
 import type { Db } from '../../../src/store/database.js';
 import { DB_PLACES } from './db-places.js';
 
@@ -287,6 +287,22 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
         kind: 'topic',
         body: 'new topic',
       });
+    });
+
+    it('a nick filter reads a bounded number of lines: what it found so far, or too-costly when it found none', () => {
+      const { store } = setup(place);
+      store.openSpan('u@x', NET, '#chan', T);
+      store.record('u@x', line({ id: 'first', at: T, nick: 'carol' }));
+      for (let i = 1; i <= WITH_SCAN_LIMIT; i++) store.record('u@x', line({ id: `b${i}`, at: T + i }));
+      store.record('u@x', line({ id: 'last', at: T + WITH_SCAN_LIMIT + 1, nick: 'Carol' }));
+      expect(store.query('u@x', NET, '#chan', { max: 5, nick: 'nobody' })).toEqual({ kind: 'too-costly', scanned: WITH_SCAN_LIMIT });
+      expect(store.query('u@x', NET, '#chan', { max: 0, nick: 'nobody' })).toEqual({ kind: 'too-costly', scanned: WITH_SCAN_LIMIT });
+      expect(page(store.query('u@x', NET, '#chan', { max: 5, nick: 'carol', before: '' }))).toEqual({
+        lines: [expect.objectContaining({ id: 'last' })],
+        complete: false,
+      });
+      // narrowed by time, the first one is found
+      expect(ids(store.query('u@x', NET, '#chan', { max: 5, nick: 'carol', end: T + 10 }))).toEqual(['first']);
     });
 
     it('metadata gives the oldest and newest readable line; newest() the channel’s newest for anybody', () => {

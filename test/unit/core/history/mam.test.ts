@@ -211,6 +211,15 @@ describe('answerMamIq', () => {
     expect(refused(() => answerMamIq(iq('set', `<query xmlns="urn:xmpp:mam:2">${RSM('<max>1000</max>')}</query>`), target(archive))).condition).toBe('policy-violation');
   });
 
+  it('answers policy-violation when a with filter would read too much of the archive', () => {
+    // Only query() is reached on this path.
+    const archive = { query: () => ({ kind: 'too-costly', scanned: 20_000 }) } as unknown as Archive;
+    expect(refused(() => answerMamIq(iq('set', `<query xmlns="urn:xmpp:mam:2">${FORM(field('with', `${ROOM_JID}/nobody`))}</query>`), target(archive)))).toEqual({
+      condition: 'policy-violation',
+      text: 'no message of that nick in the 20000 read; narrow the query with start and end',
+    });
+  });
+
   it('answers the metadata query (XEP-0313 §5), empty when the user can read nothing', () => {
     const archive = withLines();
     expect(answerMamIq(iq('get', '<metadata xmlns="urn:xmpp:mam:2"/>', 'md'), target(archive)).map(String)).toEqual([
