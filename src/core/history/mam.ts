@@ -15,7 +15,8 @@
  * - iq get `<query/>` → the form of supported fields (§4.1.5); iq set `<query/>` → a
  *   search (§4); iq get `<metadata/>` → the oldest and newest readable line (§5).
  * - Form fields (§4.1, all optional): `start`, `end` (XEP-0082 DateTime, inclusive),
- *   `with`, `before-id`, `after-id`, `ids` (§4.1.3, the #extended fields). The FORM_TYPE,
+ *   `with`, `before-id`, `after-id`, `ids` (§4.1.3, the #extended fields; at most
+ *   MAM_MAX_PAGE ids, more is `policy-violation`). The FORM_TYPE,
  *   when given, must be urn:xmpp:mam:2. A field we do not know is `feature-not-implemented`
  *   (§4.1.5); a malformed value is `bad-request`.
  * - `with` (§4.1.1): the occupant JID `room/nick` selects that nick's lines (compared under
@@ -157,6 +158,7 @@ export function parseMamQuery(query: Element, roomJid: string): MamRequest {
       const ids = fields.get('ids');
       if (ids !== undefined) {
         if (ids.length === 0) throw new InvalidFieldError('ids', 'needs at least one value');
+        if (ids.length > MAM_MAX_PAGE) throw new StanzaError('policy-violation', `at most ${MAM_MAX_PAGE} ids per query`);
         q.ids = ids.map((id) => nonEmpty('ids', id));
       }
     } catch (err) {

@@ -107,6 +107,7 @@ describe('parseMamQuery', () => {
 
   it.each([
     ['a page over the cap', RSM('<max>251</max>'), 'policy-violation'],
+    ['more ids than a page', FORM(field('ids', ...Array.from({ length: 251 }, (_, i) => `i${i}`))), 'policy-violation'],
     ['a max that is not a number', RSM('<max>ten</max>'), 'bad-request'],
     ['a negative max', RSM('<max>-1</max>'), 'bad-request'],
     ['an empty <after/>', RSM('<after/>'), 'bad-request'],
