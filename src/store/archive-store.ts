@@ -49,6 +49,7 @@ import {
 } from '../core/history/archive-port.js';
 import { inlineBatchWriter, workerBatchWriter, type BatchWriter, type LineRow as BatchLine, type ReceiptRow } from './archive-writer.js';
 import { NetworkFolds } from './casemapped-names.js';
+import type { Config } from '../config/schema.js';
 import type { Db, Statement } from './database.js';
 
 export interface ArchiveStoreOptions {
@@ -129,6 +130,18 @@ interface Recent {
   id: string;
   key: Key;
   receivers: Set<string>;
+}
+
+/**
+ * The store as `[history]` configures it; on a database file the batches are written by
+ * the worker (archive-writer.ts), in memory inline. Call `close()` at shutdown.
+ */
+export function archiveFromConfig(db: Db, history: Config['history']): SqliteArchiveStore {
+  return new SqliteArchiveStore(db, {
+    retentionDays: history.retention_days,
+    maxPerChannel: history.max_messages_per_channel,
+    writer: db.memory ? 'inline' : 'worker',
+  });
 }
 
 export class SqliteArchiveStore implements Archive {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ArchiveLine, ArchiveQuery, ArchiveResult } from '../../../src/core/history/archive-port.js';
-import { SqliteArchiveStore, WITH_SCAN_LIMIT, type ArchiveStoreOptions } from '../../../src/store/archive-store.js';
+import { SqliteArchiveStore, WITH_SCAN_LIMIT, archiveFromConfig, type ArchiveStoreOptions } from '../../../src/store/archive-store.js';
+import { parseConfig } from '../../../src/config/load.js';
 import type { Db } from '../../../src/store/database.js';
 import { DB_PLACES } from './db-places.js';
 
@@ -397,5 +398,22 @@ describe('the worker writer', () => {
     store.record('u@x', line({ id: 'last', at: T + 1000 }));
     store.close();
     expect(db.prepare("SELECT count(*) FROM archive_lines WHERE id = 'last'").pluck().get()).toBe(1);
+  });
+});
+
+describe('archiveFromConfig', () => {
+  it('applies [history]: retention and the per-channel maximum', () => {
+    const cfg = parseConfig('[component]\njid = "irc.localhost"\nsecret = "s"\n[history]\nretention_days = 1\nmax_messages_per_channel = 100\n', 'f.toml');
+    for (const [, place] of DB_PLACES) {
+      const db = place();
+      const store = archiveFromConfig(db, cfg.history);
+      store.openSpan('u@x', NET, '#chan', T);
+      for (let i = 0; i < 150; i++) store.record('u@x', line({ at: T + i }));
+      store.record('u@x', line({ id: 'old', at: T - 2 * DAY }));
+      while (store.prune(T + 1000));
+      expect(db.prepare('SELECT line_count FROM archive_channels').pluck().get()).toBe(100);
+      expect(store.has(NET, '#chan', 'old')).toBe(false);
+      store.close();
+    }
   });
 });
