@@ -18,10 +18,13 @@
  * - The page cache is raised to `cacheMiB` (64 by default) for the whole connection: with
  *   SQLite's 2 MiB default, pages of a 1,000,000-line archive are read back from the OS
  *   for every page of MAM, which shows in the tail latency.
- * - Dedup (archive-port.ts header): by (channel, id) against the queue and the table; for
- *   lines without a server msgid, by content within DEDUP_WINDOW_MS across connections,
- *   from an in-memory window (lost on restart, which only matters for lines recorded in
- *   the seconds around it).
+ * - Dedup (archive-port.ts header): a server msgid against the queue, then, when the batch
+ *   is written, by the unique index on (channel, id) — no read per line; a STATUSMSG line
+ *   is looked up in the table, as its next reader must name the stored line. Lines without
+ *   a server msgid: by content within DEDUP_WINDOW_MS across connections, from an
+ *   in-memory window (lost on restart, which only matters for lines recorded in the seconds
+ *   around it).
+ * - A nick filter (MAM `with`) reads at most WITH_SCAN_LIMIT lines per query (see #page).
  * - Paging never uses OFFSET on a result set: a page is a range read on the clustered key
  *   (channel_id, at, seq) between exclusive key bounds, one read per span of the user, so
  *   a page costs the same at line 10 and at line 1,000,000.
@@ -242,7 +245,7 @@ export class SqliteArchiveStore implements Archive {
       recount: db.prepare('UPDATE archive_channels SET line_count = (SELECT count(*) FROM archive_lines WHERE channel_id = ?) WHERE id = ?'),
     };
 
-    this.#writer = opts.writer === 'worker' ? workerBatchWriter(db.name) : inlineBatchWriter(db);
+    this.#writer = opts.writer === 'worker' ? workerBatchWriter(db.name, cacheKiB) : inlineBatchWriter(db);
   }
 
   // ---- recording ----

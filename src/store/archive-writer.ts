@@ -16,7 +16,8 @@
  *   throws if one failed. The store calls it before every other use of the database, so
  *   its reads see every recorded line and its own writes never wait on SQLite's lock.
  * - The worker opens the file as database.ts does (WAL, synchronous NORMAL, foreign keys,
- *   busy timeout) and runs no migration: the main connection has. It is unref'd: `close()`
+ *   busy timeout), with the store's page cache, and runs no migration: the main connection
+ *   has. It is unref'd: `close()`
  *   must be called at shutdown (it syncs first), or the last batch is lost.
  * - The SQL is the same text for both writers (BATCH_SQL); the worker's loop is the
  *   inline one, written out in plain JavaScript because a worker cannot load TypeScript.
@@ -75,6 +76,7 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
+db.pragma('cache_size = -' + Number(workerData.cacheKiB));
 const insertLine = db.prepare(workerData.sql.insertLine);
 const addCount = db.prepare(workerData.sql.addCount);
 const insertReceipt = db.prepare(workerData.sql.insertReceipt);
@@ -100,13 +102,13 @@ parentPort.on('message', (batch) => {
 `;
 
 /** A writer on a worker thread, for a database file (`:memory:` cannot be shared). */
-export function workerBatchWriter(path: string): BatchWriter {
+export function workerBatchWriter(path: string, cacheKiB = 64 * 1024): BatchWriter {
   if (path === ':memory:' || path === '') throw new StoreError('the archive worker writer needs a database file, not :memory:');
   // state[0]: batches committed (or failed); state[1]: 1 once a batch failed.
   const state = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { path, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), sql: BATCH_SQL, state: state.buffer },
+    workerData: { path, cacheKiB, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), sql: BATCH_SQL, state: state.buffer },
   });
   worker.unref();
   let posted = 0;
