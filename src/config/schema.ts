@@ -219,6 +219,37 @@ const identdSchema = z
       ),
   })
   .describe('The ident server, so IRC networks can tell the gateway\'s users apart (and ban one of them).');
+const historySchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Archive channel messages and serve them by MAM (XEP-0313) and as history on join. Off: nothing is stored and rooms advertise no archive.'),
+    retention_days: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(30)
+      .describe('Archived messages older than this many days are deleted (in the background, in small chunks).'),
+    max_messages_per_channel: z
+      .number()
+      .int()
+      .min(100)
+      .max(100_000_000)
+      .default(100_000)
+      .describe(
+        'At most this many messages are kept per channel; beyond it the oldest go first. The default holds 30 days of a channel with over 3,000 messages a day (about 17 MB per full channel) and bounds what a flood can fill.',
+      ),
+    on_join: z
+      .number()
+      .int()
+      .min(0)
+      .max(250)
+      .default(20)
+      .describe('Messages of discussion history sent on joining a room when the client asks for no particular amount (XEP-0045 §7.2.14); 0 sends none unless asked.'),
+  })
+  .describe('Channel history: what the gateway archives and for how long (see "History" above).');
 
 export const configSchema = z
   .strictObject({
@@ -229,6 +260,7 @@ export const configSchema = z
     irc: ircSchema.default(() => ircSchema.parse({})),
     metrics: metricsSchema.default({}),
     identd: identdSchema.default({ ident: 'hash' }),
+    history: historySchema.default(() => historySchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const fixed = cfg.irc.fixed_network;

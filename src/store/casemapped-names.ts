@@ -21,7 +21,12 @@ export class NetworkFolds {
   readonly #mappings = new Map<string, CaseMapping>();
 
   fold(network: string, channel: string): string {
-    return foldCase(this.#mappings.get(network) ?? 'rfc1459', channel);
+    return foldCase(this.mapping(network), channel);
+  }
+
+  /** The mapping the network's names fold by now. */
+  mapping(network: string): CaseMapping {
+    return this.#mappings.get(network) ?? 'rfc1459';
   }
 
   /** Records the network's mapping; true when the caller must refold its rows. */

@@ -121,4 +121,66 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    description: 'archive_channels, archive_lines, archive_spans, archive_status_recipients: channel history, one copy per line (issue 10)',
+    // Rules (src/store/archive-store.ts keeps them):
+    // - archive_lines holds each line once per channel, whoever's connection received it, so
+    //   the file grows with lines, not lines × users. It is clustered (WITHOUT ROWID) by
+    //   (channel_id, at, seq): a MAM page is one range read of adjacent rows, newest or
+    //   oldest first, with no OFFSET. `seq` is a store-wide counter that orders lines with
+    //   the same millisecond in the order they were recorded (XEP-0313 §3.1); `id` is the
+    //   XEP-0359 stanza-id (the server's msgid when it had one), unique per channel.
+    // - kind: 0 privmsg, 1 notice, 2 action, 3 topic. status_prefix is NULL except for
+    //   STATUSMSG lines (`@#chan`), whose readers are listed in archive_status_recipients;
+    //   a partial index finds those rare lines without a scan.
+    // - archive_spans: when each user's connection was in the channel (end_at NULL = still
+    //   in); a user reads only lines inside their spans. No foreign key to users(jid): a
+    //   user who never registered has spans too; removeUser deletes them explicitly.
+    // - archive_channels.line_count is kept exact by the store on every insert and delete,
+    //   so the per-channel maximum is enforced without count(*) over a large channel.
+    // - Everything cascades from archive_channels.
+    sql: `
+      CREATE TABLE archive_channels (
+        id              INTEGER PRIMARY KEY,
+        network         TEXT NOT NULL CHECK (network <> ''),
+        channel_folded  TEXT NOT NULL,  -- the name folded with the network's casemapping
+        channel         TEXT NOT NULL,  -- the name as IRC last spelled it
+        line_count      INTEGER NOT NULL DEFAULT 0 CHECK (line_count >= 0),
+        UNIQUE (network, channel_folded)
+      ) STRICT;
+
+      CREATE TABLE archive_lines (
+        channel_id     INTEGER NOT NULL REFERENCES archive_channels (id) ON DELETE CASCADE,
+        at             INTEGER NOT NULL,  -- ms since the epoch: IRCv3 server-time, else receipt
+        seq            INTEGER NOT NULL,
+        id             TEXT NOT NULL,
+        nick           TEXT NOT NULL,     -- '' = the server (the room itself)
+        kind           INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),
+        body           TEXT NOT NULL,
+        status_prefix  TEXT CHECK (status_prefix IS NULL OR status_prefix <> ''),
+        PRIMARY KEY (channel_id, at, seq)
+      ) STRICT, WITHOUT ROWID;
+      CREATE UNIQUE INDEX archive_lines_by_id ON archive_lines (channel_id, id);
+      CREATE INDEX archive_lines_status ON archive_lines (channel_id, at, seq) WHERE status_prefix IS NOT NULL;
+
+      CREATE TABLE archive_status_recipients (
+        channel_id  INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        jid         TEXT NOT NULL,
+        PRIMARY KEY (channel_id, at, seq, jid),
+        FOREIGN KEY (channel_id, at, seq) REFERENCES archive_lines (channel_id, at, seq) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX archive_status_recipients_by_jid ON archive_status_recipients (jid);
+
+      CREATE TABLE archive_spans (
+        jid         TEXT NOT NULL,
+        channel_id  INTEGER NOT NULL REFERENCES archive_channels (id) ON DELETE CASCADE,
+        start_at    INTEGER NOT NULL,
+        end_at      INTEGER CHECK (end_at IS NULL OR end_at >= start_at),
+        PRIMARY KEY (jid, channel_id, start_at)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX archive_spans_by_channel ON archive_spans (channel_id, start_at);
+    `,
+  },
 ];

@@ -25,6 +25,14 @@ describe('config loading', () => {
     expect(cfg.component.host).toBe('127.0.0.1');
   });
 
+  it('reads [history], with its defaults, and names an unknown or out-of-range key', () => {
+    expect(parseConfig(MIN, 'f.toml').history).toEqual({ enabled: true, retention_days: 30, max_messages_per_channel: 100_000, on_join: 20 });
+    const cfg = parseConfig(`${MIN}[history]\nenabled = false\nretention_days = 7\non_join = 0\n`, 'f.toml');
+    expect(cfg.history).toEqual({ enabled: false, retention_days: 7, max_messages_per_channel: 100_000, on_join: 0 });
+    expect(errorOf(() => parseConfig(`${MIN}[history]\nretention = 7\n`, 'f.toml'))).toMatch(/retention/);
+    expect(errorOf(() => parseConfig(`${MIN}[history]\non_join = 251\n`, 'f.toml'))).toMatch(/history\.on_join/);
+  });
+
   it('takes the secret from the environment, which wins over the file', () => {
     const noSecret = '[component]\njid = "irc.localhost"\n';
     expect(parseConfig(noSecret, 'f', { [SECRET_ENV]: 'from-env' }).component.secret).toBe('from-env');

@@ -164,9 +164,8 @@ describe('migration 4 (after-connect commands sealed)', () => {
     old.close();
 
     const { db, applied } = openDatabase(path);
-    // Migration 4 and every later one (5: persistent_channels.nick) apply, in order.
-    expect(applied[0]).toBe(`4: ${MIGRATIONS[3]!.description}`);
-    expect(applied).toHaveLength(MIGRATIONS.length - 3);
+    // Migration 4 and every later one.
+    expect(applied).toEqual(MIGRATIONS.slice(3).map((m, i) => `${i + 4}: ${m.description}`));
     expect(schemaVersion(db)).toBe(MIGRATIONS.length);
     expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
     const ids = new SqliteIdentityStore(db, new SecretBox(randomBytes(32)));
@@ -176,5 +175,43 @@ describe('migration 4 (after-connect commands sealed)', () => {
     expect(JSON.stringify(db.prepare('SELECT * FROM identities').all())).not.toContain('IDENTIFY');
     expect(ids.get('alice@example.org', 'irc.libera.chat')).toEqual(stored);
     db.close();
+  });
+});
+
+describe('migration 7 (channel history)', () => {
+  it('upgrades a version-4 database and keeps its data', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jabirc-mig-')), 'v4.sqlite');
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    migrate(old, MIGRATIONS.slice(0, 4));
+    old.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?)').run('alice@example.org', 1);
+    old.close();
+
+    const { db, applied } = openDatabase(path);
+    expect(applied).toEqual(MIGRATIONS.slice(4).map((m, i) => `${i + 5}: ${m.description}`));
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
+    expect(db.prepare('SELECT jid FROM users').pluck().all()).toEqual(['alice@example.org']);
+    db.close();
+  });
+
+  it('enforces the keys, checks and cascades of the archive tables', () => {
+    const { db } = openDatabase(':memory:');
+    const line = db.prepare("INSERT INTO archive_lines (channel_id, at, seq, id, nick, kind, body, status_prefix) VALUES (?, 1, ?, ?, 'n', ?, 'b', ?)");
+    expect(() => line.run(1, 1, 'a', 0, null)).toThrow(/FOREIGN KEY/);
+    expect(() => db.prepare("INSERT INTO archive_channels (network, channel_folded, channel) VALUES ('', '#a', '#a')").run()).toThrow(/CHECK/);
+    db.prepare("INSERT INTO archive_channels (network, channel_folded, channel) VALUES ('n', '#a', '#A')").run();
+    expect(() => line.run(1, 1, 'a', 4, null)).toThrow(/CHECK/);
+    expect(() => line.run(1, 1, 'a', 0, '')).toThrow(/CHECK/);
+    line.run(1, 1, 'a', 0, '@');
+    expect(() => line.run(1, 2, 'a', 0, null)).toThrow(/UNIQUE/); // one id per channel
+    db.prepare("INSERT INTO archive_status_recipients (channel_id, at, seq, jid) VALUES (1, 1, 1, 'u@x')").run();
+    expect(() => db.prepare("INSERT INTO archive_status_recipients (channel_id, at, seq, jid) VALUES (1, 1, 9, 'u@x')").run()).toThrow(/FOREIGN KEY/);
+    expect(() => db.prepare("INSERT INTO archive_spans (jid, channel_id, start_at, end_at) VALUES ('u@x', 1, 5, 4)").run()).toThrow(/CHECK/);
+    db.prepare("INSERT INTO archive_spans (jid, channel_id, start_at, end_at) VALUES ('u@x', 1, 5, NULL)").run();
+    db.prepare('DELETE FROM archive_channels WHERE id = 1').run();
+    for (const t of ['archive_lines', 'archive_status_recipients', 'archive_spans']) {
+      expect(db.prepare(`SELECT count(*) FROM ${t}`).pluck().get()).toBe(0);
+    }
   });
 });
