@@ -33,7 +33,9 @@ import { identFor } from './adapters/ident-protocol.js';
 import { createLogger, type Logger } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
+import { archiveFromConfig } from './store/archive-store.js';
 import { SqliteContactStore } from './store/contact-store.js';
+import { FLUSH_INTERVAL_MS } from './core/history/archive-port.js';
 import { openDatabase, StoreError, type Db } from './store/database.js';
 import { databaseUnwritable } from './store/health.js';
 import { instrumentStatements } from './store/instrument.js';
@@ -198,6 +200,11 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   const channels = new SqliteChannelStore(repoDb, box);
   const roomEncodings = new SqliteRoomEncodingStore(repoDb);
   const contacts = new SqliteContactStore(repoDb);
+  // Channel history (issue 10): written in batches (on a worker thread for a file), flushed
+  // every second; pruning runs as core timers.
+  const archive = config.history.enabled ? archiveFromConfig(store.db, config.history) : undefined;
+  const flushTimer = archive ? setInterval(() => archive.flush(), FLUSH_INTERVAL_MS) : undefined;
+  flushTimer?.unref();
 
   // Filled in place on reload: the core keeps this very set.
   const admins = new Set(config.access.admins.map((a) => a.toLowerCase()));
@@ -250,6 +257,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
       channels,
       roomEncodings,
       contacts,
+      ...(archive ? { archive, historyOnJoin: config.history.on_join } : {}),
       // XEP-0421: a keyed hash, so occupant ids cannot be turned back into JIDs or masks.
       occupantId: (seed) => createHmac('sha256', config.component.secret).update(seed).digest('base64url').slice(0, 22),
       restoreSpacingMs: 1000,
@@ -315,6 +323,8 @@ async function run(config: Config, reread: () => Config): Promise<void> {
       .then(() => link.stop())
       .catch((err: unknown) => log.warn({ err }, 'error while closing the component link'))
       .finally(() => {
+        clearInterval(flushTimer);
+        archive?.close(); // writes the last batch
         store.db.close();
         log.info({}, 'stopped');
         process.exit(0);
@@ -332,10 +342,14 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     } catch (err) {
       log.error({ err }, 'cannot read the persistent channels; none restored');
     }
-    if (persistent.length > 0) runtime.inject(() => core.restore(persistent));
+    // Spans a crash left open are closed, except those of persistent channels: the gateway
+    // kept them joined through the restart, and catch-up fills what it missed.
+    archive?.closeOpenSpans(Date.now(), persistent);
+    runtime.inject(() => core.restore(persistent));
   } catch (err) {
     if (err instanceof LinkError) {
       log.fatal({ reason: err.message }, 'cannot attach to the XMPP server');
+      archive?.close();
       store.db.close();
       process.exit(1);
     }

@@ -96,6 +96,8 @@ export interface LiveConnection {
 export type GatewayAction =
   /** Close every IRC connection of `user` (unregistered, or disconnected by an admin). */
   | { kind: 'disconnect-user'; user: BareJid; reason: string }
+  /** The user unregistered: what the archive keeps for them goes (issue 10 §5). */
+  | { kind: 'forget-user'; user: BareJid }
   /** Close the user's connection to one network (unregistered from it). */
   | { kind: 'disconnect-network'; user: BareJid; network: string; reason: string }
   /** A message from `gw` to every user with a live session. */

@@ -462,7 +462,10 @@ function unregister(iq: Element, ctx: EntityContext): EntityOutcome {
       xml('presence', { type: 'unsubscribed', from, to: ctx.user }),
       xml('presence', { type: 'unavailable', from, to: ctx.user }),
     ],
-    actions: [{ kind: 'disconnect-user', user: ctx.user, reason: 'Unregistered from the gateway' }],
+    actions: [
+      { kind: 'disconnect-user', user: ctx.user, reason: 'Unregistered from the gateway' },
+      { kind: 'forget-user', user: ctx.user },
+    ],
   };
 }
 

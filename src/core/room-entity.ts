@@ -12,6 +12,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { isAdhocRequest, type AdhocCommands } from './adhoc.js';
+import { isMamIq, MAM_FEATURES } from './history/mam.js';
 import type { Bridge } from './bridge/index.js';
 import { sendStanza, type Effect } from './effects.js';
 import { StanzaError } from './errors.js';
@@ -59,6 +60,11 @@ export function roomIq(iq: Element, from: FullJid, user: BareJid, address: RoomA
     if (!accounts.isOpen(address.network)) throw new StanzaError('item-not-found', `${address.network} is not open on this gateway`);
     return accounts.outcome(accounts.adhoc.handle(iq, accounts.context(address.network, address.channel)));
   }
+  if (isMamIq(iq)) {
+    // XEP-0313 §3.3.2: the room's archive; a user may query a room they are not in now.
+    const out = deps.bridge.mam(iq, user, address.network, address.channel);
+    if (out) return out;
+  }
   if (ns === NS_DISCO_INFO && get && !payload.attrs.node) return [sendStanza(iqResult(iq, roomInfo(deps.bridge, user, address, accounts !== undefined)))];
   if (ns === NS_DISCO_ITEMS && get && !payload.attrs.node) return [sendStanza(iqResult(iq, discoItemsPayload([])))];
   if (ns === NS_MUC_ADMIN && iq.attrs.type === 'set') return deps.bridge.moderate(iq, payload, from, address.network, address.channel);
@@ -81,6 +87,7 @@ function roomInfo(bridge: Bridge, user: BareJid, address: { network: string; cha
       NS_MUC, 'muc_public', 'muc_open', 'muc_semianonymous', 'muc_unsecured', 'muc_temporary', 'muc_unmoderated',
       NS_STANZA_ID, NS_MUC_STABLE_ID, NS_PING, NS_MUC_SELF_PING, NS_DISCO_INFO,
       ...(view.occupantIds ? [NS_OCCUPANT_ID] : []),
+      ...(view.archive ? MAM_FEATURES : []),
       ...(commands ? [NS_COMMANDS] : []),
     ],
   });

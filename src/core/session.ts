@@ -39,6 +39,8 @@ export interface JoinedResource {
    * room JID, even when IRC folds it to another spelling (rfc1459: `#a[]` is `#a{}`).
    */
   room: string;
+  /** The join presence, until its discussion history (XEP-0045 §7.2.14) has been sent. */
+  joinPresence?: import('@xmpp/xml').Element | undefined;
 }
 
 /** A message sent to IRC and waiting for its echo (IRCv3 echo-message). */
@@ -70,6 +72,8 @@ export interface Channel {
   key: string | undefined;
   /** Set when the link was lost while joined: the room is told once when it is back. */
   linkLost?: boolean;
+  /** The user asked not to record this channel (room setting): no lines, no spans. */
+  noRecord?: boolean;
   /** The id of the armed join timer, while the join waits for the server. */
   joinTimer?: string | undefined;
 }

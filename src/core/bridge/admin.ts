@@ -16,6 +16,7 @@ import { STATUS } from '../muc-stanzas.js';
 import type { GatewayAction, LiveConnection } from '../ports.js';
 import { endSession } from './connection.js';
 import type { BridgeContext } from './context.js';
+import { forgetUser } from './history.js';
 import { roomSettingsChanged } from './persistence.js';
 
 /** Closes every session of a user (unregistration, an admin's disconnect). */
@@ -36,6 +37,9 @@ export function applyAction(ctx: BridgeContext, action: GatewayAction): void {
     }
     case 'room-settings':
       roomSettingsChanged(ctx, action.user, action.network, action.channel);
+      return;
+    case 'forget-user':
+      forgetUser(ctx, action.user);
       return;
     case 'announce':
       for (const user of ctx.registry.users()) {

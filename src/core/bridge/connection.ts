@@ -162,6 +162,7 @@ export function isupport(ctx: BridgeContext, s: Session, tokens: string[]): void
     ctx.o.channels?.useCaseMapping?.(s.network, s.support.casemapping);
     ctx.o.roomEncodings?.useCaseMapping?.(s.network, s.support.casemapping);
     ctx.o.contacts?.useCaseMapping?.(s.network, s.support.casemapping);
+    ctx.o.archive?.useCaseMapping(s.network, s.support.casemapping);
   }
   for (const t of tokens) {
     // IRCv3 MONITOR: `MONITOR=<limit>`, no value for no limit.

@@ -23,6 +23,7 @@ import { ircToXep0393 } from '../formatting.js';
 import { tryBuildLine, type IrcLineRefusal } from '../irc-writer.js';
 import { fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
 import type { CoreLog } from '../log-port.js';
+import type { Archive } from '../history/archive-port.js';
 import type { ChannelStore, ContactStore, IdentityStore, RoomEncodingStore } from '../ports.js';
 import type { Channel, Session } from '../session.js';
 import type { NetworkRecovery } from './reconnect.js';
@@ -60,6 +61,10 @@ export interface BridgeOptions {
   channels?: ChannelStore;
   /** IRC users the users follow as contacts (XEP-0100 §5); absent in tests that need none. */
   contacts?: ContactStore;
+  /** The channel archive (issue 10); absent when history is off. */
+  archive?: Archive;
+  /** Messages of history on join when the client asks for no amount (config `history.on_join`). */
+  historyOnJoin?: number;
   /** Per-room fallback encodings chosen by users (ad-hoc room command); optional. */
   roomEncodings?: RoomEncodingStore;
   /**

@@ -22,7 +22,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import type { Address } from '../address.js';
-import { connKey, type ConnKey, type Effect, type IrcConnEvent } from '../effects.js';
+import { connKey, sendStanza, type ConnKey, type Effect, type IrcConnEvent } from '../effects.js';
 import { StanzaError } from '../errors.js';
 import { decodeIrcBytes } from '../formatting.js';
 import { parseIrcLine, RAW_BYTES_TAG, type IrcMessage } from '../irc-message.js';
@@ -37,6 +37,7 @@ import { BridgeContext, type BridgeOptions } from './context.js';
 import { dispatchIrc } from './irc-to-xmpp/dispatch.js';
 import { restore } from './persistence.js';
 import { releaseDue } from './reconnect.js';
+import { mam, PRUNE_TIMER, pruneDue, schedulePruning } from './history.js';
 import { SessionRegistry } from './registry.js';
 import { closeChannel, removeResource } from './rooms.js';
 import { xmppMessageToIrc } from './xmpp-to-irc/message.js';
@@ -91,6 +92,15 @@ export class Bridge {
   /** XEP-0410 self-ping of an occupant JID. */
   selfPing(iq: Element, from: FullJid, network: string, channel: string, nick: string): Effect[] {
     return this.#refusable(() => selfPing(this.#ctx, iq, from, network, channel, nick));
+  }
+
+  /** XEP-0313 MAM on a room; undefined when the gateway keeps no history. */
+  mam(iq: Element, user: BareJid, network: string, channel: string): Effect[] | undefined {
+    let stanzas: Element[] | undefined;
+    const out = this.#refusable(() => {
+      stanzas = mam(this.#ctx, iq, user, network, channel);
+    });
+    return stanzas === undefined ? undefined : [...out, ...stanzas.map(sendStanza)];
   }
 
   /** What the user's connection knows of a channel, for its disco#info. */
@@ -161,6 +171,10 @@ export class Bridge {
   onTimer(id: string): Effect[] {
     const [kind, user, network] = id.split(' ');
     const ctx = this.#ctx;
+    if (id === PRUNE_TIMER) {
+      pruneDue(ctx);
+      return ctx.drain();
+    }
     if (kind === 'release') {
       releaseDue(ctx, network ?? '');
       return ctx.drain();
@@ -185,9 +199,10 @@ export class Bridge {
     return ctx.drain();
   }
 
-  /** Start-up: rejoin every persistent channel (persistence.ts). */
+  /** Start-up: rejoin every persistent channel (persistence.ts), and start the history pruning. */
   restore(channels: readonly PersistentChannel[]): Effect[] {
     restore(this.#ctx, channels);
+    schedulePruning(this.#ctx);
     return this.#ctx.drain();
   }
 

@@ -17,6 +17,7 @@ import type { FullJid } from '../jid.js';
 import { groupchatMessage } from '../muc-stanzas.js';
 import type { Channel, PendingEcho, Session } from '../session.js';
 import type { BridgeContext } from './context.js';
+import { recordLine } from './history.js';
 import { selfOccupantId } from './occupant-id.js';
 
 const MAX_PENDING_ECHOES = 64;
@@ -30,32 +31,34 @@ export function expectReflection(
 ): void {
   const pending: PendingEcho = { id: sent.id ?? ctx.o.newId(), body: sent.body, linesLeft: sent.lines, from: sent.from, payload: sent.payload };
   if (!s.caps.has('echo-message')) {
-    reflect(ctx, s, channel, pending, ctx.o.newId());
+    reflect(ctx, s, channel, pending, undefined, ctx.o.now());
     return;
   }
   channel.echoes.push(pending);
   if (channel.echoes.length > MAX_PENDING_ECHOES) {
     // An echo the server never sent: reflect the oldest now rather than never.
-    reflect(ctx, s, channel, channel.echoes.shift()!, ctx.o.newId());
+    reflect(ctx, s, channel, channel.echoes.shift()!, undefined, ctx.o.now());
   }
 }
 
 /** Our own message echoed by the server (echo-message): the last line of it reflects it. */
-export function echoed(ctx: BridgeContext, s: Session, channel: Channel, body: string, msgid: string | undefined): void {
+export function echoed(ctx: BridgeContext, s: Session, channel: Channel, body: string, msgid: string | undefined, at: number): void {
   const pending = channel.echoes[0];
   if (!pending) {
     // Sent by nobody we know of (another client of the same IRC account): show it as ours
     // anyway rather than lose it.
-    reflect(ctx, s, channel, { id: ctx.o.newId(), body, payload: [] }, msgid ?? ctx.o.newId());
+    reflect(ctx, s, channel, { id: ctx.o.newId(), body, payload: [] }, msgid, at);
     return;
   }
   pending.linesLeft--;
   if (pending.linesLeft > 0) return;
   channel.echoes.shift();
-  reflect(ctx, s, channel, pending, msgid ?? ctx.o.newId());
+  reflect(ctx, s, channel, pending, msgid, at);
 }
 
-function reflect(ctx: BridgeContext, s: Session, channel: Channel, m: Pick<PendingEcho, 'id' | 'body' | 'payload'>, stanzaId: string): void {
+/** Archives our message (issue 10: the user's own messages too) and reflects it with that stanza-id. */
+function reflect(ctx: BridgeContext, s: Session, channel: Channel, m: Pick<PendingEcho, 'id' | 'body' | 'payload'>, msgid: string | undefined, at: number): void {
+  const stanzaId = recordLine(ctx, s, channel, { msgid, at, nick: s.nick, kind: m.body.startsWith('/me ') ? 'action' : 'privmsg', body: m.body });
   const occupantId = selfOccupantId(ctx, s, channel);
   ctx.broadcast(channel, (to, room) =>
     groupchatMessage({ from: ctx.occupantJid(s, room, s.nick), to, id: m.id, body: m.body, stanzaId, roomJid: ctx.roomJid(s, room), payload: m.payload, ...occupantId }),

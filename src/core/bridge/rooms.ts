@@ -23,6 +23,7 @@ import { STATUS, joinErrorPresence, mucStanding, occupantPresence, subjectMessag
 import { newChannel, type Channel, type JoinedResource, type Occupant, type Session } from '../session.js';
 import type { BridgeContext } from './context.js';
 import { closeSession, QUIT_MESSAGE } from './connection.js';
+import { historyOnJoin, spanCloses } from './history.js';
 import { occupantIdOf, selfOccupantId } from './occupant-id.js';
 
 /**
@@ -71,6 +72,8 @@ export function isPersistent(ctx: BridgeContext, s: Session, channel: Channel): 
 /** The one teardown of a channel; see `Teardown` for what each reason does. */
 export function closeChannel(ctx: BridgeContext, s: Session, channel: Channel, why: Teardown): void {
   if (why.kind === 'failed' || why.kind === 'ended') tellRoomOver(ctx, s, channel, why.error, why.kind === 'ended' ? why.status : undefined);
+  // A persistent channel stays joined through a restart: its span runs on (issue 10 §1).
+  spanCloses(ctx, s, channel, why.kind === 'ended' && ctx.stopping && isPersistent(ctx, s, channel));
   channel.resources.clear();
   s.channels.delete(channel.name);
   ctx.disarmJoinTimer(channel);
@@ -142,6 +145,7 @@ export function sendRoomState(ctx: BridgeContext, s: Session, channel: Channel, 
   const statuses: number[] = [STATUS.SELF];
   if (foldCase(s.support.casemapping, res.requestedNick) !== selfFold) statuses.push(STATUS.NICK_ASSIGNED);
   ctx.send(occupantPresence({ from: ctx.occupantJid(s, res.room, s.nick), to, ...mucStanding(self?.prefixes ?? ''), statuses, ...selfOccupantId(ctx, s, channel) }));
+  historyOnJoin(ctx, s, channel, res); // XEP-0045 §7.2.14: after the self-presence, before the subject
   ctx.send(subjectMessage(ctx.roomJid(s, res.room), to, channel.topic, ctx.o.newId()));
   res.joined = true;
 }

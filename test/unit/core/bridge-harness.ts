@@ -12,6 +12,7 @@
  * `assertWireSafe`, so no IRC line, QUIT message or connect parameter ever carries CR,
  * LF or NUL (issue 3 §4) without the test that produced it failing.
  */
+import type { Archive } from '../../../src/core/history/archive-port.js';
 import type { ChannelStore, ContactStore, IdentityStore } from '../../../src/core/ports.js';
 import type { RoomEncodingStore } from '../../../src/core/ports.js';
 import xml, { type Element } from '@xmpp/xml';
@@ -45,6 +46,7 @@ export interface ScenarioOptions {
   channels?: ChannelStore;
   roomEncodings?: RoomEncodingStore;
   contacts?: ContactStore;
+  archive?: Archive;
   /** XEP-0421 occupant ids, as `oid(<seed>)` so tests can read what they were made from. */
   occupantIds?: boolean;
 }
@@ -110,6 +112,7 @@ export class Scenario {
       channels: opts.channels,
       roomEncodings: opts.roomEncodings,
       contacts: opts.contacts,
+      archive: opts.archive,
       occupantId: opts.occupantIds ? (seed: string) => `oid(${seed})` : undefined,
       restoreSpacingMs: 1000,
     };

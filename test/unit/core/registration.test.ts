@@ -263,7 +263,11 @@ describe('unregistering (XEP-0077 §3.2, XEP-0100 §4.3)', () => {
       `presence unsubscribed ${ALICE}`,
       `presence unavailable ${ALICE}`,
     ]);
-    expect(actions).toEqual([{ kind: 'disconnect-user', user: ALICE, reason: 'Unregistered from the gateway' }]);
+    // Issue 10 §5: the archive forgets the user too.
+    expect(actions).toEqual([
+      { kind: 'disconnect-user', user: ALICE, reason: 'Unregistered from the gateway' },
+      { kind: 'forget-user', user: ALICE },
+    ]);
     expect(stores.users()).toEqual(['bob@example.org']);
     expect(stores.all().map((c) => c.channel)).toEqual(['#b']);
   });

@@ -117,7 +117,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   [RPL_ENDOFNAMES]: (ctx, s, m) => endOfNames(ctx, s, m.params[1] ?? ''),
   [RPL_TOPIC]: (ctx, s, m) => topicIs(ctx, s, m.params[1] ?? '', m.params[2] ?? ''),
   [RPL_NOTOPIC]: (ctx, s, m) => topicIs(ctx, s, m.params[1] ?? '', ''),
-  TOPIC: (ctx, s, m) => ircTopic(ctx, s, m.params[0] ?? '', m.params[1] ?? '', nick(m)),
+  TOPIC: ircTopic,
   PRIVMSG: ircText,
   NOTICE: ircText,
   PART: (ctx, s, m) => ircPart(ctx, s, nick(m), m.params[0] ?? '', m.params[1]),

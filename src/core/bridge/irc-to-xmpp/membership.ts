@@ -20,6 +20,7 @@ import { errorReply } from '../../stanza.js';
 import type { BridgeContext } from '../context.js';
 import { ircError } from '../irc-errors.js';
 import { contactAway } from '../contacts.js';
+import { lineTime, recordLine, spanOpens } from '../history.js';
 import { ircOccupantId, occupantIdOf } from '../occupant-id.js';
 import { awayOf, closeChannel, occupantGone, sendRoomState } from '../rooms.js';
 
@@ -45,6 +46,7 @@ export function ircJoin(ctx: BridgeContext, s: Session, m: IrcMessage): void {
     }
     channel.name = name; // IRC's spelling wins
     channel.namesBuffer = [];
+    spanOpens(ctx, s, channel, lineTime(ctx, m));
     return;
   }
   if (!channel) return;
@@ -94,11 +96,13 @@ export function topicIs(ctx: BridgeContext, s: Session, name: string, topic: str
 }
 
 /** TOPIC: a subject change (XEP-0045 §8.1) from the occupant who set it. */
-export function ircTopic(ctx: BridgeContext, s: Session, name: string, topic: string, by: string): void {
-  const channel = s.channels.get(name);
+export function ircTopic(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+  const channel = s.channels.get(m.params[0] ?? '');
   if (!channel) return;
-  channel.topic = ctx.text(topic);
-  ctx.broadcast(channel, (to, room) => subjectMessage(by ? ctx.occupantJid(s, room, by) : ctx.roomJid(s, room), to, channel.topic, ctx.o.newId()));
+  const by = m.source?.nick ?? '';
+  channel.topic = ctx.text(m.params[1] ?? '');
+  const id = recordLine(ctx, s, channel, { msgid: m.tags.msgid, at: lineTime(ctx, m), nick: by, kind: 'topic', body: channel.topic });
+  ctx.broadcast(channel, (to, room) => subjectMessage(by ? ctx.occupantJid(s, room, by) : ctx.roomJid(s, room), to, channel.topic, id));
 }
 
 export function ircPart(ctx: BridgeContext, s: Session, nick: string, name: string, reason: string | undefined): void {

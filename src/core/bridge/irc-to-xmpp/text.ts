@@ -23,6 +23,7 @@ import type { BridgeContext } from '../context.js';
 import { errorChild, ircError } from '../irc-errors.js';
 import { occupantIdOf } from '../occupant-id.js';
 import { echoed } from '../reflection.js';
+import { lineTime, recordLine } from '../history.js';
 import { motdLine } from './server-text.js';
 
 /** Services whose NOTICEs are about the user's account, shown by the network entity. */
@@ -43,10 +44,11 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   if (statusPrefix && channel) body = `[to ${statusPrefix}] ${body}`;
   if (channel) {
     if (ctx.isMe(s, nick)) {
-      echoed(ctx, s, channel, body, m.tags.msgid);
+      echoed(ctx, s, channel, body, m.tags.msgid, lineTime(ctx, m));
       return;
     }
-    const stanzaId = m.tags.msgid ?? ctx.o.newId();
+    const kind = ctcp.kind === 'action' ? 'action' : m.command === 'NOTICE' ? 'notice' : 'privmsg';
+    const stanzaId = recordLine(ctx, s, channel, { msgid: m.tags.msgid, at: lineTime(ctx, m), nick: fromServer ? '' : nick!, kind, body, statusPrefix });
     const occupantId = fromServer ? {} : occupantIdOf(ctx, s, channel, channel.occupants.get(nick!), nick!);
     ctx.broadcast(channel, (to, room) => {
       const roomJid = ctx.roomJid(s, room);

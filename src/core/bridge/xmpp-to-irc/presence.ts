@@ -78,7 +78,7 @@ function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: strin
   } else if (s.state === 'waiting') {
     connectNow(ctx, s, settings);
   }
-  const resource = { jid: from, requestedNick: nick, joined: false, room: channelName };
+  const resource = { jid: from, requestedNick: nick, joined: false, room: channelName, joinPresence: stanza };
   if (existing) {
     existing.resources.set(from, resource);
     if (existing.state === 'joined') sendRoomState(ctx, s, existing, from);

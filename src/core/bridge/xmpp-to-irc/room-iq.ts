@@ -25,6 +25,8 @@ export interface RoomView {
   occupants: number;
   /** Whether occupants carry XEP-0421 occupant ids in this gateway. */
   occupantIds: boolean;
+  /** Whether the room has an archive (XEP-0313). */
+  archive: boolean;
 }
 
 export function roomView(ctx: BridgeContext, user: BareJid, network: string, channelName: string): RoomView {
@@ -35,6 +37,7 @@ export function roomView(ctx: BridgeContext, user: BareJid, network: string, cha
     topic: channel?.topic ?? '',
     occupants: channel?.occupants.size ?? 0,
     occupantIds: ctx.o.occupantId !== undefined,
+    archive: ctx.o.archive !== undefined,
   };
 }
 

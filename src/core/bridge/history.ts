@@ -1,0 +1,126 @@
+/**
+ * The bridge's side of channel history (issue 10): what it archives, when a user's span
+ * in a channel opens and closes, history on join, MAM, and the pruning schedule. The
+ * engine is src/core/history/ (archive port, MAM, on-join); this module only says when.
+ *
+ * Rules:
+ * - every channel line a connection receives (PRIVMSG, NOTICE, ACTION, our own echoed or
+ *   reflected message, a TOPIC change) is recorded; the id the archive returns is the live
+ *   message's stanza-id (XEP-0359), so live and archived copies match;
+ * - a span opens when IRC confirms our JOIN (at its server-time when tagged) and stays
+ *   open across a lost link that will be rejoined (the gap is the channel's, not the
+ *   user's leaving); it closes when the channel is torn down, except at shutdown for a
+ *   persistent channel, which the gateway keeps joined through the restart;
+ * - history on join goes to the resource that joined, after its self-presence and before
+ *   the subject (XEP-0045 §7.2.14, §7.2.15);
+ * - pruning runs in bounded steps on a timer, never in one long pass.
+ */
+import type { Element } from '@xmpp/xml';
+import type { ArchiveKind } from '../history/archive-port.js';
+import { parseDateTime } from '../history/datetime.js';
+import { answerMamIq, type MamRoom } from '../history/mam.js';
+import { discussionHistory } from '../history/on-join.js';
+import type { IrcMessage } from '../irc-message.js';
+import type { BareJid } from '../jid.js';
+import type { Channel, JoinedResource, Session } from '../session.js';
+import type { BridgeContext } from './context.js';
+
+/** Retention pruning runs this often; a step that leaves work re-arms at once. */
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+export const PRUNE_TIMER = 'prune - -';
+
+/** When a line was said: IRCv3 server-time when tagged, else now. */
+export function lineTime(ctx: BridgeContext, m: IrcMessage | undefined): number {
+  const tagged = m?.tags.time;
+  return (tagged !== undefined ? parseDateTime(tagged) : undefined) ?? ctx.o.now();
+}
+
+/**
+ * Archives one channel line and returns the stanza-id for its live copy: the archive's id
+ * (the server's msgid when it gave one) or, with no archive, the msgid or a fresh id.
+ */
+export function recordLine(
+  ctx: BridgeContext,
+  s: Session,
+  channel: Channel,
+  line: { msgid: string | undefined; at: number; nick: string; kind: ArchiveKind; body: string; statusPrefix?: string | undefined },
+): string {
+  const id = line.msgid ?? ctx.o.newId();
+  const archive = ctx.o.archive;
+  if (!archive || channel.noRecord) return id;
+  return archive.record(s.user, {
+    id,
+    serverId: line.msgid !== undefined,
+    network: s.network,
+    channel: channel.name,
+    at: line.at,
+    nick: line.nick,
+    kind: line.kind,
+    body: line.body,
+    ...(line.statusPrefix !== undefined ? { statusPrefix: line.statusPrefix } : {}),
+  });
+}
+
+/** IRC confirmed our JOIN: from now on the user may read what is said there. */
+export function spanOpens(ctx: BridgeContext, s: Session, channel: Channel, at: number): void {
+  if (channel.noRecord) return;
+  ctx.o.archive?.openSpan(s.user, s.network, channel.name, at);
+}
+
+/** The channel is torn down: the user reads nothing said after now. */
+export function spanCloses(ctx: BridgeContext, s: Session, channel: Channel, persistentAtShutdown: boolean): void {
+  if (persistentAtShutdown) return;
+  ctx.o.archive?.closeSpan(s.user, s.network, channel.name, ctx.o.now());
+}
+
+function mamRoom(ctx: BridgeContext, s: Session, room: string): MamRoom {
+  const jid = ctx.roomJid(s, room);
+  return { jid, occupantJid: (nick) => (nick === '' ? jid : ctx.occupantJid(s, room, nick)) };
+}
+
+/** XEP-0045 §7.2.14: the history the join presence asked for, to the resource that joined. */
+export function historyOnJoin(ctx: BridgeContext, s: Session, channel: Channel, res: JoinedResource): void {
+  const archive = ctx.o.archive;
+  if (!archive || !res.joinPresence) return;
+  const stanzas = discussionHistory(res.joinPresence, {
+    archive,
+    user: s.user,
+    to: res.jid,
+    network: s.network,
+    channel: channel.name,
+    room: mamRoom(ctx, s, res.room),
+    defaultCount: ctx.o.historyOnJoin ?? 20,
+    now: ctx.o.now(),
+  });
+  res.joinPresence = undefined;
+  for (const el of stanzas) ctx.send(el);
+}
+
+/** XEP-0313 on a room: the stanzas to send, or undefined when the gateway keeps no history. */
+export function mam(ctx: BridgeContext, iq: Element, user: BareJid, network: string, channel: string): Element[] | undefined {
+  const archive = ctx.o.archive;
+  if (!archive) return undefined;
+  const s = ctx.registry.get(user, network);
+  const jid = ctx.jid({ kind: 'channel', network, channel });
+  const room: MamRoom = s
+    ? mamRoom(ctx, s, channel)
+    : { jid, occupantJid: (nick) => (nick === '' ? jid : ctx.jid({ kind: 'occupant', network, channel, nick })) };
+  return answerMamIq(iq, { archive, user, network, channel: s?.channels.get(channel)?.name ?? channel, room });
+}
+
+/** Unregistration: the user's spans go; lines nobody can read any more go with the pruning. */
+export function forgetUser(ctx: BridgeContext, user: BareJid): void {
+  if (ctx.o.archive?.removeUser(user)) ctx.setTimer(PRUNE_TIMER, 0);
+}
+
+/** Start-up: arm the pruning schedule. */
+export function schedulePruning(ctx: BridgeContext): void {
+  if (ctx.o.archive) ctx.setTimer(PRUNE_TIMER, PRUNE_INTERVAL_MS);
+}
+
+/** One bounded pruning step; again at once while work remains, else at the next interval. */
+export function pruneDue(ctx: BridgeContext): void {
+  const archive = ctx.o.archive;
+  if (!archive) return;
+  ctx.setTimer(PRUNE_TIMER, archive.prune(ctx.o.now()) ? 0 : PRUNE_INTERVAL_MS);
+}
