@@ -136,7 +136,6 @@ async function run(config: Config): Promise<void> {
       identities,
       channels,
       roomEncodings,
-      addSecret,
       restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
     })),

@@ -26,8 +26,11 @@
  *   Lines are paced per connection (core/pacing.ts) in FIFO order; after QUIT
  *   nothing more is sent.
  * - Logs: trace = every line in and out, with PASS/AUTHENTICATE/OPER arguments
- *   replaced by `[Redacted]`; debug = state changes. Passwords never reach a log
- *   call.
+ *   replaced by `[Redacted]`, and every occurrence of the connection's own
+ *   secrets (server and SASL passwords, `traceSecrets`: after-connect commands,
+ *   NickServ password) replaced too, on the line string before it becomes a log
+ *   field; debug = state changes. Passwords never reach a log call, and nothing
+ *   a user sets changes what another connection's lines (or any JSON) look like.
  * - Nothing irc-framework does can throw out of a socket event: our callbacks
  *   and its line handling run inside try/catch (logged at error).
  *
@@ -118,18 +121,40 @@ function markRawBytes(bytes: Uint8Array, line: string): string {
   }
 }
 
-/** A line for the trace log: arguments of commands that carry secrets are replaced. */
 /** Services commands that carry a password (NickServ IDENTIFY/REGISTER/GHOST, NS, PRIVMSG or SQUERY). */
 const SERVICES_SECRET = /^((?:PRIVMSG|NOTICE|SQUERY) +\S*(?:NickServ|NS)\S* +:?(?:IDENTIFY|REGISTER|GHOST|RECOVER|RELEASE|SET +PASSWORD)\b|(?:NS|NICKSERV) +(?:IDENTIFY|REGISTER|GHOST|RECOVER|RELEASE|SET +PASSWORD)\b)/i;
 
-function redactLine(line: string): string {
+/** Bound on the strings one connection scrubs from its own trace lines. */
+const MAX_TRACE_SECRETS = 32;
+
+/**
+ * The strings one connection scrubs from its trace lines: its passwords, and each
+ * after-connect command both whole and as its trailing text (what an echo-message
+ * echo carries). Longest first, so a secret inside another is not left half-shown.
+ */
+export function traceSecretsOf(params: Pick<IrcConnectParams, 'serverPassword' | 'sasl' | 'traceSecrets'>): string[] {
+  const out = new Set<string>();
+  for (const s of [params.serverPassword, params.sasl?.password, ...(params.traceSecrets ?? [])].slice(0, MAX_TRACE_SECRETS)) {
+    if (!s) continue;
+    out.add(s);
+    const trailing = s.indexOf(' :');
+    if (trailing >= 0 && s.length > trailing + 2) out.add(s.slice(trailing + 2));
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** A line for the trace log: secret-carrying commands and the connection's own secrets replaced. */
+export function redactLine(line: string, secrets: readonly string[] = []): string {
   // Incoming lines (an echo-message echo of our own IDENTIFY) carry tags and a source first.
   const head = /^(?:@\S+ +)?(?::\S+ +)?/.exec(line)?.[0] ?? '';
   const rest = line.slice(head.length);
   const m = SECRET_COMMANDS.exec(rest);
   if (m) return `${head}${m[1]} [Redacted]`;
   const s = SERVICES_SECRET.exec(rest);
-  return s ? `${head}${s[1]} [Redacted]` : line;
+  if (s) return `${head}${s[1]} [Redacted]`;
+  let out = line;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[Redacted]');
+  return out;
 }
 
 const defaultLookup: HostLookup = (host) => dns.promises.lookup(host, { all: true, verbatim: true });
@@ -141,6 +166,8 @@ interface Conn {
   readonly params: IrcConnectParams;
   readonly log: Logger;
   readonly pacer: Pacer;
+  /** `traceSecretsOf(params)`: scrubbed from this connection's trace lines. */
+  readonly traceSecrets: readonly string[];
   state: ConnState;
   client: Client | undefined;
   transport: PinnedTransport | undefined;
@@ -364,6 +391,7 @@ export class IrcPool {
       params,
       log,
       pacer: createPacer(this.#opts.pacer ?? DEFAULT_PACER_OPTIONS),
+      traceSecrets: traceSecretsOf(params),
       state: 'resolving',
       client: undefined,
       transport: undefined,
@@ -491,11 +519,12 @@ export class IrcPool {
     client.on(
       'raw',
       guard('raw', ({ line, from_server }) => {
+        const trace = log.isLevelEnabled('trace');
         if (!from_server) {
-          log.trace({ line: redactLine(line) }, 'irc out');
+          if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc out');
           return;
         }
-        log.trace({ line: redactLine(line) }, 'irc in');
+        if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
         if (conn.finished) return;
         this.#callOnLine(conn, line);
       }),
