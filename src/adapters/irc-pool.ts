@@ -33,6 +33,13 @@
  *   a user sets changes what another connection's lines (or any JSON) look like.
  * - Nothing irc-framework does can throw out of a socket event: our callbacks
  *   and its line handling run inside try/catch (logged at error).
+ * - Memory a server can make irc-framework hold is bounded (issue 8 §4): before
+ *   each line from the server is dispatched, the connection's irc-framework state
+ *   is measured (`frameworkFootprint`): open caches (NAMES per channel before 366,
+ *   BATCH before its end, WHOIS/WHO/MOTD/LINKS/INFO/HELP, ban lists…), the entries
+ *   and characters they hold, the CAP sets and the ISUPPORT tokens. Over any bound
+ *   of `FrameworkLimits` the connection is dropped, and its `closed` reason says
+ *   which bound the server broke; the process and the other connections go on.
  *
  * irc-framework (4.14) details this relies on, read in its source:
  * - `raw` events carry `{ line, from_server }` for every line read (before it is
@@ -86,6 +93,8 @@ export interface IrcPoolOptions {
   lookup?: HostLookup;
   /** WHATWG encoding label for lines that are not valid UTF-8; default windows-1252. */
   fallbackEncoding?: string;
+  /** Bounds on what a server can make irc-framework hold; default DEFAULT_FRAMEWORK_LIMITS. */
+  frameworkLimits?: Partial<FrameworkLimits>;
 }
 
 /** Lines we send are at most this many bytes, CRLF excluded (RFC 1459 §2.3). */
@@ -101,6 +110,80 @@ const PING_INTERVAL_S = 30;
 const PING_TIMEOUT_S = 120;
 
 const DEFAULT_FALLBACK_ENCODING = 'windows-1252';
+
+/**
+ * How much irc-framework state one server may make us hold. Real servers stay far
+ * below: a few caches open at once, NAMES of the largest channels (a few thousand
+ * members), a MOTD of a few hundred lines, ~30 capabilities, ~40 ISUPPORT tokens.
+ */
+export interface FrameworkLimits {
+  /** Caches open at once (NAMES of a channel awaiting 366, an open BATCH, a WHOIS…). */
+  caches: number;
+  /** Entries across them: NAMES members, batched lines, WHO replies, list entries, fields. */
+  entries: number;
+  /** Characters across their strings (MOTD, INFO, HELP text…). */
+  chars: number;
+  /** Capabilities the server offered (CAP LS/NEW), or we requested or enabled. */
+  caps: number;
+  /** ISUPPORT (005) tokens. */
+  isupport: number;
+}
+
+export const DEFAULT_FRAMEWORK_LIMITS: FrameworkLimits = {
+  caches: 512,
+  entries: 100_000,
+  chars: 1_000_000,
+  caps: 256,
+  isupport: 512,
+};
+
+/** The parts of irc-framework 4.14 (src/commands/handler.js, src/networkinfo.js) that hold what servers send. */
+interface FrameworkInternals {
+  command_handler?: { _caches?: Record<string, Record<string, unknown>>; resetCache?(): void };
+  network?: {
+    options?: Record<string, unknown>;
+    cap?: { available?: Map<string, string>; enabled?: unknown[]; requested?: unknown[] };
+  };
+}
+
+export type FrameworkFootprint = { [K in keyof FrameworkLimits]: number };
+
+/**
+ * What one client holds, counted without copying; stops counting caches past
+ * `stopAt` of them, so a hostile server cannot make the measurement itself slow.
+ */
+export function frameworkFootprint(client: unknown, stopAt = Infinity): FrameworkFootprint {
+  const c = client as FrameworkInternals;
+  const out: FrameworkFootprint = { caches: 0, entries: 0, chars: 0, caps: 0, isupport: 0 };
+  const caches = c.command_handler?._caches;
+  if (caches) {
+    for (const id in caches) {
+      if (++out.caches > stopAt) break;
+      const cache = caches[id];
+      for (const field in cache) {
+        const v = cache[field];
+        if (typeof v === 'string') out.chars += v.length;
+        else if (Array.isArray(v)) out.entries += v.length;
+        else out.entries += 1;
+      }
+    }
+  }
+  const cap = c.network?.cap;
+  out.caps = Math.max(cap?.available?.size ?? 0, cap?.enabled?.length ?? 0, cap?.requested?.length ?? 0);
+  const options = c.network?.options;
+  if (options) for (const _k in options) out.isupport++;
+  return out;
+}
+
+/** The first bound `fp` breaks, in words for the user; undefined when within all. */
+export function frameworkOverflow(fp: FrameworkFootprint, limits: FrameworkLimits): string | undefined {
+  if (fp.caches > limits.caches) return `the server left more than ${limits.caches} replies unfinished (NAMES without 366, BATCH without its end…)`;
+  if (fp.entries > limits.entries) return `the server sent more than ${limits.entries} entries in unfinished replies (NAMES, BATCH, WHO…)`;
+  if (fp.chars > limits.chars) return `the server sent more than ${limits.chars} characters in unfinished replies (MOTD, INFO, HELP…)`;
+  if (fp.caps > limits.caps) return `the server offered more than ${limits.caps} capabilities`;
+  if (fp.isupport > limits.isupport) return `the server sent more than ${limits.isupport} ISUPPORT (005) tokens`;
+  return undefined;
+}
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
 
@@ -354,6 +437,7 @@ export class IrcPool {
   readonly #opts: IrcPoolOptions;
   readonly #log: Logger;
   readonly #lookup: HostLookup;
+  readonly #limits: FrameworkLimits;
   readonly #conns = new Map<ConnKey, Conn>();
   #shuttingDown = false;
 
@@ -361,6 +445,7 @@ export class IrcPool {
     this.#opts = opts;
     this.#log = opts.log;
     this.#lookup = opts.lookup ?? defaultLookup;
+    this.#limits = { ...DEFAULT_FRAMEWORK_LIMITS, ...opts.frameworkLimits };
     // Fail at start-up, not on the first non-UTF-8 line: TextDecoder throws on an unknown label.
     new TextDecoder(opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING);
   }
@@ -526,6 +611,17 @@ export class IrcPool {
         }
         if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
         if (conn.finished) return;
+        // 'raw' comes before irc-framework dispatches the line: what the lines so far
+        // made it hold is measured here; past a bound its caches are emptied and the
+        // socket is destroyed, so at most this one more line is dispatched.
+        const fp = frameworkFootprint(client, this.#limits.caches);
+        const overflow = frameworkOverflow(fp, this.#limits);
+        if (overflow !== undefined) {
+          log.warn({ ...fp }, 'server exceeded a bound on irc-framework state; disconnecting');
+          (client as unknown as FrameworkInternals).command_handler?.resetCache?.();
+          this.#abort(conn, `disconnected: ${overflow}`);
+          return;
+        }
         this.#callOnLine(conn, line);
       }),
     );
