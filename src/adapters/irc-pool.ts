@@ -12,7 +12,8 @@
  *   second DNS answer cannot point the gateway elsewhere (DNS rebinding). With
  *   TLS the server name (SNI) is the host and the certificate is verified
  *   against it.
- * - Events: `registered` on RPL_WELCOME; `closed` exactly once per `connect`,
+ * - Events: `registered` on the first RPL_WELCOME (a server repeating 001 is
+ *   ignored, with a warning); `closed` exactly once per `connect`,
  *   whatever ended it (refusal, DNS, TCP, TLS, time-out before registration,
  *   ERROR, QUIT, shutdown), never from inside a call the core made: `connect`,
  *   `send` and `quit` report later, from a timer or socket event. Once `closed`
@@ -638,6 +639,11 @@ export class IrcPool {
       'registered',
       guard('registered', ({ nick }) => {
         if (conn.finished || conn.state === 'quitting') return;
+        if (conn.state === 'registered') {
+          // irc-framework emits 'registered' for every 001; the core hears it once per connect.
+          log.warn({ nick }, 'server sent RPL_WELCOME again; ignored');
+          return;
+        }
         conn.state = 'registered';
         clearTimeout(conn.deadlineTimer);
         conn.deadlineTimer = undefined;

@@ -1,5 +1,6 @@
 /**
- * A hostile IRC server cannot make the IRC adapter hold unbounded memory (issue 8 §4):
+ * A hostile IRC server cannot make the IRC adapter hold unbounded memory (issue 8 §4),
+ * nor break its event contract (`registered` once per connect):
  * every irc-framework cache (NAMES before 366, BATCH before its end, MOTD…), the CAP
  * set and the ISUPPORT tokens are bounded; past a bound that one connection is dropped
  * with a `closed` reason that says why, and the pool and its other connections go on.
@@ -151,6 +152,20 @@ describe('IrcPool bounds on irc-framework state', () => {
     const { pool, events } = newPool();
     const key = connect(pool, port);
     expect(await closedReason(events, key)).toMatch(/more than 512 ISUPPORT \(005\) tokens/);
+  });
+
+  it('reports registered once even when the server repeats RPL_WELCOME', async () => {
+    const port = await scriptedServer(
+      registerThen((say) => {
+        say(':irc.hostile 001 me :Welcome again');
+        say(':irc.hostile 001 other :And again');
+        say(':irc.hostile NOTICE me :after');
+      }),
+    );
+    const { pool, events, lines } = newPool();
+    const key = connect(pool, port);
+    await expect.poll(() => lines.includes(':irc.hostile NOTICE me :after'), { timeout: 5_000 }).toBe(true);
+    expect(events.filter((e) => e.key === key).map((e) => e.ev)).toEqual([{ kind: 'registered', nick: 'me' }]);
   });
 
   it('keeps a well-behaved connection of the same pool, with a large finished NAMES', async () => {
