@@ -264,7 +264,7 @@ export const iqRequest: fc.Arbitrary<ElementData> = fc
     type: fc.constantFrom('get', 'set'),
     from: fc.constantFrom(...USERS),
     to: fc.oneof({ weight: 2, arbitrary: fc.constantFrom(GW, `${NET}@${GW}`, `#c%${NET}@${GW}`, `#c%${NET}@${GW}/bob`, `bob%${NET}@${GW}`, `${OTHER_NET}@${GW}`) }, { weight: 1, arbitrary: address }),
-    child: fc.oneof({ weight: 3, arbitrary: knownPayload }, { weight: 2, arbitrary: dataForm.map((form) => ({ name: 'query', attrs: { xmlns: 'jabber:iq:register' }, children: [form] })) }, { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...NODES), fc.constantFrom('execute', 'next', 'complete', 'cancel', ''), fc.option(fc.constantFrom('s1', 'gen-1', 'gen-2', 'gen-3'), { nil: undefined }), dataForm).map(([node, action, sessionid, form]) => ({ name: 'command', attrs: { xmlns: 'http://jabber.org/protocol/commands', node, ...(action ? { action } : {}), ...(sessionid ? { sessionid } : {}) }, children: [form] })) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('http://jabber.org/protocol/muc#admin', 'http://jabber.org/protocol/muc#owner'), fc.constantFrom('bob', 'carol', '$me', ''), fc.constantFrom('none', 'visitor', 'participant', 'moderator', 'outcast', 'member', 'admin', 'owner', ''), hostileString(20)).map(([xmlns, nick, role, reason]) => ({ name: 'query', attrs: { xmlns }, children: [{ name: 'item', attrs: { nick, role, affiliation: role }, children: [{ name: 'reason', attrs: {}, children: [reason] }] }] })) }),
+    child: fc.oneof({ weight: 3, arbitrary: knownPayload }, { weight: 2, arbitrary: dataForm.map((form) => ({ name: 'query', attrs: { xmlns: 'jabber:iq:register' }, children: [form] })) }, { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...NODES), fc.constantFrom('execute', 'next', 'complete', 'cancel', ''), fc.option(fc.constantFrom('s1', 'gen-1', 'gen-2', 'gen-3'), { nil: undefined }), dataForm).map(([node, action, sessionid, form]) => ({ name: 'command', attrs: { xmlns: 'http://jabber.org/protocol/commands', node, ...(action ? { action } : {}), ...(sessionid ? { sessionid } : {}) }, children: [form] })) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('http://jabber.org/protocol/muc#admin', 'http://jabber.org/protocol/muc#owner'), fc.constantFrom('bob', 'carol', '$me', ''), fc.constantFrom('none', 'visitor', 'participant', 'moderator', 'outcast', 'member', 'admin', 'owner', ''), fc.oneof(hostileString(20), fc.integer({ min: 100, max: 700 }).map((n) => 'r'.repeat(n)))).map(([xmlns, nick, role, reason]) => ({ name: 'query', attrs: { xmlns }, children: [{ name: 'item', attrs: { nick, role, affiliation: role }, children: [{ name: 'reason', attrs: {}, children: [reason] }] }] })) }),
   })
   .map(({ type, from, to, child }) => ({ name: 'iq', attrs: { type, from, to }, children: [child] }));
 
@@ -296,7 +296,13 @@ export const coreAction: fc.Arbitrary<CoreAction> = fc.oneof(
       kind: fc.constant('say' as const),
       user: fc.nat(4),
       // `$joined`: the channel of this user's last handshake, so most messages reach IRC.
-      channel: fc.oneof({ weight: 3, arbitrary: fc.constant('$joined') }, { weight: 1, arbitrary: fc.constantFrom(...CHANNELS) }, { weight: 1, arbitrary: fc.constantFrom(...NICKS) }),
+      channel: fc.oneof(
+        { weight: 3, arbitrary: fc.constant('$joined') },
+        { weight: 1, arbitrary: fc.constantFrom(...CHANNELS) },
+        { weight: 1, arbitrary: fc.constantFrom(...NICKS) },
+        // Nicks as long as a server may allow (NICKLEN is the server's choice).
+        { weight: 1, arbitrary: fc.integer({ min: 30, max: 500 }).map((n) => 'n'.repeat(n)) },
+      ),
       network,
       body: leafText,
       type: fc.constantFrom('groupchat', 'groupchat', 'chat', 'normal'),

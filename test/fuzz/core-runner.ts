@@ -6,7 +6,8 @@
  * `CoreViolation` naming the first broken rule and the input that broke it.
  *
  * Rules checked (issue 8 §6, ../../shared/STYLE.md):
- * - nothing throws out of `onStanza`, `onIrcLine`, `onIrcEvent`, `onTimer`;
+ * - nothing throws out of `onStanza`, `onIrcLine`, `onIrcEvent`, `onTimer`, nor
+ *   inside the error boundary (an `internal-server-error` reply is an untyped throw);
  * - every stanza is well-formed XML 1.0 as the XMPP link writes it, i.e. after
  *   core/xml-safe.ts `xmlSafe` (raw core output may still hold illegal characters);
  * - every IRC line is what the writer promises: no CR, LF or NUL, at most 510
@@ -36,6 +37,7 @@ export class CoreViolation extends Error {
 }
 
 const NS_MUC = 'http://jabber.org/protocol/muc';
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const NS_RSM = 'http://jabber.org/protocol/rsm';
 /** Ids the runner gives stanzas, so answers can be counted. */
@@ -103,6 +105,12 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
   const count = (k: string): void => void stats?.set(k, (stats.get(k) ?? 0) + 1);
   const core = buildCore();
   const conns: ConnKey[] = [];
+  /**
+   * Each key's connection as the adapter reports it (adapters/irc-pool.ts contract):
+   * `registered` at most once after a connect, then `closed` once; lines only while open.
+   */
+  const connState = new Map<ConnKey, 'connecting' | 'registered' | 'closed'>();
+  const open = (key: ConnKey): boolean => connState.get(key) === 'connecting' || connState.get(key) === 'registered';
   /** The nick each connection registered with, for `$me` in generated lines. */
   const nicks = new Map<ConnKey, string>();
   /** The sender and channel of the last handshake, for `$joined`. */
@@ -123,6 +131,10 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
           const raw = e.stanza.toString();
           const problem = xmlProblem(xmlSafe(raw));
           if (problem !== undefined) throw new CoreViolation(`${where}: a stanza is not well-formed XML after xmlSafe: ${problem}\n${raw.slice(0, 600)}`);
+          // The error boundary turns an untyped throw into internal-server-error: a throw inside the core.
+          if (e.stanza.getChild('error')?.getChild('internal-server-error', NS_STANZAS) !== undefined) {
+            throw new CoreViolation(`${where}: the core threw inside the error boundary (internal-server-error): ${raw.slice(0, 400)}`);
+          }
           const id = e.stanza.attrs.id;
           if (e.stanza.name === 'iq' && id !== undefined && (e.stanza.attrs.type === 'result' || e.stanza.attrs.type === 'error')) {
             const req = iqs.get(id);
@@ -155,6 +167,8 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
             if (/[\r\n\0]/.test(v)) throw new CoreViolation(`${where}: irc-connect ${k} holds CR, LF or NUL: ${show(v)}`);
           }
           if (/ /.test(p.nick) || /[ ]/.test(p.username)) throw new CoreViolation(`${where}: irc-connect nick or username holds a space: ${show([p.nick, p.username])}`);
+          if (open(e.key)) throw new CoreViolation(`${where}: irc-connect for ${show(e.key)}, which is still connected`);
+          connState.set(e.key, 'connecting');
           if (!conns.includes(e.key)) conns.push(e.key);
           break;
         }
@@ -224,6 +238,7 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
       }
       case 'listReply': {
         const key = pick(conns, a.conn) ?? fallbackKey;
+        if (!open(key)) return;
         const me = nicks.get(key) ?? 'alice';
         const lines = [`:irc.local 321 ${me} Channel :Users Name`, ...a.entries.map(([c, u, t]) => (u === '' ? `:irc.local 322 ${me} :${c}` : `:irc.local 322 ${me} ${c} ${u} :${t}`)), `:irc.local 323 ${me} :End of /LIST`];
         for (const line of lines) call(where, false, () => core.onIrcLine(key, line));
@@ -236,6 +251,8 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
       }
       case 'registered': {
         const key = pick(conns, a.conn) ?? fallbackKey;
+        if (connState.get(key) !== 'connecting') return;
+        connState.set(key, 'registered');
         const nick = a.nick.replaceAll('$me', 'alice');
         nicks.set(key, nick);
         call(where, false, () => core.onIrcEvent(key, { kind: 'registered', nick }));
@@ -243,6 +260,7 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
       }
       case 'line': {
         const key = pick(conns, a.conn) ?? fallbackKey;
+        if (!open(key)) return;
         const line = a.line.replaceAll('$me', nicks.get(key) ?? 'alice');
         call(where, false, () => core.onIrcLine(key, line));
         return;
@@ -251,8 +269,9 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
         joined = { from, channel: a.channel };
         sendStanza(xml('presence', { from, to: `${a.channel}%${NET}@${GW}/${a.nick}`, id }, xml('x', { xmlns: NS_MUC })), `${where} presence`);
         const key = connKey(bareOf(from), NET);
-        if (!conns.includes(key)) return;
-        if (!nicks.has(key)) {
+        if (!open(key)) return;
+        if (connState.get(key) === 'connecting') {
+          connState.set(key, 'registered');
           nicks.set(key, a.nick);
           call(`${where} registered`, false, () => core.onIrcEvent(key, { kind: 'registered', nick: a.nick }));
           if (a.isupport) call(`${where} 005`, false, () => core.onIrcLine(key, `:irc.local 005 ${a.nick} ${a.isupport} :are supported by this server`));
@@ -266,6 +285,8 @@ export function runCore(actions: readonly CoreAction[], stats?: Map<string, numb
       }
       case 'closed': {
         const key = pick(conns, a.conn) ?? fallbackKey;
+        if (!open(key)) return;
+        connState.set(key, 'closed');
         call(where, false, () => core.onIrcEvent(key, a.refused ? { kind: 'closed', reason: a.reason, refused: true } : { kind: 'closed', reason: a.reason }));
         return;
       }
