@@ -132,6 +132,21 @@ describe('XmppLink', () => {
     expect(warned?.level).toBe(40);
   });
 
+  it('drops what arrives after a stream error the parser reported itself (a mismatched end tag)', async () => {
+    const srv = await fakeServer();
+    cleanups.push(() => void srv.server.close());
+    const { link } = await linkTo(srv.port);
+    const first = srv.peers[0]!;
+    await first.online;
+    const second = srv.nextPeer();
+    first.socket.write(`<message from='a@b' to='${DOMAIN}'></iq>`);
+    await expect.poll(() => first.received).toContain('bad-format');
+    // @xmpp/connection has detached its parser by now; more data must not reach it.
+    first.socket.write(`<message from='a@b' to='${DOMAIN}'><body>late</body></message>`);
+    await (await second).online;
+    await expect.poll(() => link.online).toBe(true);
+  });
+
   it('drops a server that keeps the socket open after our stream error', async () => {
     const srv = await fakeServer();
     cleanups.push(() => void srv.server.close());
