@@ -216,6 +216,9 @@ const KNOWN_BUG_GUARDS: Array<(actions: CoreAction[]) => boolean> = [
     ),
   // Bridge, issue 8 §5: a message to a nick of ~420 bytes or more throws RangeError (internal-server-error).
   (actions) => actions.some((a) => a.kind === 'say' && a.channel.length > 400),
+  // Gateway/registration: an iq of type error with a jabber:iq:register query is answered.
+  (actions) =>
+    actions.some((a) => a.kind === 'stanza' && a.stanza.name === 'iq' && a.stanza.attrs.type === 'error' && a.stanza.children.some((ch) => typeof ch !== 'string' && ch.attrs.xmlns === 'jabber:iq:register')),
 ];
 
 export function coreProperty(actions: CoreAction[]): void {
