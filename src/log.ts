@@ -1,13 +1,22 @@
 /**
  * The logger: pino JSON lines on standard output.
  *
- * Why here: one place decides what can never be logged. Two layers keep secrets out:
- * 1. `redact` removes fields named like secrets (`secret`, `password`, `key`, `handshake`,
- *    at any of the first three levels) from every log object;
- * 2. a last-chance scrub on the serialized line replaces every known secret string (the
- *    component secret, and any added later with `addSecret`, such as a stored IRC
- *    password being sent) with `[Redacted]`, so a secret that slips into a message, a
- *    stack trace or wire traffic at trace level still never reaches the output.
+ * Why here: one place decides what can never be logged. Secrets are redacted at the
+ * source, so no user can change what the operator sees (issue 8 §2):
+ * 1. `redact` removes fields named like secrets (`secret`, `password`, `key`,
+ *    `handshake`, the identity's password fields…, at any of the first three levels)
+ *    from every log object;
+ * 2. wire traffic is redacted by the code that logs it, before it becomes a field:
+ *    adapters/xmpp-link.ts `redactWire` (handshake, XEP-0077 password, secret form
+ *    fields) and adapters/irc-pool.ts (PASS, AUTHENTICATE, OPER, NickServ commands,
+ *    and the connection's own passwords and after-connect commands);
+ * 3. a last-chance scrub replaces the operator's own secrets (the component secret,
+ *    the database key) wherever they appear in a serialised line. `addSecret` takes
+ *    at most `MAX_OPERATOR_SECRETS` strings, registered at start-up by the composition
+ *    root and the key store; user data (passwords, after-connect commands) never goes
+ *    there, and a call beyond the bound is refused and logged. A scrub that would leave
+ *    the line invalid JSON (a secret that overlaps the line's own syntax, such as `"`)
+ *    withholds the line instead, saying so: every output line stays one JSON object.
  *
  * Levels (../shared/STYLE.md): trace = wire traffic, debug = state changes, info =
  * lifecycle, warn = peer misbehaviour tolerated, error = our bugs.
@@ -17,21 +26,60 @@ import type { LogLevel } from './config/schema.js';
 
 export type { Logger } from 'pino';
 
-const SECRET_FIELDS = ['secret', 'password', 'passwd', 'key', 'handshake', 'credentials', 'token'];
+const SECRET_FIELDS = [
+  'secret',
+  'password',
+  'passwd',
+  'key',
+  'handshake',
+  'credentials',
+  'token',
+  'secret_key',
+  'serverPassword',
+  'saslPassword',
+  'nickservPassword',
+  'afterConnect',
+  'server_password',
+  'sasl_password',
+  'nickserv_password',
+  'after_connect',
+];
 const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+
+/** The component secret and the database key, with a little room; never user data. */
+export const MAX_OPERATOR_SECRETS = 4;
 
 export interface LoggerHandle {
   log: Logger;
-  /** Register a secret string that must never appear in any log line from now on. */
-  addSecret(secret: string): void;
+  /**
+   * Registers an operator secret (component secret, database key) that must never
+   * appear in any log line from now on. Returns false, and logs an error, when the
+   * bound is reached: user data does not belong here (redact it where it is logged).
+   */
+  addSecret(secret: string): boolean;
 }
 
 function escapeForJson(s: string): string {
   return JSON.stringify(s).slice(1, -1);
 }
 
+/** What is written instead of a line that a scrub would have broken. */
+function withheldLine(original: string): string {
+  let level = 50;
+  let time = Date.now();
+  try {
+    const parsed = JSON.parse(original) as { level?: unknown; time?: unknown };
+    if (typeof parsed.level === 'number') level = parsed.level;
+    if (typeof parsed.time === 'number') time = parsed.time;
+  } catch {
+    // The original is pino's own JSON; keep the defaults if it is not.
+  }
+  return `${JSON.stringify({ level, time, name: 'jabirc', msg: 'a log line held an operator secret that could not be redacted cleanly; line withheld' })}\n`;
+}
+
 export function createLogger(level: LogLevel, destination?: DestinationStream): LoggerHandle {
-  const secrets = new Set<string>();
+  /** JSON-escaped forms: the serialised line holds a secret only as JSON string content. */
+  const secrets: string[] = [];
   const log = pino(
     {
       level,
@@ -41,7 +89,16 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         streamWrite(line: string): string {
           let out = line;
           for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[Redacted]');
-          return out;
+          if (out === line) return line;
+          // A secret that overlapped the line's syntax (`"`, a key name such as `level`)
+          // must not cost the line its shape: one JSON object with its level, or nothing.
+          try {
+            const parsed = JSON.parse(out) as { level?: unknown } | null;
+            if (parsed !== null && typeof parsed === 'object' && typeof parsed.level === 'number') return out;
+          } catch {
+            // withheld below
+          }
+          return withheldLine(line);
         },
       },
     },
@@ -49,13 +106,16 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   );
   return {
     log,
-    addSecret(secret: string) {
-      // Short strings would redact ordinary words; the config requires a non-empty secret,
-      // and a 1-3 character secret is scrubbed too, since leaking it is worse.
-      if (secret.length === 0) return;
-      secrets.add(secret);
+    addSecret(secret: string): boolean {
+      if (secret.length === 0) return true;
       const escaped = escapeForJson(secret);
-      if (escaped !== secret) secrets.add(escaped);
+      if (secrets.includes(escaped)) return true;
+      if (secrets.length >= MAX_OPERATOR_SECRETS) {
+        log.error({ registered: secrets.length, max: MAX_OPERATOR_SECRETS }, 'addSecret refused: it takes operator secrets only; redact user data where it is logged');
+        return false;
+      }
+      secrets.push(escaped);
+      return true;
     },
   };
 }

@@ -6,7 +6,8 @@
  * process concerns (arguments, exit codes, signals) live nowhere else.
  *
  * Exit codes: 0 clean stop; 1 could not start (XMPP link refused, database unusable);
- * 2 bad command line or configuration.
+ * 2 bad command line or configuration; 3 crashed: an uncaught exception or unhandled
+ * rejection, logged as fatal first (last-resort.ts says why it exits).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,6 +31,7 @@ import { Bridge, type NetworkSettings } from './core/bridge/index.js';
 import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
 import { identFor } from './adapters/ident-protocol.js';
+import { installLastResortHandlers } from './last-resort.js';
 import { createLogger, type Logger } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
@@ -158,7 +160,8 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   const version = packageVersion();
   log.info({ version, component: config.component.jid, level: config.log.level }, 'starting');
 
-  let store;
+  let store: ReturnType<typeof openDatabase> | undefined;
+  installLastResortHandlers(process, log, () => store?.db.close());
   try {
     store = openDatabase(config.database.path);
   } catch (err) {

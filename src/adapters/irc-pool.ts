@@ -12,7 +12,8 @@
  *   second DNS answer cannot point the gateway elsewhere (DNS rebinding). With
  *   TLS the server name (SNI) is the host and the certificate is verified
  *   against it.
- * - Events: `registered` on RPL_WELCOME; `closed` exactly once per `connect`,
+ * - Events: `registered` on the first RPL_WELCOME (a server repeating 001 is
+ *   ignored, with a warning); `closed` exactly once per `connect`,
  *   whatever ended it (refusal, DNS, TCP, TLS, time-out before registration,
  *   ERROR, QUIT, shutdown), never from inside a call the core made: `connect`,
  *   `send` and `quit` report later, from a timer or socket event. Once `closed`
@@ -27,10 +28,20 @@
  *   network's flood settings (`pacerFor`; unpaced when they are off); after QUIT
  *   nothing more is sent.
  * - Logs: trace = every line in and out, with PASS/AUTHENTICATE/OPER arguments
- *   replaced by `[Redacted]`; debug = state changes. Passwords never reach a log
- *   call.
+ *   replaced by `[Redacted]`, and every occurrence of the connection's own
+ *   secrets (server and SASL passwords, `traceSecrets`: after-connect commands,
+ *   NickServ password) replaced too, on the line string before it becomes a log
+ *   field; debug = state changes. Passwords never reach a log call, and nothing
+ *   a user sets changes what another connection's lines (or any JSON) look like.
  * - Nothing irc-framework does can throw out of a socket event: our callbacks
  *   and its line handling run inside try/catch (logged at error).
+ * - Memory a server can make irc-framework hold is bounded (issue 8 §4): before
+ *   each line from the server is dispatched, the connection's irc-framework state
+ *   is measured (`frameworkFootprint`): open caches (NAMES per channel before 366,
+ *   BATCH before its end, WHOIS/WHO/MOTD/LINKS/INFO/HELP, ban lists…), the entries
+ *   and characters they hold, the CAP sets and the ISUPPORT tokens. Over any bound
+ *   of `FrameworkLimits` the connection is dropped, and its `closed` reason says
+ *   which bound the server broke; the process and the other connections go on.
  *
  * irc-framework (4.14) details this relies on, read in its source:
  * - `raw` events carry `{ line, from_server }` for every line read (before it is
@@ -99,6 +110,8 @@ export interface IrcPoolOptions {
   lookup?: HostLookup;
   /** WHATWG encoding label for lines that are not valid UTF-8; default windows-1252. */
   fallbackEncoding?: string;
+  /** Bounds on what a server can make irc-framework hold; default DEFAULT_FRAMEWORK_LIMITS. */
+  frameworkLimits?: Partial<FrameworkLimits>;
 }
 
 /** Lines we send are at most this many bytes, CRLF excluded (RFC 1459 §2.3). */
@@ -114,6 +127,80 @@ const PING_INTERVAL_S = 30;
 const PING_TIMEOUT_S = 120;
 
 const DEFAULT_FALLBACK_ENCODING = 'windows-1252';
+
+/**
+ * How much irc-framework state one server may make us hold. Real servers stay far
+ * below: a few caches open at once, NAMES of the largest channels (a few thousand
+ * members), a MOTD of a few hundred lines, ~30 capabilities, ~40 ISUPPORT tokens.
+ */
+export interface FrameworkLimits {
+  /** Caches open at once (NAMES of a channel awaiting 366, an open BATCH, a WHOIS…). */
+  caches: number;
+  /** Entries across them: NAMES members, batched lines, WHO replies, list entries, fields. */
+  entries: number;
+  /** Characters across their strings (MOTD, INFO, HELP text…). */
+  chars: number;
+  /** Capabilities the server offered (CAP LS/NEW), or we requested or enabled. */
+  caps: number;
+  /** ISUPPORT (005) tokens. */
+  isupport: number;
+}
+
+export const DEFAULT_FRAMEWORK_LIMITS: FrameworkLimits = {
+  caches: 512,
+  entries: 100_000,
+  chars: 1_000_000,
+  caps: 256,
+  isupport: 512,
+};
+
+/** The parts of irc-framework 4.14 (src/commands/handler.js, src/networkinfo.js) that hold what servers send. */
+interface FrameworkInternals {
+  command_handler?: { _caches?: Record<string, Record<string, unknown>>; resetCache?(): void };
+  network?: {
+    options?: Record<string, unknown>;
+    cap?: { available?: Map<string, string>; enabled?: unknown[]; requested?: unknown[] };
+  };
+}
+
+export type FrameworkFootprint = { [K in keyof FrameworkLimits]: number };
+
+/**
+ * What one client holds, counted without copying; stops counting caches past
+ * `stopAt` of them, so a hostile server cannot make the measurement itself slow.
+ */
+export function frameworkFootprint(client: unknown, stopAt = Infinity): FrameworkFootprint {
+  const c = client as FrameworkInternals;
+  const out: FrameworkFootprint = { caches: 0, entries: 0, chars: 0, caps: 0, isupport: 0 };
+  const caches = c.command_handler?._caches;
+  if (caches) {
+    for (const id in caches) {
+      if (++out.caches > stopAt) break;
+      const cache = caches[id];
+      for (const field in cache) {
+        const v = cache[field];
+        if (typeof v === 'string') out.chars += v.length;
+        else if (Array.isArray(v)) out.entries += v.length;
+        else out.entries += 1;
+      }
+    }
+  }
+  const cap = c.network?.cap;
+  out.caps = Math.max(cap?.available?.size ?? 0, cap?.enabled?.length ?? 0, cap?.requested?.length ?? 0);
+  const options = c.network?.options;
+  if (options) for (const _k in options) out.isupport++;
+  return out;
+}
+
+/** The first bound `fp` breaks, in words for the user; undefined when within all. */
+export function frameworkOverflow(fp: FrameworkFootprint, limits: FrameworkLimits): string | undefined {
+  if (fp.caches > limits.caches) return `the server left more than ${limits.caches} replies unfinished (NAMES without 366, BATCH without its end…)`;
+  if (fp.entries > limits.entries) return `the server sent more than ${limits.entries} entries in unfinished replies (NAMES, BATCH, WHO…)`;
+  if (fp.chars > limits.chars) return `the server sent more than ${limits.chars} characters in unfinished replies (MOTD, INFO, HELP…)`;
+  if (fp.caps > limits.caps) return `the server offered more than ${limits.caps} capabilities`;
+  if (fp.isupport > limits.isupport) return `the server sent more than ${limits.isupport} ISUPPORT (005) tokens`;
+  return undefined;
+}
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
 
@@ -134,18 +221,40 @@ function markRawBytes(bytes: Uint8Array, line: string): string {
   }
 }
 
-/** A line for the trace log: arguments of commands that carry secrets are replaced. */
 /** Services commands that carry a password (NickServ IDENTIFY/REGISTER/GHOST, NS, PRIVMSG or SQUERY). */
 const SERVICES_SECRET = /^((?:PRIVMSG|NOTICE|SQUERY) +\S*(?:NickServ|NS)\S* +:?(?:IDENTIFY|REGISTER|GHOST|RECOVER|RELEASE|SET +PASSWORD)\b|(?:NS|NICKSERV) +(?:IDENTIFY|REGISTER|GHOST|RECOVER|RELEASE|SET +PASSWORD)\b)/i;
 
-function redactLine(line: string): string {
+/** Bound on the strings one connection scrubs from its own trace lines. */
+const MAX_TRACE_SECRETS = 32;
+
+/**
+ * The strings one connection scrubs from its trace lines: its passwords, and each
+ * after-connect command both whole and as its trailing text (what an echo-message
+ * echo carries). Longest first, so a secret inside another is not left half-shown.
+ */
+export function traceSecretsOf(params: Pick<IrcConnectParams, 'serverPassword' | 'sasl' | 'traceSecrets'>): string[] {
+  const out = new Set<string>();
+  for (const s of [params.serverPassword, params.sasl?.password, ...(params.traceSecrets ?? [])].slice(0, MAX_TRACE_SECRETS)) {
+    if (!s) continue;
+    out.add(s);
+    const trailing = s.indexOf(' :');
+    if (trailing >= 0 && s.length > trailing + 2) out.add(s.slice(trailing + 2));
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** A line for the trace log: secret-carrying commands and the connection's own secrets replaced. */
+export function redactLine(line: string, secrets: readonly string[] = []): string {
   // Incoming lines (an echo-message echo of our own IDENTIFY) carry tags and a source first.
   const head = /^(?:@\S+ +)?(?::\S+ +)?/.exec(line)?.[0] ?? '';
   const rest = line.slice(head.length);
   const m = SECRET_COMMANDS.exec(rest);
   if (m) return `${head}${m[1]} [Redacted]`;
   const s = SERVICES_SECRET.exec(rest);
-  return s ? `${head}${s[1]} [Redacted]` : line;
+  if (s) return `${head}${s[1]} [Redacted]`;
+  let out = line;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[Redacted]');
+  return out;
 }
 
 const defaultLookup: HostLookup = (host) => dns.promises.lookup(host, { all: true, verbatim: true });
@@ -165,6 +274,8 @@ interface Conn {
   readonly log: Logger;
   /** Null when the network's flood control is off: lines go out as soon as the socket is open. */
   readonly pacer: Pacer | null;
+  /** `traceSecretsOf(params)`: scrubbed from this connection's trace lines. */
+  readonly traceSecrets: readonly string[];
   state: ConnState;
   client: Client | undefined;
   transport: PinnedTransport | undefined;
@@ -376,6 +487,7 @@ export class IrcPool {
   readonly #opts: IrcPoolOptions;
   readonly #log: Logger;
   readonly #lookup: HostLookup;
+  readonly #limits: FrameworkLimits;
   readonly #conns = new Map<ConnKey, Conn>();
   #shuttingDown = false;
 
@@ -383,6 +495,7 @@ export class IrcPool {
     this.#opts = opts;
     this.#log = opts.log;
     this.#lookup = opts.lookup ?? defaultLookup;
+    this.#limits = { ...DEFAULT_FRAMEWORK_LIMITS, ...opts.frameworkLimits };
     // Fail at start-up, not on the first non-UTF-8 line: TextDecoder throws on an unknown label.
     new TextDecoder(opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING);
   }
@@ -447,6 +560,7 @@ export class IrcPool {
       params,
       log,
       pacer: this.#pacerFor(params.network),
+      traceSecrets: traceSecretsOf(params),
       state: 'resolving',
       client: undefined,
       transport: undefined,
@@ -585,13 +699,25 @@ export class IrcPool {
     client.on(
       'raw',
       guard('raw', ({ line, from_server }) => {
+        const trace = log.isLevelEnabled('trace');
         if (!from_server) {
-          log.trace({ line: redactLine(line) }, 'irc out');
+          if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc out');
           this.#opts.onLineSent?.(conn.key);
           return;
         }
-        log.trace({ line: redactLine(line) }, 'irc in');
+        if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
         if (conn.finished) return;
+        // 'raw' comes before irc-framework dispatches the line: what the lines so far
+        // made it hold is measured here; past a bound its caches are emptied and the
+        // socket is destroyed, so at most this one more line is dispatched.
+        const fp = frameworkFootprint(client, this.#limits.caches);
+        const overflow = frameworkOverflow(fp, this.#limits);
+        if (overflow !== undefined) {
+          log.warn({ ...fp }, 'server exceeded a bound on irc-framework state; disconnecting');
+          (client as unknown as FrameworkInternals).command_handler?.resetCache?.();
+          this.#abort(conn, `disconnected: ${overflow}`);
+          return;
+        }
         this.#callOnLine(conn, line);
       }),
     );
@@ -608,6 +734,11 @@ export class IrcPool {
       'registered',
       guard('registered', ({ nick }) => {
         if (conn.finished || conn.state === 'quitting') return;
+        if (conn.state === 'registered') {
+          // irc-framework emits 'registered' for every 001; the core hears it once per connect.
+          log.warn({ nick }, 'server sent RPL_WELCOME again; ignored');
+          return;
+        }
         conn.state = 'registered';
         clearTimeout(conn.deadlineTimer);
         conn.deadlineTimer = undefined;

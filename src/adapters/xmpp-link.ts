@@ -15,11 +15,26 @@
  *   at `reconnectMaxDelayMs`, logging every attempt; stanzas sent meanwhile wait in a
  *   bounded queue and go out when the link is back;
  * - the handshake (a hash of the secret) never reaches the logs: wire traffic is logged
- *   at trace with `<handshake>` content replaced.
+ *   at trace with `<handshake>` content replaced;
+ * - every byte we write passes `xmlSafe` (core/xml-safe.ts): a character XML 1.0
+ *   forbids, wherever it came from, becomes U+FFFD instead of a not-well-formed
+ *   stream that would make the server drop the link for every user (issue 8 §1);
+ * - a byte from the server that ltx cannot parse (it throws synchronously on
+ *   `&#1;`-style references, and @xmpp/connection does not catch that) is a refused
+ *   stream, not a crash: we answer `<bad-format/>` (RFC 6120 §4.9.3.1), close, log a
+ *   warning and reconnect on the usual capped back-off. Dropping just the stanza is
+ *   not possible: the parser's state after a throw mid-chunk is unknown, so nothing
+ *   more read on that stream can be trusted. Data that arrives after the parser is
+ *   gone is dropped (@xmpp/connection would throw a TypeError on it).
+ *
+ * Both are done by `GuardedComponent`, a subclass overriding two methods of
+ * @xmpp/connection (`write`, `_onData`, read in its 0.13 source), not by patching
+ * the library in place.
  */
 import { Component } from '@xmpp/component-core';
 import type { Element } from '@xmpp/xml';
 import { backoffDelay } from '../core/backoff.js';
+import { xmlSafe } from '../core/xml-safe.js';
 import type { Logger } from '../log.js';
 
 export class LinkError extends Error {
@@ -55,6 +70,34 @@ export function redactWire(s: string): string {
     .replace(HANDSHAKE_RE, '<handshake>[Redacted]</handshake>')
     .replace(PASSWORD_RE, '<password>[Redacted]</password>')
     .replace(SECRET_FIELD_RE, (_m, open: string, _q, _inner, close: string) => `${open}<value>[Redacted]</value>${close}`);
+}
+
+/**
+ * The component connection with Jabirc's two guards on its byte paths (see the
+ * module header). `onBadInput` is told, once per stream, why the input was refused.
+ */
+class GuardedComponent extends Component {
+  onBadInput: ((err: Error) => void) | undefined;
+
+  override write(s: string): Promise<void> {
+    return super.write(xmlSafe(s));
+  }
+
+  override _onData(data: Buffer): void {
+    if (this.parser === null) return;
+    try {
+      super._onData(data);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.onBadInput?.(error);
+      // Sends <bad-format/>, closes the stream and detaches the parser; the socket's
+      // close then comes as 'disconnect' and the link reconnects. A server that keeps
+      // the socket open after our stream error loses it after `timeout` ms.
+      const socket = this.socket;
+      this._onParserError(error);
+      setTimeout(() => socket?.destroy(), this.timeout).unref();
+    }
+  }
 }
 
 export class XmppLink {
@@ -130,7 +173,9 @@ export class XmppLink {
 
   #connect(): Promise<void> {
     const { host, port, domain, secret, connectTimeoutMs } = this.#opts;
-    const entity = new Component({ service: `xmpp://${host}:${port}`, domain });
+    const entity = new GuardedComponent({ service: `xmpp://${host}:${port}`, domain });
+    entity.onBadInput = (err) =>
+      this.#log.warn({ reason: err.message }, 'the XMPP server sent input we cannot parse; closing the stream (bad-format)');
     entity.timeout = connectTimeoutMs;
     let streamError: string | undefined;
     let socketError: string | undefined;

@@ -36,6 +36,13 @@ export interface IrcConnectParams {
   verifyCertificate?: boolean;
   /** WHATWG label of the encoding for lines that are not valid UTF-8 (the user's setting). */
   encoding?: string;
+  /**
+   * Strings this connection's trace log must not show: the after-connect commands and
+   * the NickServ password. Scoped to this connection's own wire lines (issue 8 §2): no
+   * user's data can change what any other log line says. `serverPassword` and
+   * `sasl.password` are always included.
+   */
+  traceSecrets?: readonly string[];
 }
 
 export type Effect =

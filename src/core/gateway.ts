@@ -189,6 +189,8 @@ export class GatewayCore {
   }
 
   #toGateway(stanza: Element, from: JidParts): Effect[] {
+    // A bounce to the gateway itself answers nothing we asked; it is never answered (RFC 6120 §8.3).
+    if (isErrorStanza(stanza)) return [];
     const accounts = this.#opts.accounts;
     switch (stanza.name) {
       case 'iq':

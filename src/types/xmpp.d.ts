@@ -91,5 +91,15 @@ declare module '@xmpp/component-core' {
     on(event: 'error', cb: (err: Error & { condition?: string }) => void): this;
     on(event: 'status', cb: (status: Status) => void): this;
     on(event: 'input' | 'output', cb: (s: string) => void): this;
+    /** @xmpp/connection: writes a serialised string on the socket (every send passes here). */
+    write(s: string): Promise<void>;
+    /** @xmpp/connection: the TCP socket, null when detached. */
+    socket: { destroy(): void } | null;
+    /** @xmpp/connection: the stream parser, null once detached (after a parse error or close). */
+    parser: unknown;
+    /** @xmpp/connection: a socket 'data' chunk, fed to the parser synchronously. */
+    _onData(data: Buffer): void;
+    /** @xmpp/connection: sends `<bad-format/>`, closes the stream, detaches the parser, emits 'error'. */
+    _onParserError(err: Error): void;
   }
 }

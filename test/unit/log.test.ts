@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
+import { createLogger, MAX_OPERATOR_SECRETS } from '../../src/log.js';
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -56,5 +56,61 @@ describe('XMPP wire redaction', () => {
     const out = redactWire(wire);
     for (const secret of ['abc123', 'legacy-pw', 'sasl-pw', 'chan-key', 'ns-pw', 'ac-pw', 'oper-pw']) expect(out).not.toContain(secret);
     expect(out).toContain('<value>alice</value>');
+  });
+});
+
+describe('operator secrets only (issue 8 §2)', () => {
+  it('takes a bounded number of secrets: a flood of user strings is refused and said so', () => {
+    const out = capture();
+    const { log, addSecret } = createLogger('info', out.stream);
+    for (let i = 0; i < MAX_OPERATOR_SECRETS; i++) expect(addSecret(`operator-secret-${i}`)).toBe(true);
+    expect(addSecret('user-nickserv-pw')).toBe(false);
+    log.info({ a: 'operator-secret-0', b: 'user-nickserv-pw' }, 'values');
+    const lines = out.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ level: 50, msg: expect.stringContaining('addSecret refused') });
+    // The operator's secret is scrubbed; the refused string is ordinary data again.
+    expect(lines[1]).toMatchObject({ a: '[Redacted]', b: 'user-nickserv-pw' });
+  });
+
+  it.each(['"', '\\', 'level', '":', ',"', '}', 'n'])('a secret that overlaps JSON syntax (%j) never breaks a line', (secret) => {
+    const out = capture();
+    const { log, addSecret } = createLogger('trace', out.stream);
+    addSecret(secret);
+    log.info({ text: `a "quoted" \\ back\nslash ${secret}`, n: 1 }, 'message');
+    log.warn({ nested: { level: 'x', list: ['}', '"'] } }, 'another');
+    log.error({ err: new Error(`boom ${secret}`) }, 'oops');
+    const lines = out.text().trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as { level?: unknown };
+      expect(typeof parsed.level).toBe('number');
+    }
+  });
+
+  it('redacts identity password fields by name, whoever logs them', () => {
+    const out = capture();
+    const { log } = createLogger('trace', out.stream);
+    log.debug({ identity: { nickservPassword: 'ns-1', saslPassword: 'sasl-1', serverPassword: 'srv-1', afterConnect: ['OPER me op-1'] } }, 'identity');
+    for (const s of ['ns-1', 'sasl-1', 'srv-1', 'op-1']) expect(out.text()).not.toContain(s);
+  });
+});
+
+describe('IRC wire redaction', () => {
+  it('scrubs a connection’s own passwords and after-connect commands from its trace lines only', async () => {
+    const { redactLine, traceSecretsOf } = await import('../../src/adapters/irc-pool.js');
+    const secrets = traceSecretsOf({
+      serverPassword: 'srv-pw',
+      sasl: { account: 'acct', password: 'sasl-pw' },
+      traceSecrets: ['PRIVMSG Q@CServe.quakenet.org :AUTH alice q-pw', 'ns-pw'],
+    });
+    expect(redactLine('PRIVMSG Q@CServe.quakenet.org :AUTH alice q-pw', secrets)).toBe('[Redacted]');
+    // An echo-message echo carries the command under the server's prefix, or its text alone.
+    expect(redactLine(':alice!a@h PRIVMSG Q@CServe.quakenet.org :AUTH alice q-pw', secrets)).toBe(':alice!a@h [Redacted]');
+    expect(redactLine(':alice!a@h PRIVMSG Q :AUTH alice q-pw', secrets)).toBe(':alice!a@h PRIVMSG Q :[Redacted]');
+    expect(redactLine('PRIVMSG #c :my password is sasl-pw', secrets)).toBe('PRIVMSG #c :my password is [Redacted]');
+    expect(redactLine('PASS srv-pw', secrets)).toBe('PASS [Redacted]');
+    expect(redactLine('PRIVMSG NickServ :IDENTIFY ns-pw', secrets)).toBe('PRIVMSG NickServ :IDENTIFY [Redacted]');
+    // Another connection (no secrets) is untouched by this user's strings.
+    expect(redactLine('PRIVMSG #c :sasl-pw q-pw', [])).toBe('PRIVMSG #c :sasl-pw q-pw');
   });
 });

@@ -95,6 +95,11 @@ export function connect(ctx: BridgeContext, s: Session, settings: NetworkSetting
       ...(s.sasl ? { sasl: { account: s.sasl.account, password: s.sasl.password } } : {}),
       ...(id.verifyCertificate === false ? { verifyCertificate: false } : {}),
       ...(id.encoding !== undefined ? { encoding: id.encoding } : {}),
+      // The adapter scrubs these from this connection's trace lines (issue 8 §2): redaction
+      // at the source, per connection, never a global list users can grow.
+      ...(s.nickservPassword !== undefined || s.afterConnect.length > 0
+        ? { traceSecrets: [...(s.nickservPassword !== undefined ? [s.nickservPassword] : []), ...s.afterConnect] }
+        : {}),
     },
   });
 }

@@ -24,6 +24,7 @@ import type { Element } from '@xmpp/xml';
 import type { Address } from '../address.js';
 import { connKey, sendStanza, type ConnKey, type Effect, type IrcConnEvent } from '../effects.js';
 import { StanzaError } from '../errors.js';
+import { NS_STANZAS } from '../namespaces.js';
 import { decodeIrcBytes } from '../formatting.js';
 import { parseIrcLine, RAW_BYTES_TAG, type IrcMessage } from '../irc-message.js';
 import type { BareJid, FullJid } from '../jid.js';
@@ -48,6 +49,16 @@ export type { BridgeOptions, NetworkSettings } from './context.js';
 export type { RoomView } from './xmpp-to-irc/room-iq.js';
 export { ircSafeNick } from './connection.js';
 
+/** Error conditions that blame the stanza we sent, not the recipient's presence (RFC 6120 §8.3.3). */
+const STANZA_FAULTS = new Set(['bad-request', 'jid-malformed', 'not-acceptable', 'policy-violation']);
+
+function errorConditionOf(stanza: Element): string | undefined {
+  return stanza
+    .getChild('error')
+    ?.getChildElements()
+    .find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
+}
+
 export class Bridge {
   readonly #ctx: BridgeContext;
 
@@ -69,7 +80,15 @@ export class Bridge {
   onStanza(stanza: Element, from: FullJid, address: Address): Effect[] {
     return this.#refusable(() => {
       if (stanza.attrs.type === 'error') {
-        // A bounce: the resource is gone (RFC 6120 §8.3; XEP-0045 §7.2 "ghost" users).
+        // A bounce: the resource is gone (RFC 6120 §8.3; XEP-0045 §7.2 "ghost" users) —
+        // unless the error blames the stanza itself: a server that refuses, say, an
+        // occupant JID a hostile IRC nick made unusual must not take the user out of
+        // every room (issue 8 §1).
+        const condition = errorConditionOf(stanza);
+        if (condition !== undefined && STANZA_FAULTS.has(condition)) {
+          this.#ctx.log.warn({ condition }, 'a stanza we sent was refused; the resource stays');
+          return;
+        }
         removeResource(this.#ctx, from, 'error bounce');
         return;
       }

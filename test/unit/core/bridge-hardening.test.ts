@@ -81,3 +81,19 @@ describe('bounded refusals (issue 8 §5)', () => {
     expect(['not-acceptable', 'jid-malformed']).toContain(errorCondition(err!));
   });
 });
+
+describe('bounces that blame the stanza (issue 8 §1)', () => {
+  it('keeps the resource in its rooms when its server refuses a stanza as malformed', () => {
+    const s = new Scenario();
+    s.joinChannel(alice, '#chan');
+    const NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+    const bounce = s.stanza(
+      xml('presence', { from: alice.full, to: s.occupant('#chan', 'odd\uFFFDnick'), type: 'error' }, xml('error', { type: 'modify' }, xml('jid-malformed', { xmlns: NS }))),
+    );
+    expect(ofKind(bounce, 'irc-send')).toEqual([]);
+    expect(ofKind(bounce, 'irc-quit')).toEqual([]);
+    // Still joined: a message to the room goes out.
+    const out = s.stanza(xml('message', { from: alice.full, to: s.room('#chan'), type: 'groupchat', id: 'm' }, xml('body', {}, 'still here')));
+    expect(ofKind(out, 'irc-send').flatMap((e) => e.lines)).toEqual(['PRIVMSG #chan :still here']);
+  });
+});
