@@ -22,12 +22,13 @@ import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import { floodForNetwork } from './config/flood.js';
+import { networkSettings } from './config/network-settings.js';
 import { parseListen } from './config/listen.js';
 import { sourceAddressForNetwork } from './config/network-source.js';
 import { applyLive, diffConfig } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { AdhocCommands } from './core/adhoc.js';
-import { Bridge, type NetworkSettings } from './core/bridge/index.js';
+import { Bridge } from './core/bridge/index.js';
 import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
 import { identFor } from './adapters/ident-protocol.js';
@@ -75,17 +76,6 @@ function packageVersion(): string {
     dir = dirname(dir);
   }
   return '0.0.0';
-}
-
-/** Where and how to reach a network, or undefined when users may not reach it. */
-function networkSettings(config: Config, name: string): NetworkSettings | undefined {
-  const listed = config.irc.networks[name];
-  if (!listed && !config.irc.allow_unlisted) return undefined;
-  return {
-    host: listed?.host ?? name,
-    port: listed?.port ?? config.irc.port,
-    tls: listed?.tls ?? config.irc.tls,
-  };
 }
 
 /**

@@ -203,6 +203,10 @@ export function frameworkOverflow(fp: FrameworkFootprint, limits: FrameworkLimit
 }
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
+/** A JOIN with keys: everything after the channel list. */
+const JOIN_KEYS = /^(JOIN +\S+) +\S/i;
+/** A channel MODE whose mode string sets or clears `k`: its parameters may hold the key. */
+const MODE_KEY = /^(MODE +[#&!+]\S* +[-+]*[A-Za-z]*k[-+A-Za-z]*)(?= )/i;
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -252,6 +256,11 @@ export function redactLine(line: string, secrets: readonly string[] = []): strin
   if (m) return `${head}${m[1]} [Redacted]`;
   const s = SERVICES_SECRET.exec(rest);
   if (s) return `${head}${s[1]} [Redacted]`;
+  // Channel keys (issue 8 §5): `JOIN #a,#b key1,key2` and `MODE #c +k key` (with other modes too).
+  const j = JOIN_KEYS.exec(rest);
+  if (j) return `${head}${j[1]} [Redacted]`;
+  const k = MODE_KEY.exec(rest);
+  if (k) return `${head}${k[1]} [Redacted]`;
   let out = line;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[Redacted]');
   return out;

@@ -133,6 +133,15 @@ const networkSchema = z.strictObject({
   host: z.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
   port: z.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
   tls: z.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
+  allow_private_addresses: z
+    .boolean()
+    .optional()
+    .describe('Allow this network\'s host to resolve to loopback, private or link-local addresses; defaults to `irc.allow_private_addresses`. Networks not listed never may.'),
+  user_ports: z
+    .array(z.number().int().min(1).max(65535))
+    .max(32)
+    .optional()
+    .describe('Ports users may choose for this network in their settings, besides `port`. Default none: a port override is ignored, so the gateway cannot be used to probe other ports.'),
   flood: z
     .strictObject({
       enabled: floodKeys.enabled.optional(),
@@ -165,7 +174,7 @@ const ircSchema = z
     allow_private_addresses: z
       .boolean()
       .default(false)
-      .describe('Allow IRC hosts that resolve to loopback, private or link-local addresses. Off by default so the gateway cannot be used to reach internal services.'),
+      .describe('Allow the hosts of listed networks to resolve to loopback, private or link-local addresses (each network may say otherwise). Off by default so the gateway cannot be used to reach internal services; networks reached through `allow_unlisted` never may.'),
     fixed_network: networkName
       .optional()
       .describe('Fixed-network mode: the one network of this gateway. Rooms are then `#chan@gw` and users `nick@gw`.'),

@@ -106,6 +106,12 @@ describe('IRC wire redaction', () => {
     expect(redactLine('PRIVMSG Q@CServe.quakenet.org :AUTH alice q-pw', secrets)).toBe('[Redacted]');
     // An echo-message echo carries the command under the server's prefix, or its text alone.
     expect(redactLine(':alice!a@h PRIVMSG Q@CServe.quakenet.org :AUTH alice q-pw', secrets)).toBe(':alice!a@h [Redacted]');
+    // Channel keys (issue 8 §5).
+    expect(redactLine('JOIN #secret s3same')).toBe('JOIN #secret [Redacted]');
+    expect(redactLine('JOIN #a,#b k1,k2')).toBe('JOIN #a,#b [Redacted]');
+    expect(redactLine('JOIN #open')).toBe('JOIN #open');
+    expect(redactLine(':op!o@h MODE #c +kl s3same 10')).toBe(':op!o@h MODE #c +kl [Redacted]');
+    expect(redactLine('MODE #c +o bob')).toBe('MODE #c +o bob');
     expect(redactLine(':alice!a@h PRIVMSG Q :AUTH alice q-pw', secrets)).toBe(':alice!a@h PRIVMSG Q :[Redacted]');
     expect(redactLine('PRIVMSG #c :my password is sasl-pw', secrets)).toBe('PRIVMSG #c :my password is [Redacted]');
     expect(redactLine('PASS srv-pw', secrets)).toBe('PASS [Redacted]');

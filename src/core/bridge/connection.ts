@@ -79,18 +79,24 @@ export function connect(ctx: BridgeContext, s: Session, settings: NetworkSetting
   s.saslDone = false;
   s.afterConnect = id.afterConnect ?? [];
   const clean = (v: string): string => v.replace(/[\r\n\0]/g, '');
+  // A user's port is used only when the operator lists it (issue 8 §5): no port scanning
+  // through the gateway.
+  const port = id.port === undefined || id.port === settings.port || settings.userPorts?.includes(id.port) ? (id.port ?? settings.port) : settings.port;
+  if (port !== (id.port ?? settings.port)) {
+    ctx.networkNotice(s, `Your settings ask for port ${id.port}, which this gateway does not allow for ${s.network}; connecting on ${settings.port}.`);
+  }
   ctx.emit({
     kind: 'irc-connect',
     key: s.key,
     params: {
       network: s.network,
       host: settings.host,
-      port: id.port ?? settings.port,
+      port,
       tls: id.tls ?? settings.tls,
       nick: s.wantedNick,
       username: clean(id.username ?? (s.wantedNick.replace(/[^A-Za-z0-9]/g, '').slice(0, 10) || 'jabirc')),
       realname: clean(id.realname ?? `${s.user} via Jabirc`),
-      allowPrivateAddresses: ctx.o.allowPrivateAddresses,
+      allowPrivateAddresses: settings.allowPrivateAddresses ?? ctx.o.allowPrivateAddresses,
       ...(id.serverPassword !== undefined ? { serverPassword: id.serverPassword } : {}),
       ...(s.sasl ? { sasl: { account: s.sasl.account, password: s.sasl.password } } : {}),
       ...(id.verifyCertificate === false ? { verifyCertificate: false } : {}),
@@ -186,8 +192,24 @@ export function isupport(ctx: BridgeContext, s: Session, tokens: string[]): void
   }
 }
 
+/** Capabilities a connection may hold: real servers offer a few dozen. */
+const MAX_CAPS = 64;
+
+/**
+ * Ends a connection whose server made it hold more than Jabirc bounds (issue 8 §4): the
+ * user is told why, the rooms end with the reason (no retry: the server would do it again),
+ * and the process and every other connection go on.
+ */
+export function dropForOverflow(ctx: BridgeContext, s: Session, what: string): void {
+  if (s.fatal !== undefined) return;
+  s.fatal = `the server sent more ${what} than Jabirc keeps`;
+  ctx.log.warn({ network: s.network, what }, 'dropped a connection over a bound');
+  ctx.networkNotice(s, `Jabirc closed its connection to ${s.network}: ${s.fatal}.`);
+  ctx.emit({ kind: 'irc-quit', key: s.key, message: QUIT_MESSAGE });
+}
+
 /** IRCv3 capability negotiation (ACK and DEL): what the connection has now. */
-export function cap(s: Session, p: string[]): void {
+export function cap(ctx: BridgeContext, s: Session, p: string[]): void {
   const sub = (p[1] ?? '').toUpperCase();
   const list = (p[p.length - 1] ?? '').split(' ').filter(Boolean);
   if (sub === 'ACK') {
@@ -195,6 +217,7 @@ export function cap(s: Session, p: string[]): void {
       if (c.startsWith('-')) s.caps.delete(c.slice(1));
       else s.caps.add(c.split('=')[0]!);
     }
+    if (s.caps.size > MAX_CAPS) dropForOverflow(ctx, s, 'capabilities');
   } else if (sub === 'DEL') {
     for (const c of list) s.caps.delete(c.split('=')[0]!);
   }

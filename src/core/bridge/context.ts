@@ -33,6 +33,10 @@ export interface NetworkSettings {
   host: string;
   port: number;
   tls: boolean;
+  /** Whether the host may resolve to a private address; default `BridgeOptions.allowPrivateAddresses`. */
+  allowPrivateAddresses?: boolean;
+  /** Ports a user's settings may choose besides `port`; none when absent. */
+  userPorts?: readonly number[];
 }
 
 export interface BridgeOptions {

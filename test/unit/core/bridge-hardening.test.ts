@@ -97,3 +97,48 @@ describe('bounces that blame the stanza (issue 8 §1)', () => {
     expect(ofKind(out, 'irc-send').flatMap((e) => e.lines)).toEqual(['PRIVMSG #chan :still here']);
   });
 });
+
+describe('bounded state a hostile server can grow (issue 8 §4)', () => {
+  function closedWith(out: ReturnType<Scenario['irc']>, s: Scenario): string | undefined {
+    return stanzasTo(out, alice.bare).find((m) => (m.getChildText('body') ?? '').includes('Jabirc closed its connection'))?.getChildText('body') ?? undefined;
+  }
+
+  it('drops the connection, telling the user, when a server announces more capabilities than kept', () => {
+    const s = new Scenario();
+    s.joinChannel(alice, '#chan');
+    const caps = Array.from({ length: 80 }, (_, i) => `cap${i}`).join(' ');
+    const out = s.irc(alice, `:${IRC_SERVER} CAP alice ACK :${caps}`);
+    expect(ofKind(out, 'irc-quit')).toHaveLength(1);
+    expect(closedWith(out, s)).toContain('capabilities');
+    // No retry: the rooms end with the reason once the link closes.
+    const closed = s.event(alice, { kind: 'closed', reason: 'Quit' });
+    expect(ofKind(closed, 'set-timer').filter((t) => t.id.startsWith('reconnect'))).toEqual([]);
+    expect(stanzasTo(closed, alice.full).some((p) => p.name === 'presence' && p.attrs.type === 'unavailable')).toBe(true);
+  });
+
+  it('drops the connection when NAMES would list more members than kept', () => {
+    const s = new Scenario();
+    s.join(alice, '#big');
+    s.register(alice);
+    s.irc(alice, `:alice!a@h JOIN #big`);
+    let quit = 0;
+    // Lines within 512 bytes, as a server sends them: 50 names a line.
+    for (let i = 0; i < 2100 && quit === 0; i++) {
+      const names = Array.from({ length: 50 }, (_, k) => `n${i}x${k}`).join(' ');
+      quit += ofKind(s.irc(alice, `:${IRC_SERVER} 353 alice = #big :${names}`), 'irc-quit').length;
+    }
+    expect(quit).toBe(1);
+  });
+});
+
+describe('ports and private addresses only where the operator allows (issue 8 §5)', () => {
+  it('ignores a port setting the network does not list, and says so', async () => {
+    const { MemoryIdentities } = await import('./fake-ports.js');
+    const identities = new MemoryIdentities();
+    identities.set(alice.bare, NET, { port: 22 });
+    const s = new Scenario({ identities });
+    const out = s.join(alice, '#chan');
+    expect(ofKind(out, 'irc-connect')[0]?.params.port).toBe(6697);
+    expect(stanzasTo(out, alice.bare).some((m) => (m.getChildText('body') ?? '').includes('does not allow'))).toBe(true);
+  });
+});

@@ -107,7 +107,7 @@ const saslNotDone: Handler = (ctx, s, m) => {
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
   [RPL_ISUPPORT]: (ctx, s, m) => isupport(ctx, s, m.params.slice(1, -1)),
-  CAP: (_ctx, s, m) => cap(s, m.params),
+  CAP: (ctx, s, m) => cap(ctx, s, m.params),
   [ERR_ERRONEUSNICKNAME]: nickRefused,
   [ERR_NICKNAMEINUSE]: nickRefused,
   [ERR_NICKCOLLISION]: nickRefused,

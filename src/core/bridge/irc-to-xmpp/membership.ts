@@ -19,12 +19,14 @@ import type { Occupant, Session } from '../../session.js';
 import { errorReply } from '../../stanza.js';
 import type { BridgeContext } from '../context.js';
 import { ircError } from '../irc-errors.js';
+import { dropForOverflow } from '../connection.js';
 import { contactAway } from '../contacts.js';
 import { lineTime, recordLine, spanOpens } from '../history.js';
 import { ircOccupantId, occupantIdOf } from '../occupant-id.js';
 import { awayOf, closeChannel, occupantGone, sendRoomState } from '../rooms.js';
 
-const MAX_NAMES = 100_000;
+/** Members of one channel Jabirc keeps (the biggest IRC channels have a few tens of thousands). */
+const MAX_MEMBERS = 100_000;
 /** How soon after a matching +b a KICK counts as a ban (clients send MODE +b then KICK). */
 const BAN_KICK_WINDOW_MS = 10_000;
 
@@ -53,6 +55,10 @@ export function ircJoin(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   const mask = `${nick}!${m.source?.user ?? '*'}@${m.source?.host ?? '*'}`;
   // IRCv3 extended-join: JOIN #chan account :realname ('*' when logged out); else account-tag.
   const account = s.caps.has('extended-join') ? m.params[1] : m.tags.account;
+  if (channel.occupants.size >= MAX_MEMBERS && !channel.occupants.has(nick)) {
+    dropForOverflow(ctx, s, `members of ${channel.name}`);
+    return;
+  }
   const o: Occupant = { nick, prefixes: '', mask, ...ircOccupantId(ctx, s, channel, mask, account) };
   channel.occupants.set(nick, o);
   ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, nick), to, ...mucStanding(''), occupantId: o.occupantId }));
@@ -67,12 +73,14 @@ export function names(ctx: BridgeContext, s: Session, p: readonly string[]): voi
     if (!entry) continue;
     const e = parseNamesEntry(entry, s.support.prefixes);
     if (!e) continue;
-    if (channel.namesBuffer.length < MAX_NAMES) {
-      const mask = `${e.nick}!${e.user ?? '*'}@${e.host ?? '*'}`;
-      // An occupant already known (a NAMES after the join) keeps the id it was given.
-      const occupantId = channel.occupants.get(e.nick)?.occupantId ?? ircOccupantId(ctx, s, channel, mask).occupantId;
-      channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes, mask, ...(occupantId !== undefined ? { occupantId } : {}) });
+    if (channel.namesBuffer.length >= MAX_MEMBERS) {
+      dropForOverflow(ctx, s, `names of ${channel.name}`);
+      return;
     }
+    const mask = `${e.nick}!${e.user ?? '*'}@${e.host ?? '*'}`;
+    // An occupant already known (a NAMES after the join) keeps the id it was given.
+    const occupantId = channel.occupants.get(e.nick)?.occupantId ?? ircOccupantId(ctx, s, channel, mask).occupantId;
+    channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes, mask, ...(occupantId !== undefined ? { occupantId } : {}) });
   }
 }
 

@@ -1,0 +1,24 @@
+/**
+ * Where and how users reach a network, from the operator's configuration: what the core
+ * gets as `NetworkSettings` (src/core/bridge/context.ts).
+ *
+ * Rules (issue 8 §5): a network not listed is reachable only with `irc.allow_unlisted`,
+ * and then never at a private address and only on `irc.port`; a listed one may resolve to
+ * a private address when it, or `irc.allow_private_addresses`, says so; a user's port
+ * setting is honoured only when the network lists it in `user_ports`.
+ */
+import type { NetworkSettings } from '../core/bridge/index.js';
+import type { Config } from './schema.js';
+
+/** Where and how to reach a network, or undefined when users may not reach it. */
+export function networkSettings(config: Config, name: string): NetworkSettings | undefined {
+  const listed = config.irc.networks[name];
+  if (!listed && !config.irc.allow_unlisted) return undefined;
+  return {
+    host: listed?.host ?? name,
+    port: listed?.port ?? config.irc.port,
+    tls: listed?.tls ?? config.irc.tls,
+    allowPrivateAddresses: listed ? (listed.allow_private_addresses ?? config.irc.allow_private_addresses) : false,
+    userPorts: listed?.user_ports ?? [],
+  };
+}
