@@ -17,7 +17,7 @@
  * | `ircserveroptions_`          | owner_, server_         | IdentityStore (owner, network)                |
  * | `after_connection_commands_` | fk_ → ircserveroptions_ | that identity's after-connect commands        |
  * | `ircchanneloptions_`         | owner_, server_, channel_ | ChannelStore (persistent_), RoomEncodingStore (encodingin_) |
- * | `muclogline_`                | uuid_                   | nothing yet: no archive in this version (see {@link importHistory}) |
+ * | `muclogline_`                | uuid_                   | the channel archive, once per line, biboumi's uuid_ as the id; a span per owner |
  * | `roster`                     | local, remote           | ContactStore when one side is `nick%net@gw`   |
  *
  * biboumi 9 writes a roster row when a user subscribes to the gateway or to `server@gw`
@@ -49,6 +49,8 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { isValidChannelName, isValidNetworkName, parseAddress } from '../core/address.js';
+import type { Archive } from '../core/history/archive-port.js';
+import { SqliteArchiveStore } from './archive-store.js';
 import { BIBOUMI_DEFAULTS, NOT_TAKEN, portsFromBiboumi, splitBiboumiPorts, unusedPortsText } from '../core/biboumi.js';
 import { ircEquals } from '../core/casemap.js';
 import { InvalidFieldError } from '../core/data-form.js';
@@ -113,6 +115,8 @@ export interface ImportTarget {
   channels: ChannelStore;
   roomEncodings: RoomEncodingStore;
   contacts: ContactStore;
+  /** The channel archive; absent when history is off. */
+  archive?: Archive;
 }
 
 export interface ImportOptions {
@@ -200,7 +204,7 @@ export function importBiboumi(source: Db, target: ImportTarget, opts: ImportOpti
     const persistentOwners = run.globalOptions(rows.get('globaloptions_') ?? [], tally('globaloptions_'), rows.get('ircchanneloptions_') ?? []);
     run.serverOptions(rows.get('ircserveroptions_') ?? [], rows.get('after_connection_commands_') ?? [], tally('ircserveroptions_'), tally('after_connection_commands_'));
     run.channelOptions(rows.get('ircchanneloptions_') ?? [], persistentOwners, tally('ircchanneloptions_'));
-    importHistory(rows.get('muclogline_') ?? [], tally('muclogline_'));
+    run.history(rows.get('muclogline_') ?? [], tally('muclogline_'));
     run.roster(rows.get('roster') ?? [], tally('roster'));
     for (const t of BIBOUMI_TABLES) if (!(present.get(t) ?? false)) tally(t).report.notes.push('table absent (an older biboumi, or never used)');
   };
@@ -215,18 +219,6 @@ export function importBiboumi(source: Db, target: ImportTarget, opts: ImportOpti
     if (err !== rollback) throw err;
   }
   return { dryRun, tables: BIBOUMI_TABLES.map((t) => tally(t).report) };
-}
-
-/**
- * `muclogline_`: biboumi's archive. There is no archive in this version, so the rows are
- * counted and named as not imported. When one exists this becomes the import of each line,
- * keeping biboumi's `uuid_` as the message id (issue 9 §8 b) and `date_` (seconds).
- */
-function importHistory(lines: readonly Row[], tally: Tally): void {
-  if (lines.length === 0) return;
-  for (let i = 0; i < lines.length; i++) tally.count('not-imported');
-  const channels = new Set(lines.map((l) => `${text(l.owner_)} ${text(l.ircservername_)} ${text(l.ircchanname_)}`));
-  tally.report.notes.push(`${lines.length} lines in ${channels.size} channels: not imported: no archive in this version`);
 }
 
 function sameIdentity(a: NetworkIdentity, b: NetworkIdentity): boolean {
@@ -250,6 +242,53 @@ class ImportRun {
     readonly target: ImportTarget,
     readonly opts: ImportOptions,
   ) {}
+
+  /**
+   * `muclogline_`: biboumi's archive, one copy per owner. Each line goes into the channel's
+   * archive once (a copy another owner's connection also logged is the same line), keeping
+   * biboumi's `uuid_` as the message id (XEP-0359 stanza-id, so clients that cached it match
+   * it); each owner gets a span over their lines of that channel, so they read what they
+   * read in biboumi and nothing more. A line already archived is unchanged (idempotent).
+   */
+  history(lines: readonly Row[], tally: Tally): void {
+    const archive = this.target.archive;
+    const spans = new Map<string, { user: BareJid; network: string; channel: string; from: number; to: number }>();
+    for (const l of lines) {
+      const label = `id ${text(l.id_)}`;
+      tally.count(
+        ((): Outcome => {
+          const owner = this.user(l.owner_);
+          if ('why' in owner) return tally.skip(label, owner.why);
+          const net = this.network(l.ircservername_);
+          if ('why' in net) return tally.skip(label, net.why);
+          const channel = text(l.ircchanname_);
+          if (!isValidChannelName(channel)) return tally.skip(label, `ircchanname_ ${shown(channel)} is not an IRC channel name`);
+          const id = text(l.uuid_);
+          const seconds = int(l.date_);
+          if (id === '' || seconds === undefined) return tally.skip(label, 'no uuid_ or date_');
+          if (!archive) return tally.skip(label, 'history is off here ([history] enabled = false)');
+          if (archive.has(net.network, channel, id)) return 'unchanged';
+          const body = text(l.body_);
+          const at = seconds * 1000;
+          archive.record(owner.user, { id, serverId: false, network: net.network, channel, at, nick: text(l.nick_), kind: body.startsWith('/me ') ? 'action' : 'privmsg', body });
+          const key = `${owner.user} ${net.network} ${channel.toLowerCase()}`;
+          const span = spans.get(key) ?? { user: owner.user, network: net.network, channel, from: at, to: at };
+          span.from = Math.min(span.from, at);
+          span.to = Math.max(span.to, at);
+          spans.set(key, span);
+          return 'imported';
+        })(),
+      );
+    }
+    if (!archive) return;
+    archive.flush();
+    for (const sp of spans.values()) {
+      // Only where the owner has no span yet: a later live span must not be cut short.
+      if (archive.hasSpan(sp.user, sp.network, sp.channel)) continue;
+      archive.openSpan(sp.user, sp.network, sp.channel, sp.from);
+      archive.closeSpan(sp.user, sp.network, sp.channel, sp.to);
+    }
+  }
 
   /** The owner as a bare JID we serve, or why not. */
   user(owner: unknown): { user: BareJid } | { why: string } {
@@ -588,6 +627,8 @@ export function importTarget(db: Db, box: SecretBox): ImportTarget {
     channels: new SqliteChannelStore(db, box),
     roomEncodings: new SqliteRoomEncodingStore(db),
     contacts: new SqliteContactStore(db),
+    // Inline: the import runs inside one transaction on this connection.
+    archive: new SqliteArchiveStore(db, { retentionDays: 36_500, maxPerChannel: Number.MAX_SAFE_INTEGER, writer: 'inline' }),
   };
 }
 

@@ -100,6 +100,19 @@ describe('import-biboumi: what lands in our stores', () => {
     expect(target.roomEncodings.get(ALICE, LIBERA, '#quiet')).toBeUndefined();
   });
 
+  it('history: each line archived once with biboumi’s uuid_ as its id, readable by its owner only', () => {
+    const read = (user: string, channel: string) => {
+      const r = target.archive!.query(user, LIBERA, channel, { max: 10 });
+      return r.kind === 'page' ? r.page.lines.map((l) => [l.id, l.nick, l.body, l.at]) : r.kind;
+    };
+    expect(read(ALICE, '#jabirc')).toEqual([
+      ['c4b7d1e0-0001-4000-8000-000000000001', 'bob', 'hello', 1764500000_000],
+      ['c4b7d1e0-0002-4000-8000-000000000002', 'alice', 'hi bob', 1764500060_000],
+    ]);
+    expect(read(BOB, '#bob')).toEqual([['c4b7d1e0-0003-4000-8000-000000000003', 'bob', 'alone', 1764500120_000]]);
+    expect(read(BOB, '#jabirc')).toBe('no-span');
+  });
+
   it('a roster row naming nick%net@gw (either column) is a contact; subscriptions to gw and net@gw are not', () => {
     expect(target.contacts.list(ALICE, LIBERA)).toEqual(['friend']);
   });
@@ -110,7 +123,7 @@ describe('import-biboumi: what lands in our stores', () => {
     ['ircserveroptions_', [5, 2, 0, 1, 2]],
     ['after_connection_commands_', [4, 2, 0, 0, 2]],
     ['ircchanneloptions_', [4, 2, 0, 1, 1]],
-    ['muclogline_', [3, 0, 0, 0, 3]],
+    ['muclogline_', [3, 3, 0, 0, 0]],
     ['roster', [5, 1, 1, 0, 3]],
   ])('report counts of %s', (name, expected) => {
     expect(counts(table(name))).toEqual(expected);
@@ -136,14 +149,13 @@ describe('import-biboumi: what lands in our stores', () => {
       'id 2 (alice@example.org, #quiet on irc.libera.chat): encodingout_ = "koi8-r": not imported: Jabirc always sends UTF-8',
       'id 2 (alice@example.org, #quiet on irc.libera.chat): recordhistory_ = -1: not imported: history is configured by the operator',
       'id 4 (alice@example.org, nochan on irc.libera.chat): not imported: channel_ "nochan" is not an IRC channel name',
-      '3 lines in 2 channels: not imported: no archive in this version',
       'row 1 (irc.localhost ↔ alice@example.org): not imported: a subscription to the gateway itself',
       'row 2 (irc.libera.chat@irc.localhost ↔ alice@example.org): not imported: a subscription to the network irc.libera.chat',
       'row 5 (biboumi.elsewhere.org ↔ alice@example.org): not imported: neither side is at irc.localhost',
     ]) {
       expect(text).toContain(line);
     }
-    expect(text.split('\n').filter((l) => l.startsWith('  '))).toHaveLength(21);
+    expect(text.split('\n').filter((l) => l.startsWith('  '))).toHaveLength(20);
   });
 
   it('never shows a password or an after-connect command', () => {
