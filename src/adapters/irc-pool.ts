@@ -4,6 +4,11 @@
  * reads every line itself and decides everything else (nick collisions,
  * reconnection, what to join).
  *
+ * Length: over 500 lines because everything irc-framework does on our sockets is held
+ * here in one place — the pinned transport, TLS, the pacer, the bounds on its caches and
+ * the trace redaction all act on the same connection state; split, each would need that
+ * state passed around.
+ *
  * Rules kept:
  * - Addresses: the host is resolved first; unless `allowPrivateAddresses`, a host
  *   with any private, loopback, link-local… address (core/ip-policy.ts) is refused

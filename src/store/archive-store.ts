@@ -2,8 +2,10 @@
  * SQLite repository of channel history (`Archive`, core/history/archive-port.ts).
  *
  * Why: issue 10 — one archive per (network, channel), read by each user only within the
- * spans their connection was in the channel, cheap at scale. The schema is migration 5
- * (migrations.ts), whose comment gives the tables and keys.
+ * spans their connection was in the channel, cheap at scale. The schema is migration 7
+ * (migrations.ts), whose comment gives the tables and keys. Length: over 500 lines because
+ * the MAM paging (span ranges, RSM in both directions), the batching writer and pruning
+ * share one set of prepared statements and one notion of a line's key.
  *
  * Rules:
  * - Writes are batched: `record` queues the line in memory; the queue is written in one
