@@ -32,7 +32,7 @@ import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
 import { identFor } from './adapters/ident-protocol.js';
 import { installLastResortHandlers } from './last-resort.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger, type LoggerHandle } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
 import { archiveFromConfig } from './store/archive-store.js';
@@ -89,26 +89,31 @@ function networkSettings(config: Config, name: string): NetworkSettings | undefi
 }
 
 /**
- * SIGHUP (issue 12 §5, `systemctl reload`): re-reads the configuration and applies what
- * can change live (config/reload.ts) without touching a connection; a file that does
- * not load is refused and the running configuration stays.
+ * SIGHUP (issue 12 §5, `systemctl reload`) and the admins' `reload` command: re-reads the
+ * configuration and applies what can change live (config/reload.ts) without touching a
+ * connection; a file that does not load is refused and the running configuration stays.
+ * Returns what happened in one sentence, for the command's note (key names, no values).
  */
-function reload(config: Config, reread: () => Config, admins: Set<string>, core: GatewayCore, log: Logger): void {
+function reload(config: Config, reread: () => Config, admins: Set<string>, core: GatewayCore, logger: Pick<LoggerHandle, 'log' | 'setLevel'>): string {
+  const { log } = logger;
   let next: Config;
   try {
     next = reread();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     log.error({ reason: err.message }, 'configuration reload refused; the running configuration stays');
-    return;
+    return `Reload refused, the running configuration stays: ${err.message}`;
   }
   const { live, restart } = diffConfig(config, next);
   applyLive(config, next);
   admins.clear();
   for (const a of config.access.admins) admins.add(a.toLowerCase());
   core.setAllowedDomains(config.access.domains);
+  logger.setLevel(config.log.level);
   if (restart.length > 0) log.warn({ keys: restart }, 'configuration changes that need a restart were not applied');
   log.info({ applied: live }, 'configuration reloaded');
+  const applied = live.length === 0 ? 'Reloaded: no live setting changed.' : `Reloaded: applied ${live.join(', ')}.`;
+  return restart.length === 0 ? applied : `${applied} Not applied until a restart: ${restart.join(', ')}.`;
 }
 
 /** Why the gateway cannot serve now (`/readyz`); empty when it can. */
@@ -155,7 +160,8 @@ function fail(code: number, message: string): never {
 
 /** `reread` loads the configuration again, for a reload (SIGHUP). */
 async function run(config: Config, reread: () => Config): Promise<void> {
-  const { log, addSecret } = createLogger(config.log.level);
+  const logger = createLogger(config.log.level);
+  const { log, addSecret } = logger;
   addSecret(config.component.secret);
   const version = packageVersion();
   log.info({ version, component: config.component.jid, level: config.log.level }, 'starting');
@@ -301,7 +307,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     }
     throw err;
   }
-  process.on('SIGHUP', () => reload(config, reread, admins, core, log));
+  process.on('SIGHUP', () => void reload(config, reread, admins, core, logger));
 
   let stopping = false;
   const shutdown = (signal: string): void => {
