@@ -201,6 +201,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
           networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
           ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
           componentOnline: () => link.online,
+          bridgeStats: () => bridge.stats(),
           version,
         });
   // With metrics, the repositories' statements are timed.
@@ -215,6 +216,8 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   const flushTimer = archive ? setInterval(() => archive.flush(), FLUSH_INTERVAL_MS) : undefined;
   flushTimer?.unref();
 
+  // The core's bridge, kept here for the metrics' scrape-time gauges.
+  let bridge: Bridge;
   // Filled in place on reload: the core keeps this very set.
   const admins = new Set(config.access.admins.map((a) => a.toLowerCase()));
   const core = new GatewayCore({
@@ -240,7 +243,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
         },
       },
     },
-    bridge: new Bridge({
+    bridge: (bridge = new Bridge({
       domain: config.component.jid,
       fixedNetwork: config.irc.fixed_network,
       network: (name) => networkSettings(config, name),
@@ -271,7 +274,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
       occupantId: (seed) => createHmac('sha256', config.component.secret).update(seed).digest('base64url').slice(0, 22),
       restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
-    }),
+    })),
   });
   let runtime: Runtime | undefined;
   const irc: IrcPool = new IrcPool({

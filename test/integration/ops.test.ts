@@ -201,6 +201,14 @@ describe('operations: identd, metrics, backup, health', () => {
     const body = await (await fetch(`${base()}/metrics`)).text();
     expect(body).not.toContain(alice.bareJid);
     expect(body).not.toContain(channel);
+
+    // The core's gauges: Alice and Bob have one session each; a join adds a channel, not a session.
+    expect(after.get('jabirc_sessions')).toBe(2);
+    await join(alice, `#g${uid()}`);
+    const joined = await scrape();
+    expect(joined.get('jabirc_sessions')).toBe(2);
+    expect((joined.get('jabirc_irc_channels_joined') ?? 0) - (after.get('jabirc_irc_channels_joined') ?? 0)).toBe(1);
+    expect(joined.get('jabirc_irc_channels_joined')).toBe(3);
   });
 
   it('metrics: an IRC server restart is counted as one reconnect per user, and the gauges recover', async () => {
