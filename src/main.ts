@@ -225,6 +225,8 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     allowedDomains: config.access.domains,
     software: { name: 'Jabirc', version },
     log: log.child({ module: 'core' }),
+    // The admins' `reload` command (issue 12 §9): the same reload as SIGHUP.
+    onReload: (): string => reload(config, reread, admins, core, logger),
     fixedNetwork: config.irc.fixed_network,
     accounts: {
       identities,

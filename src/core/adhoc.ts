@@ -15,8 +15,11 @@
  * | `gw`             | `networks`        | users | table of the user's registered networks (read-only)     |
  * | `gw`             | `users`           | admin | table of registered users (read-only)                   |
  * | `gw`             | `connections`     | admin | table of live IRC connections (read-only)               |
+ * | `gw`             | `connection-info` | admin | one user's live connections: nick, state, since, channels |
  * | `gw`             | `disconnect-user` | admin | action `disconnect-user` for the caller                 |
+ * | `gw`             | `disconnect-network` | admin | action `disconnect-network` for the caller           |
  * | `gw`             | `announce`        | admin | action `announce` for the caller                        |
+ * | `gw`             | `reload`          | admin | re-reads the configuration as SIGHUP does, at execute   |
  * | `net@gw`         | `settings`        | users | identity, TLS, port, credentials, after_connect, encoding |
  * | `#chan%net@gw`   | `room`            | users | persistent, key, encoding                               |
  * | `gw`             | `configure`       | users | biboumi's node: `defaults` under biboumi's field names  |
@@ -100,8 +103,15 @@ export interface AdhocOptions {
 
 type EntityKind = 'gateway' | 'network' | 'room';
 
-/** What executing a command gives: a form to fill, or a finished read-only result. */
-type Start = { kind: 'form'; form: Element } | { kind: 'result'; form: Element; note?: string };
+/** What executing a command gives: a form to fill, or a finished result (a table, a note or both). */
+type Start = { kind: 'form'; form: Element } | { kind: 'result'; form?: Element; note?: string };
+
+/** What a submitted form gives: the note, the actions, and a result form (XEP-0050 §3.4 allows one on `completed`). */
+interface Done {
+  note: string;
+  actions: GatewayAction[];
+  form?: Element;
+}
 
 interface Command {
   node: string;
@@ -110,9 +120,11 @@ interface Command {
   admin: boolean;
   /** Whether the command exists in this mode (fixed-network or not). */
   fixed: 'both' | 'only' | 'never';
+  /** Whether the command exists with what this gateway was given; always when absent. */
+  available?(ctx: AdhocContext): boolean;
   start(ctx: AdhocContext): Start;
   /** Applies a submitted form; throws InvalidFieldError for a bad value. */
-  submit?(fields: ReadonlyMap<string, string[]>, ctx: AdhocContext): { note: string; actions: GatewayAction[] };
+  submit?(fields: ReadonlyMap<string, string[]>, ctx: AdhocContext): Done;
 }
 
 /** XEP-0050 §4.6 application-specific conditions. */
@@ -141,6 +153,25 @@ function textLines(fields: ReadonlyMap<string, string[]>, name: string, max: num
   if (text === '') throw new InvalidFieldError(name, 'is required');
   if ([...text].length > max) throw new InvalidFieldError(name, `is longer than ${max} characters`);
   return text;
+}
+
+/** A `jid-single` field that must hold a bare JID (the user an admin command is about). */
+function bareJidField(fields: ReadonlyMap<string, string[]>, name: string): BareJid {
+  const parts = splitJid(required(fields, name));
+  if (parts === undefined || parts.resource !== '') throw new InvalidFieldError(name, 'must be a bare JID (user@domain)');
+  return bareOf(parts);
+}
+
+const USER_FIELD: FormField = { var: 'user', type: 'jid-single', label: 'User (bare JID)', required: true };
+const NETWORK_FIELD: FormField = { var: 'network', type: 'text-single', label: 'Network (as in their room addresses, e.g. irc.libera.chat)', required: true };
+const REASON_FIELD: FormField = { var: 'reason', type: 'text-single', label: 'Reason (sent as the QUIT message)' };
+
+/** The reason field of the disconnect commands: the QUIT message. */
+function quitReason(fields: ReadonlyMap<string, string[]>): string {
+  const reason = singleValue(fields, 'reason')?.trim() || 'Disconnected by the gateway operator';
+  if (/[\r\n\0]/.test(reason)) throw new InvalidFieldError('reason', 'contains CR, LF or NUL');
+  if ([...reason].length > 300) throw new InvalidFieldError('reason', 'is longer than 300 characters');
+  return reason;
 }
 
 function liveUsers(ctx: AdhocContext): Set<string> {
@@ -189,10 +220,15 @@ interface FormSpec {
   fields: FormField[];
 }
 
-type Submit = (fields: ReadonlyMap<string, string[]>, ctx: AdhocContext) => { note: string; actions: GatewayAction[] };
+type Submit = (fields: ReadonlyMap<string, string[]>, ctx: AdhocContext) => Done;
 
 function formStart(spec: FormSpec): Start {
   return { kind: 'form', form: dataForm('form', spec) };
+}
+
+/** A one-stage admin command on `gw`: a form titled `name`, then what its submission does. */
+function adminForm(node: string, name: string, form: (ctx: AdhocContext) => Omit<FormSpec, 'title'>, submit: Submit): Command {
+  return { node, name, entity: 'gateway', admin: true, fixed: 'both', start: (ctx) => formStart({ title: name, ...form(ctx) }), submit };
 }
 
 /** `defaults` on `gw`: the identity used on every network where the user set none. */
@@ -500,54 +536,81 @@ const COMMANDS: readonly Command[] = [
     { var: 'network', label: 'Network' },
     { var: 'nick', label: 'Nick' },
     { var: 'channels', label: 'Channels' },
-  ], (ctx) => ctx.liveConnections().map((c) => ({ user: c.user, network: c.network, nick: c.nick, channels: String(c.channels) }))),
-  {
-    node: 'disconnect-user',
-    name: 'Disconnect a user',
-    entity: 'gateway',
-    admin: true,
-    fixed: 'both',
-    start: () => ({
-      kind: 'form',
-      form: dataForm('form', {
-        title: 'Disconnect a user',
-        instructions: 'Closes every IRC connection of the user. They may reconnect.',
-        fields: [
-          { var: 'user', type: 'jid-single', label: 'User (bare JID)', required: true },
-          { var: 'reason', type: 'text-single', label: 'Reason (sent as the QUIT message)' },
-        ],
-      }),
-    }),
-    submit: (fields, ctx) => {
-      const jid = required(fields, 'user');
-      const parts = splitJid(jid);
-      if (parts === undefined || parts.resource !== '') throw new InvalidFieldError('user', 'must be a bare JID (user@domain)');
-      const user = bareOf(parts);
+  ], (ctx) => ctx.liveConnections().map((c) => ({ user: c.user, network: c.network, nick: c.nick, channels: String(c.channels.length) }))),
+  adminForm('connection-info', 'Connection information of a user', () => ({ fields: [USER_FIELD] }), (fields, ctx) => {
+    const user = bareJidField(fields, 'user');
+    const mine = ctx.liveConnections().filter((c) => c.user === user);
+    const registered = ctx.identities.networks(user);
+    const where = registered.length === 0 ? 'registered with no network' : `registered with ${registered.join(', ')}`;
+    if (mine.length === 0) return { note: `${user} has no live IRC connection (${where}).`, actions: [] };
+    const columns = [
+      { var: 'network', label: 'Network' },
+      { var: 'nick', label: 'Nick' },
+      { var: 'state', label: 'State' },
+      { var: 'since', label: 'Connected since (UTC)' },
+      { var: 'channels', label: 'Channels' },
+    ];
+    const rows = mine.map((c) => ({
+      network: c.network,
+      nick: c.nick,
+      state: c.state ?? '',
+      // XEP-0082 DateTime, to the second.
+      since: c.since === undefined ? '' : `${new Date(c.since).toISOString().slice(0, 19)}Z`,
+      channels: c.channels.join(' '),
+    }));
+    return { note: `${mine.length} live connections of ${user} (${where}).`, actions: [], form: tableForm(`Connections of ${user}`, columns, rows) };
+  }),
+  adminForm(
+    'disconnect-user',
+    'Disconnect a user',
+    () => ({ instructions: 'Closes every IRC connection of the user. They may reconnect.', fields: [USER_FIELD, REASON_FIELD] }),
+    (fields, ctx) => {
+      const user = bareJidField(fields, 'user');
       const count = ctx.liveConnections().filter((c) => c.user === user).length;
       if (count === 0) throw new InvalidFieldError('user', `${user} has no live connection`);
-      const reason = singleValue(fields, 'reason')?.trim() || 'Disconnected by the gateway operator';
-      if ([...reason].length > 300) throw new InvalidFieldError('reason', 'is longer than 300 characters');
+      const reason = quitReason(fields);
       return { note: `Disconnecting ${count} connections of ${user}.`, actions: [{ kind: 'disconnect-user', user, reason }] };
     },
-  },
-  {
-    node: 'announce',
-    name: 'Announce to all users',
-    entity: 'gateway',
-    admin: true,
-    fixed: 'both',
-    start: () => ({
-      kind: 'form',
-      form: dataForm('form', {
-        title: 'Announce to all users',
-        instructions: 'Sent from the gateway to every user with a live IRC connection.',
-        fields: [{ var: 'message', type: 'text-multi', label: 'Message', required: true }],
-      }),
+  ),
+  adminForm(
+    'disconnect-network',
+    'Disconnect a user from one network',
+    (ctx) => ({
+      instructions: "Closes the user's IRC connection to that network; their other networks stay. They may reconnect.",
+      // In fixed-network mode there is one network to name.
+      fields: ctx.fixedNetwork === undefined ? [USER_FIELD, NETWORK_FIELD, REASON_FIELD] : [USER_FIELD, REASON_FIELD],
     }),
-    submit: (fields, ctx) => {
+    (fields, ctx) => {
+      const user = bareJidField(fields, 'user');
+      const wanted = ctx.fixedNetwork ?? required(fields, 'network').toLowerCase();
+      const mine = ctx.liveConnections().filter((c) => c.user === user);
+      const conn = mine.find((c) => c.network.toLowerCase() === wanted);
+      if (conn === undefined) {
+        const on = mine.map((c) => c.network).join(', ');
+        throw new InvalidFieldError(ctx.fixedNetwork !== undefined ? 'user' : 'network', `${user} has no live connection to ${wanted}${on === '' ? '' : ` (only to ${on})`}`);
+      }
+      const reason = quitReason(fields);
+      return { note: `Disconnecting ${user} from ${conn.network}.`, actions: [{ kind: 'disconnect-network', user, network: conn.network, reason }] };
+    },
+  ),
+  adminForm(
+    'announce',
+    'Announce to all users',
+    () => ({ instructions: 'Sent from the gateway to every user with a live IRC connection.', fields: [{ var: 'message', type: 'text-multi', label: 'Message', required: true }] }),
+    (fields, ctx) => {
       const text = textLines(fields, 'message', 4000);
       return { note: `Announced to ${liveUsers(ctx).size} users.`, actions: [{ kind: 'announce', text }] };
     },
+  ),
+  {
+    // biboumi's `reload` runs at execute too: there is nothing to ask (issue 12 §9).
+    node: 'reload',
+    name: 'Reload the configuration',
+    entity: 'gateway',
+    admin: true,
+    fixed: 'both',
+    available: (ctx) => ctx.reload !== undefined,
+    start: (ctx) => ({ kind: 'result', note: ctx.reload!() }),
   },
 ];
 
@@ -561,6 +624,7 @@ function existsHere(c: Command, ctx: AdhocContext): boolean {
   const kind = entityKind(ctx);
   const fixed = ctx.fixedNetwork !== undefined;
   if (c.fixed === (fixed ? 'never' : 'only')) return false;
+  if (c.available && !c.available(ctx)) return false;
   // In fixed-network mode `gw` is also the network entity.
   return c.entity === kind || (fixed && kind === 'gateway' && c.entity === 'network');
 }
@@ -702,7 +766,7 @@ export class AdhocCommands {
     const done = available.submit(fields, ctx); // a bad value throws and keeps the session
     this.#sessions.delete(sessionid);
     return {
-      replies: [iqResult(iq, commandElement(node, sessionid, 'completed', xml('note', { type: 'info' }, done.note)))],
+      replies: [iqResult(iq, commandElement(node, sessionid, 'completed', xml('note', { type: 'info' }, done.note), done.form ?? null))],
       actions: done.actions,
     };
   }
@@ -712,7 +776,7 @@ export class AdhocCommands {
     const start = command.start(ctx);
     if (start.kind === 'result') {
       const note = start.note !== undefined ? xml('note', { type: 'info' }, start.note) : null;
-      return { replies: [iqResult(iq, commandElement(command.node, sessionid, 'completed', note, start.form))], actions: [] };
+      return { replies: [iqResult(iq, commandElement(command.node, sessionid, 'completed', note, start.form ?? null))], actions: [] };
     }
     const now = this.#now();
     this.#prune(now);

@@ -89,7 +89,12 @@ export interface LiveConnection {
   user: string;
   network: string;
   nick: string;
-  channels: number;
+  /** The channels open on it (joined or being joined), as IRC spells them. */
+  channels: string[];
+  /** The session's state: connecting, registered, waiting (to reconnect) or quitting. */
+  state?: string;
+  /** While registered: since when (ms since the epoch), from IRC's welcome (001). */
+  since?: number;
 }
 
 /** What the caller does after a request: bridge calls the core cannot make itself. */
