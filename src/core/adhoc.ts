@@ -21,7 +21,7 @@
  * | `gw`             | `announce`        | admin | action `announce` for the caller                        |
  * | `gw`             | `reload`          | admin | re-reads the configuration as SIGHUP does, at execute   |
  * | `net@gw`         | `settings`        | users | identity, TLS, port, credentials, after_connect, encoding |
- * | `#chan%net@gw`   | `room`            | users | persistent, key, encoding                               |
+ * | `#chan%net@gw`   | `room`            | users | persistent, key, encoding, record                       |
  * | `gw`             | `configure`       | users | biboumi's node: `defaults` under biboumi's field names  |
  * | `net@gw`         | `configure`       | users | biboumi's node: `settings` under biboumi's field names  |
  * | `#chan%net@gw`   | `configure`       | users | biboumi's node: `room` under biboumi's field names      |
@@ -265,7 +265,14 @@ const submitSettings: Submit = (fields, ctx) => {
   return { note: `Saved; the settings apply the next time Jabirc connects you to ${network}.`, actions: [] };
 };
 
-/** `room` on a room: persistent (ChannelStore), key (kept only with persistence), encoding. */
+/** The room store, when it keeps whether a room is recorded (issue 10 §5). */
+function recordingStore(ctx: AdhocContext): Required<Pick<RoomEncodingStore, 'recording' | 'setRecording'>> | undefined {
+  const store = ctx.roomEncodings;
+  if (store?.recording === undefined || store.setRecording === undefined) return undefined;
+  return { recording: store.recording.bind(store), setRecording: store.setRecording.bind(store) };
+}
+
+/** `room` on a room: persistent (ChannelStore), key (kept only with persistence), encoding, record. */
 function roomForm(ctx: AdhocContext): FormSpec {
   const room = roomState(ctx);
   const fields: FormField[] = [
@@ -280,6 +287,16 @@ function roomForm(ctx: AdhocContext): FormSpec {
   if (ctx.roomEncodings) {
     const enc = ctx.roomEncodings.get(ctx.user, room.network, room.channel);
     fields.push({ var: 'encoding', type: 'text-single', label: 'Encoding of lines that are not UTF-8', values: enc ? [enc] : [] });
+  }
+  const recording = recordingStore(ctx);
+  if (recording) {
+    fields.push({
+      var: 'record',
+      type: 'boolean',
+      label: 'Record the history of this room for you',
+      desc: 'Off: nothing said here is archived through your connection, and you cannot fetch it later (MAM, history on join). Applies when the gateway keeps history.',
+      values: [recording.recording(ctx.user, room.network, room.channel) ? 'true' : 'false'],
+    });
   }
   return { title: `Settings for ${room.channel}`, fields };
 }
@@ -304,14 +321,21 @@ const submitRoom: Submit = (fields, ctx) => {
   }
   const encodingValue = ctx.roomEncodings ? singleValue(fields, 'encoding') : undefined;
   const encoding = encodingValue === undefined ? undefined : parseEncoding('encoding', encodingValue);
+  const recording = recordingStore(ctx);
+  const wasRecorded = recording?.recording(ctx.user, room.network, room.channel) ?? true;
+  const recordValue = recording ? singleValue(fields, 'record') : undefined;
+  const record = recordValue === undefined ? wasRecorded : (parseBoolean('record', recordValue) ?? true);
   // Every value is checked before anything is written.
   // The nick the user has there now is the nick a restart brings them back under.
   const nick = ctx.liveConnections().find((c) => c.user === ctx.user && c.network === room.network)?.nick;
   ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key, ...(nick !== undefined ? { nick } : {}) }, persistent);
   if (ctx.roomEncodings && encodingValue !== undefined) ctx.roomEncodings.set(ctx.user, room.network, room.channel, encoding);
-  const note = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
-  // The live bridge reads persistence and the key from the store: tell it when they change.
-  const changed = persistent !== room.persistent || (persistent && key !== room.key);
+  if (recording && record !== wasRecorded) recording.setRecording(ctx.user, room.network, room.channel, record);
+  const stays = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
+  const recorded = record === wasRecorded ? '' : record ? ' Its history is recorded for you again.' : ' Its history is no longer recorded for you.';
+  const note = `${stays}${recorded}`;
+  // The live bridge reads persistence, the key and recording from the stores: tell it when they change.
+  const changed = persistent !== room.persistent || (persistent && key !== room.key) || record !== wasRecorded;
   const actions: GatewayAction[] = changed
     ? [{ kind: 'room-settings', user: ctx.user, network: room.network, channel: room.channel }]
     : [];
@@ -321,10 +345,12 @@ const submitRoom: Submit = (fields, ctx) => {
 /**
  * How a biboumi form's fields reach one of our commands: `renames` maps biboumi's var to
  * ours (the same var when the names agree); `notTaken` names the biboumi vars accepted and
- * left out, with why; `ports` turns biboumi's `ports`/`tls_ports` into our `port`/`tls`.
+ * left out, with why; `ports` turns biboumi's `ports`/`tls_ports` into our `port`/`tls`;
+ * `values` turns a renamed field's biboumi values into ours (by biboumi var, then value).
  */
 interface BiboumiMapping {
   renames: Readonly<Record<string, string>>;
+  values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   notTaken: Readonly<Record<string, string>>;
   ports: boolean;
 }
@@ -370,10 +396,20 @@ const NETWORK_MAPPING: BiboumiMapping = {
   ports: true,
 };
 
-/** biboumi's `configure` on `#chan%server@gw` (ConfigureIrcChannel). */
+/**
+ * biboumi's `configure` on `#chan%server@gw` (ConfigureIrcChannel). Its `record_history`
+ * is a list of `true`, `false` and `unset` (the user's global choice, which Jabirc does
+ * not have: recording is on unless turned off per room), so `unset` is our default.
+ */
 function roomMapping(ctx: AdhocContext): BiboumiMapping {
+  const records = recordingStore(ctx) !== undefined;
   return {
-    renames: { persistent: 'persistent', ...(ctx.roomEncodings ? { encoding_in: 'encoding' } : {}) },
+    renames: {
+      persistent: 'persistent',
+      ...(ctx.roomEncodings ? { encoding_in: 'encoding' } : {}),
+      ...(records ? { record_history: 'record' } : {}),
+    },
+    values: { record_history: { unset: 'true' } },
     notTaken: {
       ...NETWORK_ONLY,
       nick: NOT_TAKEN.network_only,
@@ -441,7 +477,7 @@ function fromBiboumiFields(fields: ReadonlyMap<string, string[]>, mapping: Bibou
     if (mapped !== undefined && mapped !== name && fields.has(mapped)) {
       notApplied.push(`${name} (${mapped} was given too, and used)`);
     } else if (mapped !== undefined) {
-      ours.set(mapped, values);
+      ours.set(mapped, values.map((v) => mapping.values?.[name]?.[v] ?? v));
     } else if (mapping.ports && portFields.includes(name)) {
       // below
     } else if (mapping.notTaken[name] !== undefined) {

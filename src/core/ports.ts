@@ -76,10 +76,16 @@ export interface ChannelStore {
   useCaseMapping?(network: string, mapping: CaseMapping): void;
 }
 
-/** Per-room fallback encoding chosen by the user (src/store/room-settings-store.ts). */
+/**
+ * Per-room settings chosen by the user (src/store/room-settings-store.ts): the fallback
+ * encoding and, where the store keeps it, whether the room is recorded (issue 10 §5).
+ */
 export interface RoomEncodingStore {
   get(user: string, network: string, channel: string): string | undefined;
   set(user: string, network: string, channel: string, encoding: string | undefined): void;
+  /** Whether the gateway records this room's history for the user: true unless they turned it off. */
+  recording?(user: string, network: string, channel: string): boolean;
+  setRecording?(user: string, network: string, channel: string, record: boolean): void;
   /** The network's CASEMAPPING, learned from ISUPPORT: the store folds that network's names by it. */
   useCaseMapping?(network: string, mapping: CaseMapping): void;
 }
