@@ -20,6 +20,13 @@
  *
  * Levels (../shared/STYLE.md): trace = wire traffic, debug = state changes, info =
  * lifecycle, warn = peer misbehaviour tolerated, error = our bugs.
+ *
+ * The level changes live (`setLevel`, a reload, issue 12 §5) for every logger at once:
+ * a pino child made without options is `Object.create(parent)` and owns no level, so it
+ * reads the root's through the prototype chain, grandchildren too. Rule: never give a
+ * child its own level (`child(bindings, { level })`): it would stop following. Code
+ * that decides once whether to log at a level (a hook attached only when trace is on)
+ * follows from its next decision, not at once.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config/schema.js';
@@ -51,6 +58,8 @@ export const MAX_OPERATOR_SECRETS = 4;
 
 export interface LoggerHandle {
   log: Logger;
+  /** Sets the level of this logger and of every child made from it, from now on. */
+  setLevel(level: LogLevel): void;
   /**
    * Registers an operator secret (component secret, database key) that must never
    * appear in any log line from now on. Returns false, and logs an error, when the
@@ -106,6 +115,9 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   );
   return {
     log,
+    setLevel(next: LogLevel): void {
+      log.level = next;
+    },
     addSecret(secret: string): boolean {
       if (secret.length === 0) return true;
       const escaped = escapeForJson(secret);

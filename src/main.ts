@@ -33,7 +33,7 @@ import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
 import { identFor } from './adapters/ident-protocol.js';
 import { installLastResortHandlers } from './last-resort.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger, type LoggerHandle } from './log.js';
 import { Runtime } from './runtime.js';
 import { SqliteChannelStore } from './store/channel-store.js';
 import { archiveFromConfig } from './store/archive-store.js';
@@ -79,26 +79,31 @@ function packageVersion(): string {
 }
 
 /**
- * SIGHUP (issue 12 §5, `systemctl reload`): re-reads the configuration and applies what
- * can change live (config/reload.ts) without touching a connection; a file that does
- * not load is refused and the running configuration stays.
+ * SIGHUP (issue 12 §5, `systemctl reload`) and the admins' `reload` command: re-reads the
+ * configuration and applies what can change live (config/reload.ts) without touching a
+ * connection; a file that does not load is refused and the running configuration stays.
+ * Returns what happened in one sentence, for the command's note (key names, no values).
  */
-function reload(config: Config, reread: () => Config, admins: Set<string>, core: GatewayCore, log: Logger): void {
+function reload(config: Config, reread: () => Config, admins: Set<string>, core: GatewayCore, logger: Pick<LoggerHandle, 'log' | 'setLevel'>): string {
+  const { log } = logger;
   let next: Config;
   try {
     next = reread();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     log.error({ reason: err.message }, 'configuration reload refused; the running configuration stays');
-    return;
+    return `Reload refused, the running configuration stays: ${err.message}`;
   }
   const { live, restart } = diffConfig(config, next);
   applyLive(config, next);
   admins.clear();
   for (const a of config.access.admins) admins.add(a.toLowerCase());
   core.setAllowedDomains(config.access.domains);
+  logger.setLevel(config.log.level);
   if (restart.length > 0) log.warn({ keys: restart }, 'configuration changes that need a restart were not applied');
   log.info({ applied: live }, 'configuration reloaded');
+  const applied = live.length === 0 ? 'Reloaded: no live setting changed.' : `Reloaded: applied ${live.join(', ')}.`;
+  return restart.length === 0 ? applied : `${applied} Not applied until a restart: ${restart.join(', ')}.`;
 }
 
 /** Why the gateway cannot serve now (`/readyz`); empty when it can. */
@@ -145,7 +150,8 @@ function fail(code: number, message: string): never {
 
 /** `reread` loads the configuration again, for a reload (SIGHUP). */
 async function run(config: Config, reread: () => Config): Promise<void> {
-  const { log, addSecret } = createLogger(config.log.level);
+  const logger = createLogger(config.log.level);
+  const { log, addSecret } = logger;
   addSecret(config.component.secret);
   const version = packageVersion();
   log.info({ version, component: config.component.jid, level: config.log.level }, 'starting');
@@ -185,6 +191,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
           networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
           ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
           componentOnline: () => link.online,
+          bridgeStats: () => bridge.stats(),
           version,
         });
   // With metrics, the repositories' statements are timed.
@@ -199,6 +206,8 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   const flushTimer = archive ? setInterval(() => archive.flush(), FLUSH_INTERVAL_MS) : undefined;
   flushTimer?.unref();
 
+  // The core's bridge, kept here for the metrics' scrape-time gauges.
+  let bridge: Bridge;
   // Filled in place on reload: the core keeps this very set.
   const admins = new Set(config.access.admins.map((a) => a.toLowerCase()));
   const core = new GatewayCore({
@@ -206,6 +215,8 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     allowedDomains: config.access.domains,
     software: { name: 'Jabirc', version },
     log: log.child({ module: 'core' }),
+    // The admins' `reload` command (issue 12 §9): the same reload as SIGHUP.
+    onReload: (): string => reload(config, reread, admins, core, logger),
     fixedNetwork: config.irc.fixed_network,
     accounts: {
       identities,
@@ -224,7 +235,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
         },
       },
     },
-    bridge: new Bridge({
+    bridge: (bridge = new Bridge({
       domain: config.component.jid,
       fixedNetwork: config.irc.fixed_network,
       network: (name) => networkSettings(config, name),
@@ -255,7 +266,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
       occupantId: (seed) => createHmac('sha256', config.component.secret).update(seed).digest('base64url').slice(0, 22),
       restoreSpacingMs: 1000,
       log: log.child({ module: 'bridge' }),
-    }),
+    })),
   });
   let runtime: Runtime | undefined;
   const irc: IrcPool = new IrcPool({
@@ -291,7 +302,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     }
     throw err;
   }
-  process.on('SIGHUP', () => reload(config, reread, admins, core, log));
+  process.on('SIGHUP', () => void reload(config, reread, admins, core, logger));
 
   let stopping = false;
   const shutdown = (signal: string): void => {

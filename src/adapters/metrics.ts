@@ -12,8 +12,8 @@
  *   that the configuration lists — any other network (`irc.allow_unlisted`) is
  *   `unlisted`. Never a user, a nick or a channel;
  * - children are cached per label value, so the hot path is a Map lookup and an add;
- * - gauges of current state (connections, queues) are read from the adapters when
- *   scraped, so they cannot drift;
+ * - gauges of current state (connections, queues, sessions, joined channels) are read
+ *   from the adapters and the core when scraped, so they cannot drift;
  * - a reconnect attempt is a connect for a key whose last connection ended without the
  *   core asking (no `irc-quit` before its `closed`).
  */
@@ -69,6 +69,8 @@ export interface MetricsSources {
   ircConnections(): Iterable<IrcConnectionInfo>;
   /** Whether the component link is up. */
   componentOnline(): boolean;
+  /** Bridge sessions (one per user and network) and channels joined summed over them, from the core. */
+  bridgeStats?(): { sessions: number; channels: number };
   version: string;
 }
 
@@ -242,6 +244,25 @@ export class GatewayMetrics {
         this.set(self.#sources.componentOnline() ? 0 : self.#offlineQueued);
       },
     });
+    const stats = sources.bridgeStats;
+    if (stats) {
+      new Gauge({
+        name: 'jabirc_sessions',
+        help: 'Bridge sessions now: one per XMPP user and IRC network, whatever the state of its IRC connection.',
+        registers,
+        collect() {
+          this.set(stats().sessions);
+        },
+      });
+      new Gauge({
+        name: 'jabirc_irc_channels_joined',
+        help: 'Channels joined on IRC now, summed over the sessions (two users in one channel count twice).',
+        registers,
+        collect() {
+          this.set(stats().channels);
+        },
+      });
+    }
     new Gauge({
       name: 'jabirc_build_info',
       help: 'Always 1; the version is a label.',

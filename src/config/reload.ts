@@ -5,9 +5,10 @@
  * afresh each time they are used (a network's host and port at the next connect, its
  * flood control, the admins, the per-user limits and timeouts, which the core reads
  * through the running configuration) and the allowed domains (handed to the core by
- * `GatewayCore.setAllowedDomains`); those change live. The rest were handed to long-lived
- * objects at start (the database, the component link, the listeners, the log level) and
- * need a restart: they keep their old value and are named in one warning.
+ * `GatewayCore.setAllowedDomains`) and the log level (handed to the logger, which every
+ * child logger follows: log.ts); those change live. The rest were handed to long-lived
+ * objects at start (the database, the component link, the listeners) and need a
+ * restart: they keep their old value and are named in one warning.
  *
  * Rules: keys are compared leaf by leaf as dotted paths; a key under a LIVE prefix is
  * live; values are never logged, only key names (the secrets are keys too).
@@ -25,6 +26,7 @@ export const LIVE_KEYS = [
   'irc.reconnect_per_second',
   'access.admins',
   'access.domains',
+  'log.level',
 ] as const;
 
 function leaves(value: unknown, path: string, out: Map<string, string>): void {
@@ -61,4 +63,5 @@ export function applyLive(running: Config, next: Config): void {
   running.irc.reconnect_per_second = next.irc.reconnect_per_second;
   running.access.admins = next.access.admins;
   running.access.domains = next.access.domains;
+  running.log.level = next.log.level;
 }

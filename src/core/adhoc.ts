@@ -15,10 +15,13 @@
  * | `gw`             | `networks`        | users | table of the user's registered networks (read-only)     |
  * | `gw`             | `users`           | admin | table of registered users (read-only)                   |
  * | `gw`             | `connections`     | admin | table of live IRC connections (read-only)               |
+ * | `gw`             | `connection-info` | admin | one user's live connections: nick, state, since, channels |
  * | `gw`             | `disconnect-user` | admin | action `disconnect-user` for the caller                 |
+ * | `gw`             | `disconnect-network` | admin | action `disconnect-network` for the caller           |
  * | `gw`             | `announce`        | admin | action `announce` for the caller                        |
+ * | `gw`             | `reload`          | admin | re-reads the configuration as SIGHUP does, at execute   |
  * | `net@gw`         | `settings`        | users | identity, TLS, port, credentials, after_connect, encoding |
- * | `#chan%net@gw`   | `room`            | users | persistent, key, encoding                               |
+ * | `#chan%net@gw`   | `room`            | users | persistent, key, encoding, record                       |
  * | `gw`             | `configure`       | users | biboumi's node: `defaults` under biboumi's field names  |
  * | `net@gw`         | `configure`       | users | biboumi's node: `settings` under biboumi's field names  |
  * | `#chan%net@gw`   | `configure`       | users | biboumi's node: `room` under biboumi's field names      |
@@ -100,8 +103,15 @@ export interface AdhocOptions {
 
 type EntityKind = 'gateway' | 'network' | 'room';
 
-/** What executing a command gives: a form to fill, or a finished read-only result. */
-type Start = { kind: 'form'; form: Element } | { kind: 'result'; form: Element; note?: string };
+/** What executing a command gives: a form to fill, or a finished result (a table, a note or both). */
+type Start = { kind: 'form'; form: Element } | { kind: 'result'; form?: Element; note?: string };
+
+/** What a submitted form gives: the note, the actions, and a result form (XEP-0050 §3.4 allows one on `completed`). */
+interface Done {
+  note: string;
+  actions: GatewayAction[];
+  form?: Element;
+}
 
 interface Command {
   node: string;
@@ -110,9 +120,11 @@ interface Command {
   admin: boolean;
   /** Whether the command exists in this mode (fixed-network or not). */
   fixed: 'both' | 'only' | 'never';
+  /** Whether the command exists with what this gateway was given; always when absent. */
+  available?(ctx: AdhocContext): boolean;
   start(ctx: AdhocContext): Start;
   /** Applies a submitted form; throws InvalidFieldError for a bad value. */
-  submit?(fields: ReadonlyMap<string, string[]>, ctx: AdhocContext): { note: string; actions: GatewayAction[] };
+  submit?(fields: ReadonlyMap<string, string[]>, ctx: AdhocContext): Done;
 }
 
 /** XEP-0050 §4.6 application-specific conditions. */
@@ -141,6 +153,25 @@ function textLines(fields: ReadonlyMap<string, string[]>, name: string, max: num
   if (text === '') throw new InvalidFieldError(name, 'is required');
   if ([...text].length > max) throw new InvalidFieldError(name, `is longer than ${max} characters`);
   return text;
+}
+
+/** A `jid-single` field that must hold a bare JID (the user an admin command is about). */
+function bareJidField(fields: ReadonlyMap<string, string[]>, name: string): BareJid {
+  const parts = splitJid(required(fields, name));
+  if (parts === undefined || parts.resource !== '') throw new InvalidFieldError(name, 'must be a bare JID (user@domain)');
+  return bareOf(parts);
+}
+
+const USER_FIELD: FormField = { var: 'user', type: 'jid-single', label: 'User (bare JID)', required: true };
+const NETWORK_FIELD: FormField = { var: 'network', type: 'text-single', label: 'Network (as in their room addresses, e.g. irc.libera.chat)', required: true };
+const REASON_FIELD: FormField = { var: 'reason', type: 'text-single', label: 'Reason (sent as the QUIT message)' };
+
+/** The reason field of the disconnect commands: the QUIT message. */
+function quitReason(fields: ReadonlyMap<string, string[]>): string {
+  const reason = singleValue(fields, 'reason')?.trim() || 'Disconnected by the gateway operator';
+  if (/[\r\n\0]/.test(reason)) throw new InvalidFieldError('reason', 'contains CR, LF or NUL');
+  if ([...reason].length > 300) throw new InvalidFieldError('reason', 'is longer than 300 characters');
+  return reason;
 }
 
 function liveUsers(ctx: AdhocContext): Set<string> {
@@ -189,10 +220,15 @@ interface FormSpec {
   fields: FormField[];
 }
 
-type Submit = (fields: ReadonlyMap<string, string[]>, ctx: AdhocContext) => { note: string; actions: GatewayAction[] };
+type Submit = (fields: ReadonlyMap<string, string[]>, ctx: AdhocContext) => Done;
 
 function formStart(spec: FormSpec): Start {
   return { kind: 'form', form: dataForm('form', spec) };
+}
+
+/** A one-stage admin command on `gw`: a form titled `name`, then what its submission does. */
+function adminForm(node: string, name: string, form: (ctx: AdhocContext) => Omit<FormSpec, 'title'>, submit: Submit): Command {
+  return { node, name, entity: 'gateway', admin: true, fixed: 'both', start: (ctx) => formStart({ title: name, ...form(ctx) }), submit };
 }
 
 /** `defaults` on `gw`: the identity used on every network where the user set none. */
@@ -229,7 +265,14 @@ const submitSettings: Submit = (fields, ctx) => {
   return { note: `Saved; the settings apply the next time Jabirc connects you to ${network}.`, actions: [] };
 };
 
-/** `room` on a room: persistent (ChannelStore), key (kept only with persistence), encoding. */
+/** The room store, when it keeps whether a room is recorded (issue 10 §5). */
+function recordingStore(ctx: AdhocContext): Required<Pick<RoomEncodingStore, 'recording' | 'setRecording'>> | undefined {
+  const store = ctx.roomEncodings;
+  if (store?.recording === undefined || store.setRecording === undefined) return undefined;
+  return { recording: store.recording.bind(store), setRecording: store.setRecording.bind(store) };
+}
+
+/** `room` on a room: persistent (ChannelStore), key (kept only with persistence), encoding, record. */
 function roomForm(ctx: AdhocContext): FormSpec {
   const room = roomState(ctx);
   const fields: FormField[] = [
@@ -244,6 +287,16 @@ function roomForm(ctx: AdhocContext): FormSpec {
   if (ctx.roomEncodings) {
     const enc = ctx.roomEncodings.get(ctx.user, room.network, room.channel);
     fields.push({ var: 'encoding', type: 'text-single', label: 'Encoding of lines that are not UTF-8', values: enc ? [enc] : [] });
+  }
+  const recording = recordingStore(ctx);
+  if (recording) {
+    fields.push({
+      var: 'record',
+      type: 'boolean',
+      label: 'Record the history of this room for you',
+      desc: 'Off: nothing said here is archived through your connection, and you cannot fetch it later (MAM, history on join). Applies when the gateway keeps history.',
+      values: [recording.recording(ctx.user, room.network, room.channel) ? 'true' : 'false'],
+    });
   }
   return { title: `Settings for ${room.channel}`, fields };
 }
@@ -268,14 +321,21 @@ const submitRoom: Submit = (fields, ctx) => {
   }
   const encodingValue = ctx.roomEncodings ? singleValue(fields, 'encoding') : undefined;
   const encoding = encodingValue === undefined ? undefined : parseEncoding('encoding', encodingValue);
+  const recording = recordingStore(ctx);
+  const wasRecorded = recording?.recording(ctx.user, room.network, room.channel) ?? true;
+  const recordValue = recording ? singleValue(fields, 'record') : undefined;
+  const record = recordValue === undefined ? wasRecorded : (parseBoolean('record', recordValue) ?? true);
   // Every value is checked before anything is written.
   // The nick the user has there now is the nick a restart brings them back under.
   const nick = ctx.liveConnections().find((c) => c.user === ctx.user && c.network === room.network)?.nick;
   ctx.channels.setPersistent({ user: ctx.user, network: room.network, channel: room.channel, key, ...(nick !== undefined ? { nick } : {}) }, persistent);
   if (ctx.roomEncodings && encodingValue !== undefined) ctx.roomEncodings.set(ctx.user, room.network, room.channel, encoding);
-  const note = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
-  // The live bridge reads persistence and the key from the store: tell it when they change.
-  const changed = persistent !== room.persistent || (persistent && key !== room.key);
+  if (recording && record !== wasRecorded) recording.setRecording(ctx.user, room.network, room.channel, record);
+  const stays = persistent ? `${room.channel} stays joined while you are offline.` : `${room.channel} is left when you leave it.`;
+  const recorded = record === wasRecorded ? '' : record ? ' Its history is recorded for you again.' : ' Its history is no longer recorded for you.';
+  const note = `${stays}${recorded}`;
+  // The live bridge reads persistence, the key and recording from the stores: tell it when they change.
+  const changed = persistent !== room.persistent || (persistent && key !== room.key) || record !== wasRecorded;
   const actions: GatewayAction[] = changed
     ? [{ kind: 'room-settings', user: ctx.user, network: room.network, channel: room.channel }]
     : [];
@@ -285,10 +345,12 @@ const submitRoom: Submit = (fields, ctx) => {
 /**
  * How a biboumi form's fields reach one of our commands: `renames` maps biboumi's var to
  * ours (the same var when the names agree); `notTaken` names the biboumi vars accepted and
- * left out, with why; `ports` turns biboumi's `ports`/`tls_ports` into our `port`/`tls`.
+ * left out, with why; `ports` turns biboumi's `ports`/`tls_ports` into our `port`/`tls`;
+ * `values` turns a renamed field's biboumi values into ours (by biboumi var, then value).
  */
 interface BiboumiMapping {
   renames: Readonly<Record<string, string>>;
+  values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   notTaken: Readonly<Record<string, string>>;
   ports: boolean;
 }
@@ -334,10 +396,20 @@ const NETWORK_MAPPING: BiboumiMapping = {
   ports: true,
 };
 
-/** biboumi's `configure` on `#chan%server@gw` (ConfigureIrcChannel). */
+/**
+ * biboumi's `configure` on `#chan%server@gw` (ConfigureIrcChannel). Its `record_history`
+ * is a list of `true`, `false` and `unset` (the user's global choice, which Jabirc does
+ * not have: recording is on unless turned off per room), so `unset` is our default.
+ */
 function roomMapping(ctx: AdhocContext): BiboumiMapping {
+  const records = recordingStore(ctx) !== undefined;
   return {
-    renames: { persistent: 'persistent', ...(ctx.roomEncodings ? { encoding_in: 'encoding' } : {}) },
+    renames: {
+      persistent: 'persistent',
+      ...(ctx.roomEncodings ? { encoding_in: 'encoding' } : {}),
+      ...(records ? { record_history: 'record' } : {}),
+    },
+    values: { record_history: { unset: 'true' } },
     notTaken: {
       ...NETWORK_ONLY,
       nick: NOT_TAKEN.network_only,
@@ -405,7 +477,7 @@ function fromBiboumiFields(fields: ReadonlyMap<string, string[]>, mapping: Bibou
     if (mapped !== undefined && mapped !== name && fields.has(mapped)) {
       notApplied.push(`${name} (${mapped} was given too, and used)`);
     } else if (mapped !== undefined) {
-      ours.set(mapped, values);
+      ours.set(mapped, values.map((v) => mapping.values?.[name]?.[v] ?? v));
     } else if (mapping.ports && portFields.includes(name)) {
       // below
     } else if (mapping.notTaken[name] !== undefined) {
@@ -500,54 +572,81 @@ const COMMANDS: readonly Command[] = [
     { var: 'network', label: 'Network' },
     { var: 'nick', label: 'Nick' },
     { var: 'channels', label: 'Channels' },
-  ], (ctx) => ctx.liveConnections().map((c) => ({ user: c.user, network: c.network, nick: c.nick, channels: String(c.channels) }))),
-  {
-    node: 'disconnect-user',
-    name: 'Disconnect a user',
-    entity: 'gateway',
-    admin: true,
-    fixed: 'both',
-    start: () => ({
-      kind: 'form',
-      form: dataForm('form', {
-        title: 'Disconnect a user',
-        instructions: 'Closes every IRC connection of the user. They may reconnect.',
-        fields: [
-          { var: 'user', type: 'jid-single', label: 'User (bare JID)', required: true },
-          { var: 'reason', type: 'text-single', label: 'Reason (sent as the QUIT message)' },
-        ],
-      }),
-    }),
-    submit: (fields, ctx) => {
-      const jid = required(fields, 'user');
-      const parts = splitJid(jid);
-      if (parts === undefined || parts.resource !== '') throw new InvalidFieldError('user', 'must be a bare JID (user@domain)');
-      const user = bareOf(parts);
+  ], (ctx) => ctx.liveConnections().map((c) => ({ user: c.user, network: c.network, nick: c.nick, channels: String(c.channels.length) }))),
+  adminForm('connection-info', 'Connection information of a user', () => ({ fields: [USER_FIELD] }), (fields, ctx) => {
+    const user = bareJidField(fields, 'user');
+    const mine = ctx.liveConnections().filter((c) => c.user === user);
+    const registered = ctx.identities.networks(user);
+    const where = registered.length === 0 ? 'registered with no network' : `registered with ${registered.join(', ')}`;
+    if (mine.length === 0) return { note: `${user} has no live IRC connection (${where}).`, actions: [] };
+    const columns = [
+      { var: 'network', label: 'Network' },
+      { var: 'nick', label: 'Nick' },
+      { var: 'state', label: 'State' },
+      { var: 'since', label: 'Connected since (UTC)' },
+      { var: 'channels', label: 'Channels' },
+    ];
+    const rows = mine.map((c) => ({
+      network: c.network,
+      nick: c.nick,
+      state: c.state ?? '',
+      // XEP-0082 DateTime, to the second.
+      since: c.since === undefined ? '' : `${new Date(c.since).toISOString().slice(0, 19)}Z`,
+      channels: c.channels.join(' '),
+    }));
+    return { note: `${mine.length} live connections of ${user} (${where}).`, actions: [], form: tableForm(`Connections of ${user}`, columns, rows) };
+  }),
+  adminForm(
+    'disconnect-user',
+    'Disconnect a user',
+    () => ({ instructions: 'Closes every IRC connection of the user. They may reconnect.', fields: [USER_FIELD, REASON_FIELD] }),
+    (fields, ctx) => {
+      const user = bareJidField(fields, 'user');
       const count = ctx.liveConnections().filter((c) => c.user === user).length;
       if (count === 0) throw new InvalidFieldError('user', `${user} has no live connection`);
-      const reason = singleValue(fields, 'reason')?.trim() || 'Disconnected by the gateway operator';
-      if ([...reason].length > 300) throw new InvalidFieldError('reason', 'is longer than 300 characters');
+      const reason = quitReason(fields);
       return { note: `Disconnecting ${count} connections of ${user}.`, actions: [{ kind: 'disconnect-user', user, reason }] };
     },
-  },
-  {
-    node: 'announce',
-    name: 'Announce to all users',
-    entity: 'gateway',
-    admin: true,
-    fixed: 'both',
-    start: () => ({
-      kind: 'form',
-      form: dataForm('form', {
-        title: 'Announce to all users',
-        instructions: 'Sent from the gateway to every user with a live IRC connection.',
-        fields: [{ var: 'message', type: 'text-multi', label: 'Message', required: true }],
-      }),
+  ),
+  adminForm(
+    'disconnect-network',
+    'Disconnect a user from one network',
+    (ctx) => ({
+      instructions: "Closes the user's IRC connection to that network; their other networks stay. They may reconnect.",
+      // In fixed-network mode there is one network to name.
+      fields: ctx.fixedNetwork === undefined ? [USER_FIELD, NETWORK_FIELD, REASON_FIELD] : [USER_FIELD, REASON_FIELD],
     }),
-    submit: (fields, ctx) => {
+    (fields, ctx) => {
+      const user = bareJidField(fields, 'user');
+      const wanted = ctx.fixedNetwork ?? required(fields, 'network').toLowerCase();
+      const mine = ctx.liveConnections().filter((c) => c.user === user);
+      const conn = mine.find((c) => c.network.toLowerCase() === wanted);
+      if (conn === undefined) {
+        const on = mine.map((c) => c.network).join(', ');
+        throw new InvalidFieldError(ctx.fixedNetwork !== undefined ? 'user' : 'network', `${user} has no live connection to ${wanted}${on === '' ? '' : ` (only to ${on})`}`);
+      }
+      const reason = quitReason(fields);
+      return { note: `Disconnecting ${user} from ${conn.network}.`, actions: [{ kind: 'disconnect-network', user, network: conn.network, reason }] };
+    },
+  ),
+  adminForm(
+    'announce',
+    'Announce to all users',
+    () => ({ instructions: 'Sent from the gateway to every user with a live IRC connection.', fields: [{ var: 'message', type: 'text-multi', label: 'Message', required: true }] }),
+    (fields, ctx) => {
       const text = textLines(fields, 'message', 4000);
       return { note: `Announced to ${liveUsers(ctx).size} users.`, actions: [{ kind: 'announce', text }] };
     },
+  ),
+  {
+    // biboumi's `reload` runs at execute too: there is nothing to ask (issue 12 §9).
+    node: 'reload',
+    name: 'Reload the configuration',
+    entity: 'gateway',
+    admin: true,
+    fixed: 'both',
+    available: (ctx) => ctx.reload !== undefined,
+    start: (ctx) => ({ kind: 'result', note: ctx.reload!() }),
   },
 ];
 
@@ -561,6 +660,7 @@ function existsHere(c: Command, ctx: AdhocContext): boolean {
   const kind = entityKind(ctx);
   const fixed = ctx.fixedNetwork !== undefined;
   if (c.fixed === (fixed ? 'never' : 'only')) return false;
+  if (c.available && !c.available(ctx)) return false;
   // In fixed-network mode `gw` is also the network entity.
   return c.entity === kind || (fixed && kind === 'gateway' && c.entity === 'network');
 }
@@ -702,7 +802,7 @@ export class AdhocCommands {
     const done = available.submit(fields, ctx); // a bad value throws and keeps the session
     this.#sessions.delete(sessionid);
     return {
-      replies: [iqResult(iq, commandElement(node, sessionid, 'completed', xml('note', { type: 'info' }, done.note)))],
+      replies: [iqResult(iq, commandElement(node, sessionid, 'completed', xml('note', { type: 'info' }, done.note), done.form ?? null))],
       actions: done.actions,
     };
   }
@@ -712,7 +812,7 @@ export class AdhocCommands {
     const start = command.start(ctx);
     if (start.kind === 'result') {
       const note = start.note !== undefined ? xml('note', { type: 'info' }, start.note) : null;
-      return { replies: [iqResult(iq, commandElement(command.node, sessionid, 'completed', note, start.form))], actions: [] };
+      return { replies: [iqResult(iq, commandElement(command.node, sessionid, 'completed', note, start.form ?? null))], actions: [] };
     }
     const now = this.#now();
     this.#prune(now);

@@ -58,6 +58,8 @@ export interface GatewayOptions {
     roomEncodings?: RoomEncodingStore;
     limits: EntityLimits;
   };
+  /** The admins' `reload` command: re-reads the configuration as SIGHUP does and says what it did. */
+  onReload?(): string;
 }
 
 export class GatewayCore {
@@ -158,6 +160,7 @@ export class GatewayCore {
       limits: a.limits,
     };
     if (channel !== undefined) ctx.channel = channel;
+    if (this.#opts.onReload) ctx.reload = this.#opts.onReload;
     if (this.#opts.fixedNetwork !== undefined) ctx.fixedNetwork = this.#opts.fixedNetwork;
     return ctx;
   }

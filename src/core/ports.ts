@@ -76,10 +76,16 @@ export interface ChannelStore {
   useCaseMapping?(network: string, mapping: CaseMapping): void;
 }
 
-/** Per-room fallback encoding chosen by the user (src/store/room-settings-store.ts). */
+/**
+ * Per-room settings chosen by the user (src/store/room-settings-store.ts): the fallback
+ * encoding and, where the store keeps it, whether the room is recorded (issue 10 §5).
+ */
 export interface RoomEncodingStore {
   get(user: string, network: string, channel: string): string | undefined;
   set(user: string, network: string, channel: string, encoding: string | undefined): void;
+  /** Whether the gateway records this room's history for the user: true unless they turned it off. */
+  recording?(user: string, network: string, channel: string): boolean;
+  setRecording?(user: string, network: string, channel: string, record: boolean): void;
   /** The network's CASEMAPPING, learned from ISUPPORT: the store folds that network's names by it. */
   useCaseMapping?(network: string, mapping: CaseMapping): void;
 }
@@ -89,7 +95,12 @@ export interface LiveConnection {
   user: string;
   network: string;
   nick: string;
-  channels: number;
+  /** The channels open on it (joined or being joined), as IRC spells them. */
+  channels: string[];
+  /** The session's state: connecting, registered, waiting (to reconnect) or quitting. */
+  state?: string;
+  /** While registered: since when (ms since the epoch), from IRC's welcome (001). */
+  since?: number;
 }
 
 /** What the caller does after a request: bridge calls the core cannot make itself. */

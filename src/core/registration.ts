@@ -81,6 +81,8 @@ export interface EntityContext {
   networkDefaults?(network: string): NetworkDefaults | undefined;
   /** The operator's per-user limits; none enforced when absent. */
   limits?: EntityLimits;
+  /** Re-reads the configuration as SIGHUP does, returning what it did; the admins' `reload` command is absent without it. */
+  reload?(): string;
 }
 
 /** Per-user limits on what the stores keep (the operator's configuration). */

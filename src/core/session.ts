@@ -92,6 +92,8 @@ export interface Session {
   state: 'connecting' | 'registered' | 'waiting' | 'quitting';
   /** Our current nick on IRC. */
   nick: string;
+  /** When IRC last welcomed us (001), ms since the epoch: the admins' connection info. */
+  connectedAt?: number;
   /** The nick we asked for at connection and how many alternatives were tried. */
   wantedNick: string;
   nickTries: number;

@@ -183,4 +183,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX archive_spans_by_channel ON archive_spans (channel_id, start_at);
     `,
   },
+  {
+    description: 'room_settings.record: whether the gateway records a channel\'s history for the user (issue 10 §5)',
+    // Rules: 1 (the default) records, 0 is the user's room setting "do not record" (the
+    // `room` command): lines are not archived through their connection and they get no
+    // span. A row whose settings are all at their defaults (encoding NULL, record 1) is
+    // deleted rather than kept.
+    sql: `
+      ALTER TABLE room_settings ADD COLUMN record INTEGER NOT NULL DEFAULT 1 CHECK (record IN (0, 1));
+    `,
+  },
 ];

@@ -9,7 +9,8 @@
  * - metrics: counters scraped before and after real traffic moved by exactly what the
  *   traffic was; reconnects after the IRC server restarts are counted.
  * - backup: `jabirc backup` copies the live database while the gateway runs.
- * - reload: SIGHUP applies a new network without touching the connections.
+ * - reload: SIGHUP applies a new network without touching the connections; an admin's
+ *   `reload` command (XEP-0050) does the same, and a new log level applies at once.
  * - health: /healthz stays 200; /readyz (and `jabirc healthcheck`, the Docker
  *   HEALTHCHECK) turns 503 when the component link is lost.
  *
@@ -31,6 +32,7 @@ import { freePorts, startInspircd, startProsody, type IrcServer, type XmppServer
 import { connectXmppUser, type XmppUser } from '../harness/xmpp-user.js';
 
 const NS_MUC = 'http://jabber.org/protocol/muc';
+const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const GW = 'irc.localhost';
 const uid = (): string => randomBytes(3).toString('hex');
@@ -54,7 +56,9 @@ describe('operations: identd, metrics, backup, health', () => {
   let bob: XmppUser;
   let watcher: IrcUser;
   const channel = `#o${uid()}`;
-  let configToml: (more?: string, domains?: string[]) => string;
+  let configToml: (more?: string, domains?: string[], logLevel?: string) => string;
+  /** The localpart of the one admin (`access.admins`), a user made for the reload command. */
+  const adminName = `a${uid()}`;
 
   const base = (): string => `http://127.0.0.1:${metricsPort}`;
 
@@ -70,8 +74,7 @@ describe('operations: identd, metrics, backup, health', () => {
     return samples;
   }
 
-  async function xmppUser(): Promise<XmppUser> {
-    const username = `u${uid()}`;
+  async function xmppUser(username = `u${uid()}`): Promise<XmppUser> {
     const password = `p-${uid()}`;
     await xmppServer.addUser({ username, password });
     const u = await connectXmppUser({ host: xmppServer.host, port: xmppServer.c2sPort, domain: xmppServer.domain, username, password });
@@ -101,6 +104,8 @@ describe('operations: identd, metrics, backup, health', () => {
     [metricsPort] = await freePorts(1);
     const dir = await jabircDir();
     const extra = [
+      // Still in [access], which the harness's file ends with.
+      `admins = ["${adminName}@${xmppServer.domain}"]`,
       '[irc]',
       'allow_private_addresses = true',
       'connect_timeout_ms = 20000',
@@ -113,14 +118,14 @@ describe('operations: identd, metrics, backup, health', () => {
       '[identd]',
       'listen = "127.0.0.1:113"',
     ].join('\n');
-    configToml = (more = '', domains = [xmppServer.domain]) =>
+    configToml = (more = '', domains = [xmppServer.domain], logLevel = 'debug') =>
       jabircConfig(dir, {
         componentJid: GW,
         secret: xmppServer.component.secret,
         host: xmppServer.host,
         port: xmppServer.componentPort,
         domains,
-        logLevel: 'debug',
+        logLevel,
         extra: `${extra}\n${more}`,
       });
     gw = await startJabirc(dir, { configToml: configToml() });
@@ -201,6 +206,14 @@ describe('operations: identd, metrics, backup, health', () => {
     const body = await (await fetch(`${base()}/metrics`)).text();
     expect(body).not.toContain(alice.bareJid);
     expect(body).not.toContain(channel);
+
+    // The core's gauges: Alice and Bob have one session each; a join adds a channel, not a session.
+    expect(after.get('jabirc_sessions')).toBe(2);
+    await join(alice, `#g${uid()}`);
+    const joined = await scrape();
+    expect(joined.get('jabirc_sessions')).toBe(2);
+    expect((joined.get('jabirc_irc_channels_joined') ?? 0) - (after.get('jabirc_irc_channels_joined') ?? 0)).toBe(1);
+    expect(joined.get('jabirc_irc_channels_joined')).toBe(3);
   });
 
   it('metrics: an IRC server restart is counted as one reconnect per user, and the gauges recover', async () => {
@@ -290,6 +303,26 @@ describe('operations: identd, metrics, backup, health', () => {
     const after = await scrape();
     expect(after.get('jabirc_irc_connection_attempts_total{network="localhost"}')).toBe(before.get('jabirc_irc_connection_attempts_total{network="localhost"}'));
     expect(after.get('jabirc_irc_connections{network="localhost",state="registered"}')).toBe(before.get('jabirc_irc_connections{network="localhost",state="registered"}'));
+  });
+
+  it('reload: an admin’s reload command reloads as SIGHUP does, a new log.level at once; a user may not run it', async () => {
+    const admin = await xmppUser(adminName);
+    const reloadCommand = (u: XmppUser): Promise<Element> =>
+      u.iq(xml('iq', { type: 'set', to: GW }, xml('command', { xmlns: NS_COMMANDS, node: 'reload', action: 'execute' })));
+    const noteOf = (reply: Element): string | undefined => reply.getChild('command', NS_COMMANDS)?.getChildText('note') ?? undefined;
+    const reloads = (): number => gw.logLines().filter((l) => l.msg === 'configuration reloaded').length;
+    const before = reloads();
+    expect(condition(await reloadCommand(bob))).toBe('forbidden');
+
+    await writeFile(gw.configFile, configToml('', [xmppServer.domain], 'warn'));
+    const quiet = await reloadCommand(admin);
+    expect([quiet.attrs.type, noteOf(quiet)]).toEqual(['result', 'Reloaded: applied log.level.']);
+    await writeFile(gw.configFile, configToml('', [xmppServer.domain]));
+    expect(noteOf(await reloadCommand(admin))).toBe('Reloaded: applied log.level.');
+    await gw.waitForLog('configuration reloaded', 10_000, () => reloads() > before);
+    // At warn the first reload's own info line was not written (it would have come first
+    // down the same pipe); back at debug the second's was.
+    expect(reloads()).toBe(before + 1);
   });
 
   it('health: /healthz and /readyz are 200 while online; /readyz turns 503 when the component link is lost', async () => {

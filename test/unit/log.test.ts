@@ -43,6 +43,26 @@ describe('logger', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'shown', n: 1, level: 40 });
   });
+
+  it('setLevel applies to the children and grandchildren made before and after it (a reload)', () => {
+    const out = capture();
+    const { log, setLevel } = createLogger('info', out.stream);
+    const module = log.child({ module: 'bridge' });
+    const perUser = module.child({ user: 'alice@example.org' });
+    module.debug('hidden at info');
+    setLevel('debug');
+    const later = log.child({ module: 'irc' });
+    module.debug('module debug');
+    perUser.debug('user debug');
+    later.debug('later debug');
+    expect(perUser.isLevelEnabled('debug')).toBe(true);
+    setLevel('warn');
+    perUser.info('hidden at warn');
+    later.warn('later warn');
+    const msgs = out.text().trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs).toEqual(['module debug', 'user debug', 'later debug', 'later warn']);
+    expect([log.level, module.level, perUser.level, later.level]).toEqual(['warn', 'warn', 'warn', 'warn']);
+  });
 });
 
 describe('XMPP wire redaction', () => {

@@ -49,9 +49,16 @@ export function applyAction(ctx: BridgeContext, action: GatewayAction): void {
   }
 }
 
-/** Live sessions, for the administrators' ad-hoc command. */
+/** Live sessions, for the administrators' ad-hoc commands; `since` only while registered. */
 export function liveConnections(ctx: BridgeContext): Array<LiveConnection & { state: string }> {
-  return ctx.registry.all().map((s) => ({ user: s.user, network: s.network, nick: s.nick, state: s.state, channels: s.channels.size }));
+  return ctx.registry.all().map((s) => ({
+    user: s.user,
+    network: s.network,
+    nick: s.nick,
+    state: s.state,
+    channels: [...s.channels].map(([, channel]) => channel.name),
+    ...(s.state === 'registered' && s.connectedAt !== undefined ? { since: s.connectedAt } : {}),
+  }));
 }
 
 /** XEP-0045 §11.2: the service goes away; every room ends with 332 and every link QUITs. */

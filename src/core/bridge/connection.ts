@@ -127,6 +127,7 @@ export function forgetSession(ctx: BridgeContext, s: Session): void {
 export function registered(ctx: BridgeContext, s: Session, nick: string): void {
   s.state = 'registered';
   s.nick = nick;
+  s.connectedAt = ctx.o.now();
   s.reconnectAttempt = 0;
   s.fatal = undefined;
   s.fatalError = undefined;

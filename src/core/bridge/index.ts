@@ -248,6 +248,13 @@ export class Bridge {
     return liveConnections(this.#ctx);
   }
 
+  /** What the metrics read at scrape time: sessions, and channels joined summed over them. */
+  stats(): { sessions: number; channels: number } {
+    let channels = 0;
+    for (const s of this.#ctx.registry.all()) for (const [, channel] of s.channels) if (channel.state === 'joined') channels++;
+    return { sessions: this.#ctx.registry.size, channels };
+  }
+
   /** Users with at least one live session (for announcements). */
   activeUsers(): string[] {
     return this.#ctx.registry.users();

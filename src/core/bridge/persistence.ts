@@ -69,6 +69,7 @@ export function roomSettingsChanged(ctx: BridgeContext, user: BareJid, network: 
   const s = ctx.registry.get(user, network);
   const channel = s?.channels.get(channelName);
   if (channel) channel.key = stored?.key ?? channel.key;
+  if (channel) channel.noRecord = ctx.o.roomEncodings?.recording?.(user, network, channel.name) === false;
   if (!stored) {
     // No longer persistent: a channel nobody is in is left now.
     if (s && channel && channel.resources.size === 0) closeChannel(ctx, s, channel, { kind: 'left' });

@@ -48,6 +48,7 @@ export type Teardown =
 export function openChannel(ctx: BridgeContext, s: Session, name: string, key: string | undefined, resource?: JoinedResource): Channel {
   const channel = newChannel(name, s.support.casemapping);
   channel.key = key;
+  channel.noRecord = ctx.o.roomEncodings?.recording?.(s.user, s.network, name) === false;
   if (resource) channel.resources.set(resource.jid, resource);
   s.channels.set(name, channel);
   if (s.state === 'registered') sendJoin(ctx, s, channel);

@@ -151,6 +151,26 @@ describe('GatewayMetrics', () => {
     expect(await value('jabirc_sqlite_statement_duration_seconds_bucket{le="0.0025",kind="write"}')).toBe(0);
   });
 
+  it('reads sessions and joined channels from the core when scraped; without that source there are no such gauges', async () => {
+    const stats = { sessions: 2, channels: 5 };
+    const metrics = new GatewayMetrics({
+      networkLabel: (n) => n,
+      ircConnections: () => [],
+      componentOnline: () => true,
+      bridgeStats: () => stats,
+      version: '9.9.9',
+    });
+    const sample = async (name: string): Promise<string | undefined> =>
+      (await metrics.scrape()).body.split('\n').find((l) => l.startsWith(`${name} `));
+    expect(await sample('jabirc_sessions')).toBe('jabirc_sessions 2');
+    expect(await sample('jabirc_irc_channels_joined')).toBe('jabirc_irc_channels_joined 5');
+    stats.sessions = 1;
+    stats.channels = 0;
+    expect(await sample('jabirc_sessions')).toBe('jabirc_sessions 1');
+    expect(await sample('jabirc_irc_channels_joined')).toBe('jabirc_irc_channels_joined 0');
+    expect((await setup().metrics.scrape()).body).not.toContain('jabirc_sessions');
+  });
+
   it('exposes the version, event-loop lag and process metrics', async () => {
     const { metrics, value } = setup();
     expect(await value('jabirc_build_info{version="9.9.9"}')).toBe(1);

@@ -17,7 +17,8 @@ describe('diffConfig and applyLive', () => {
     ['admins', '', '[access]\nadmins = ["a@b.c"]\n', { live: ['access.admins'], restart: [] }],
     ['domains (handed to the core on reload)', '', '[access]\ndomains = ["b.c"]\n', { live: ['access.domains'], restart: [] }],
     ['limits (read through the running configuration)', '', '[irc]\nmax_channels_per_user = 3\nreconnect_per_second = 2\n', { live: ['irc.max_channels_per_user', 'irc.reconnect_per_second'], restart: [] }],
-    ['listeners and the log level', '', '[metrics]\nlisten = "9107"\n[log]\nlevel = "debug"\n', { live: [], restart: ['log.level', 'metrics', 'metrics.listen'] }],
+    ['the log level (handed to the logger on reload)', '', '[log]\nlevel = "debug"\n', { live: ['log.level'], restart: [] }],
+    ['listeners and the database', '', '[metrics]\nlisten = "9107"\n[database]\npath = "/tmp/other.db"\n', { live: [], restart: ['database.path', 'metrics', 'metrics.listen'] }],
   ])('%s', (_what, before, after, expected) => {
     expect(diffConfig(cfg(before), cfg(after))).toEqual(expected);
   });
@@ -25,10 +26,11 @@ describe('diffConfig and applyLive', () => {
   it('applies exactly the live keys, in place', () => {
     const running = cfg('[access]\ndomains = ["old.example"]\n');
     const irc = running.irc;
-    const next = cfg('[access]\ndomains = ["new.example"]\nadmins = ["a@b.c"]\n[irc]\nallow_unlisted = true\nmax_channels_per_user = 7\n[irc.flood]\nenabled = false\n[irc.networks."a.example"]\n[log]\nlevel = "debug"\n');
+    const next = cfg('[access]\ndomains = ["new.example"]\nadmins = ["a@b.c"]\n[irc]\nallow_unlisted = true\nmax_channels_per_user = 7\n[irc.flood]\nenabled = false\n[irc.networks."a.example"]\n[log]\nlevel = "debug"\n[database]\npath = "/tmp/other.db"\n');
     applyLive(running, next);
     expect(running.irc).toBe(irc);
-    expect(diffConfig(running, next)).toEqual({ live: [], restart: ['log.level'] });
+    expect(running.log.level).toBe('debug');
+    expect(diffConfig(running, next)).toEqual({ live: [], restart: ['database.path'] });
     expect(LIVE_KEYS).toContain('access.domains');
   });
 });

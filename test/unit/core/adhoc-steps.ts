@@ -19,8 +19,8 @@ export const NS_DATA = 'jabber:x:data';
 export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 export const LIVE: LiveConnection[] = [
-  { user: ALICE, network: NET, nick: 'alice', channels: 3 },
-  { user: 'bob@example.org', network: 'irc.oftc.net', nick: 'bob', channels: 1 },
+  { user: ALICE, network: NET, nick: 'alice', channels: ['#jabirc', '#a', '#b'], state: 'registered', since: Date.UTC(2026, 0, 2, 3, 4, 5) },
+  { user: 'bob@example.org', network: 'irc.oftc.net', nick: 'bob', channels: ['#oftc'], state: 'registered', since: Date.UTC(2026, 0, 1) },
 ];
 
 export interface Entity {

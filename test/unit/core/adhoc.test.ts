@@ -20,12 +20,14 @@ describe('the commands each entity lists (XEP-0050 §2.2)', () => {
     commands().items(context(entity, new MemoryPorts(), { user, ...extra }), entity.jid).map((i) => i.node);
   it.each<[string, Entity, BareJid, Partial<AdhocContext>, string[]]>([
     ['gw, a user', ON_GW, ALICE, {}, ['defaults', 'networks', 'configure']],
-    ['gw, an admin', ON_GW, ADMIN, {}, ['defaults', 'networks', 'configure', 'users', 'connections', 'disconnect-user', 'announce']],
+    ['gw, an admin', ON_GW, ADMIN, {}, ['defaults', 'networks', 'configure', 'users', 'connections', 'connection-info', 'disconnect-user', 'disconnect-network', 'announce']],
+    ['gw, an admin, with reload', ON_GW, ADMIN, { reload: () => '' }, ['defaults', 'networks', 'configure', 'users', 'connections', 'connection-info', 'disconnect-user', 'disconnect-network', 'announce', 'reload']],
+    ['gw, a user, with reload', ON_GW, ALICE, { reload: () => '' }, ['defaults', 'networks', 'configure']],
     ['net@gw, a user', ON_NET, ALICE, {}, ['settings', 'configure']],
     ['net@gw, an admin', ON_NET, ADMIN, {}, ['settings', 'configure']],
     ['a room', ON_ROOM, ALICE, {}, ['room', 'configure']],
     ['gw in fixed-network mode, a user', ON_GW, ALICE, { fixedNetwork: NET }, ['settings', 'server-configure']],
-    ['gw in fixed-network mode, an admin', ON_GW, ADMIN, { fixedNetwork: NET }, ['settings', 'server-configure', 'users', 'connections', 'disconnect-user', 'announce']],
+    ['gw in fixed-network mode, an admin', ON_GW, ADMIN, { fixedNetwork: NET }, ['settings', 'server-configure', 'users', 'connections', 'connection-info', 'disconnect-user', 'disconnect-network', 'announce']],
   ])('%s', (_name, entity, user, extra, expected) => {
     expect(nodes(entity, user, extra)).toEqual(expected);
   });

@@ -1,9 +1,10 @@
 /**
  * In-memory fakes of our own port interfaces for the core tests: IdentityStore and
- * ChannelStore (core/ports.ts) and RoomEncodingStore (core/adhoc.ts), each on a Map or an
- * array so every write can be read back. They are small working implementations of
- * interfaces this project defines, not mocks of a library; the SQLite adapters in
- * `src/store/` are tested against the real database separately.
+ * ChannelStore (core/ports.ts) and RoomEncodingStore (core/ports.ts, with or without
+ * recording), each on a Map, a Set or an array so every write can be read back. They
+ * are small working implementations of interfaces this project defines, not mocks of a
+ * library; the SQLite adapters in `src/store/` are tested against the real database
+ * separately.
  *
  * Like the SQLite stores, identities are copied in and out, and channel names match
  * without regard to ASCII case.
@@ -78,6 +79,18 @@ export class MemoryRoomEncodings implements RoomEncodingStore {
   set(user: string, network: string, channel: string, encoding: string | undefined): void {
     if (encoding === undefined) this.byKey.delete(`${user} ${network} ${channel}`);
     else this.byKey.set(`${user} ${network} ${channel}`, encoding);
+  }
+}
+
+/** MemoryRoomEncodings that also keeps whether each room is recorded (issue 10 §5): a Set of the rooms not recorded. */
+export class MemoryRoomSettings extends MemoryRoomEncodings {
+  readonly notRecorded = new Set<string>();
+  recording(user: string, network: string, channel: string): boolean {
+    return !this.notRecorded.has(`${user} ${network} ${channel.toLowerCase()}`);
+  }
+  setRecording(user: string, network: string, channel: string, record: boolean): void {
+    if (record) this.notRecorded.delete(`${user} ${network} ${channel.toLowerCase()}`);
+    else this.notRecorded.add(`${user} ${network} ${channel.toLowerCase()}`);
   }
 }
 

@@ -319,7 +319,7 @@ describe('XEP-0100 §4.1 presence subscription', () => {
 describe('XEP-0100 §6.3 jabber:iq:gateway', () => {
   const gatewayIq = (type: 'get' | 'set', network: string, prompt?: string): Element =>
     xml('iq', { type, id: 'g1', from: `${ALICE}/laptop`, to: entityJid(network) }, xml('query', { xmlns: NS_GATEWAY }, prompt === undefined ? null : xml('prompt', {}, prompt)));
-  const live = (network: string): LiveConnection => ({ user: ALICE, network, nick: 'alice', channels: 1 });
+  const live = (network: string): LiveConnection => ({ user: ALICE, network, nick: 'alice', channels: ['#a'] });
 
   it('get → a description and the prompt', () => {
     const query = handleRegister(gatewayIq('get', ''), context('')).replies[0]?.getChild('query', NS_GATEWAY);

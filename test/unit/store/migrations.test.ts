@@ -215,3 +215,28 @@ describe('migration 7 (channel history)', () => {
     }
   });
 });
+
+describe('migration room_settings.record', () => {
+  // Found by its description: steps appended by other work may come before it.
+  const step = MIGRATIONS.findIndex((m) => m.description.startsWith('room_settings.record'));
+
+  it('upgrades the database before it: its room settings record, as before; record takes only 0 and 1', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jabirc-mig-')), `v${step}.sqlite`);
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    migrate(old, MIGRATIONS.slice(0, step));
+    old.prepare('INSERT INTO users (jid, created_at) VALUES (?, ?)').run('alice@example.org', 1);
+    old.prepare("INSERT INTO room_settings (jid, network, channel_folded, channel, encoding) VALUES ('alice@example.org', 'n', '#a', '#a', 'koi8-r')").run();
+    old.close();
+
+    const { db, applied } = openDatabase(path);
+    expect(step).toBeGreaterThan(2);
+    expect(applied).toEqual(MIGRATIONS.slice(step).map((m, i) => `${step + i + 1}: ${m.description}`));
+    expect(schemaOf(db)).toEqual(schemaOf(openDatabase(':memory:').db));
+    const rooms = new SqliteRoomEncodingStore(db);
+    expect([rooms.get('alice@example.org', 'n', '#a'), rooms.recording('alice@example.org', 'n', '#a')]).toEqual(['koi8-r', true]);
+    expect(() => db.prepare("UPDATE room_settings SET record = 2 WHERE channel_folded = '#a'").run()).toThrow(/CHECK/);
+    expect(() => db.prepare("UPDATE room_settings SET record = NULL WHERE channel_folded = '#a'").run()).toThrow(/NOT NULL/);
+    db.close();
+  });
+});

@@ -72,6 +72,37 @@ describe.each(DB_PLACES)('SqliteRoomEncodingStore on %s', (_where, open) => {
     expect(db.prepare('SELECT jid FROM users').pluck().all()).toEqual([ALICE]);
   });
 
+  it('recording: on unless turned off; each setting is kept when the other changes; a row back at the defaults goes', () => {
+    const { db, rooms } = setup();
+    expect(rooms.recording(ALICE, LIBERA, '#a')).toBe(true);
+    rooms.setRecording(ALICE, LIBERA, '#a', true); // the default where there is no row: nothing written
+    expect(count(db, 'room_settings')).toBe(0);
+    expect(count(db, 'users')).toBe(0);
+    rooms.setRecording(ALICE, LIBERA, '#A', false);
+    expect(rooms.recording(ALICE, LIBERA, '#a')).toBe(false);
+    expect(rooms.recording(BOB, LIBERA, '#a')).toBe(true);
+    expect(rooms.recording(ALICE, OFTC, '#a')).toBe(true);
+    rooms.set(ALICE, LIBERA, '#a', 'koi8-r');
+    expect(rooms.recording(ALICE, LIBERA, '#a')).toBe(false);
+    rooms.set(ALICE, LIBERA, '#a', undefined);
+    expect([rooms.get(ALICE, LIBERA, '#a'), rooms.recording(ALICE, LIBERA, '#a')]).toEqual([undefined, false]);
+    expect(count(db, 'room_settings')).toBe(1);
+    rooms.set(ALICE, LIBERA, '#a', 'koi8-r');
+    rooms.setRecording(ALICE, LIBERA, '#a', true);
+    expect([rooms.get(ALICE, LIBERA, '#a'), rooms.recording(ALICE, LIBERA, '#a')]).toEqual(['koi8-r', true]);
+    rooms.set(ALICE, LIBERA, '#a', undefined);
+    expect(count(db, 'room_settings')).toBe(0);
+  });
+
+  it('recording follows the network casemapping once learned, like the encoding', () => {
+    const { rooms } = setup();
+    rooms.setRecording(ALICE, LIBERA, '#x[1]', false);
+    expect(rooms.recording(ALICE, LIBERA, '#X{1}')).toBe(false);
+    rooms.useCaseMapping(LIBERA, 'ascii');
+    expect(rooms.recording(ALICE, LIBERA, '#X[1]')).toBe(false);
+    expect(rooms.recording(ALICE, LIBERA, '#x{1}')).toBe(true);
+  });
+
   it('IdentityStore.remove(user) cascades to the room settings of that user only', () => {
     const { db, rooms } = setup();
     const box = new SecretBox(randomBytes(32));
