@@ -492,10 +492,18 @@ class ImportRun {
       tally.note(label, `maxhistorylength_ = ${maxHistory}: not imported: ${NOT_TAKEN.max_history_length}`);
     }
     const record = int(r.recordhistory_); // OptionalBool: 0 unset, 1 true, -1 false
-    if (record !== undefined && record !== 0) tally.note(label, `recordhistory_ = ${record}: not imported: ${NOT_TAKEN.record_history}`);
+    if (record === 1) tally.note(label, `recordhistory_ = 1: nothing to import: Jabirc records every room unless told not to`);
 
     let wrote = false;
     let had = false;
+    if (record === -1) {
+      // The room `record` setting (issue 10 §5): this user did not record the channel.
+      if (this.target.roomEncodings.recording?.(user, network, channel) === false) had = true;
+      else {
+        this.target.roomEncodings.setRecording?.(user, network, channel, false);
+        wrote = true;
+      }
+    }
     if (int(r.persistent_) === 1 || allPersistent) {
       if (this.target.channels.get(user, network, channel) !== undefined) {
         had = true;

@@ -14,6 +14,7 @@ import type { PersistentChannel } from '../ports.js';
 import type { Session } from '../session.js';
 import { addSession } from './connection.js';
 import type { BridgeContext } from './context.js';
+import { spanCloses, spanOpens } from './history.js';
 import { closeChannel, openChannel } from './rooms.js';
 
 export function restore(ctx: BridgeContext, channels: readonly PersistentChannel[]): void {
@@ -69,7 +70,13 @@ export function roomSettingsChanged(ctx: BridgeContext, user: BareJid, network: 
   const s = ctx.registry.get(user, network);
   const channel = s?.channels.get(channelName);
   if (channel) channel.key = stored?.key ?? channel.key;
-  if (channel) channel.noRecord = ctx.o.roomEncodings?.recording?.(user, network, channel.name) === false;
+  if (s && channel) {
+    // Recording turned off or on while joined: the span ends or starts now (issue 10 §5).
+    const off = ctx.o.roomEncodings?.recording?.(user, network, channel.name) === false;
+    if (off && !channel.noRecord) spanCloses(ctx, s, channel, false);
+    channel.noRecord = off;
+    if (!off && channel.state === 'joined') spanOpens(ctx, s, channel, ctx.o.now());
+  }
   if (!stored) {
     // No longer persistent: a channel nobody is in is left now.
     if (s && channel && channel.resources.size === 0) closeChannel(ctx, s, channel, { kind: 'left' });

@@ -65,6 +65,30 @@ describe('a room the user does not record', () => {
     expect(bodies(mam(s, alice))).toEqual(['recorded']);
   });
 
+  it('turned off while joined, the span ends then: what another user’s connection records later stays unreadable to them', () => {
+    const { s, archive, rooms } = setup();
+    joinChan(s, alice);
+    joinChan(s, bob);
+    carolSays(s, [alice, bob], 'before');
+    rooms.setRecording(alice.bare, NET, '#chan', false);
+    s.bridge.onAction({ kind: 'room-settings', user: alice.bare as never, network: NET, channel: '#chan' });
+    // Said later than the change (the harness clock stands still; the server's time moves on).
+    s.irc(bob, `@time=${new Date(1_700_000_010_000).toISOString()} :carol!c@h PRIVMSG #chan :after`);
+    archive.flush();
+    expect(bodies(mam(s, alice))).toEqual(['before']);
+    expect(bodies(mam(s, bob))).toEqual(['before', 'after']);
+  });
+
+  it('turned on again while joined, recording resumes at once', () => {
+    const { s, rooms } = setup();
+    rooms.setRecording(alice.bare, NET, '#chan', false);
+    joinChan(s, alice);
+    rooms.setRecording(alice.bare, NET, '#chan', true);
+    s.bridge.onAction({ kind: 'room-settings', user: alice.bare as never, network: NET, channel: '#chan' });
+    carolSays(s, [alice], 'recorded now');
+    expect(bodies(mam(s, alice))).toEqual(['recorded now']);
+  });
+
   it('turned on again, the next join records', () => {
     const { s, rooms } = setup();
     rooms.setRecording(alice.bare, NET, '#chan', false);

@@ -98,6 +98,9 @@ describe('import-biboumi: what lands in our stores', () => {
     ]);
     expect(target.roomEncodings.get(ALICE, LIBERA, '#jabirc')).toBe('windows-1251');
     expect(target.roomEncodings.get(ALICE, LIBERA, '#quiet')).toBeUndefined();
+    // recordhistory_ = -1: the room's record setting (issue 10 §5) is off.
+    expect(target.roomEncodings.recording?.(ALICE, LIBERA, '#quiet')).toBe(false);
+    expect(target.roomEncodings.recording?.(ALICE, LIBERA, '#jabirc')).toBe(true);
   });
 
   it('history: each line archived once with biboumi’s uuid_ as its id, readable by its owner only', () => {
@@ -122,7 +125,7 @@ describe('import-biboumi: what lands in our stores', () => {
     ['globaloptions_', [2, 0, 0, 2, 0]],
     ['ircserveroptions_', [5, 2, 0, 1, 2]],
     ['after_connection_commands_', [4, 2, 0, 0, 2]],
-    ['ircchanneloptions_', [4, 2, 0, 1, 1]],
+    ['ircchanneloptions_', [4, 3, 0, 0, 1]],
     ['muclogline_', [3, 3, 0, 0, 0]],
     ['roster', [5, 1, 1, 0, 3]],
   ])('report counts of %s', (name, expected) => {
@@ -147,7 +150,6 @@ describe('import-biboumi: what lands in our stores', () => {
       'id 2 (of ircserveroptions_ id 1): not imported: the command is not an IRC command line',
       'id 4: not imported: fk_ "99" names no ircserveroptions_ row',
       'id 2 (alice@example.org, #quiet on irc.libera.chat): encodingout_ = "koi8-r": not imported: Jabirc always sends UTF-8',
-      'id 2 (alice@example.org, #quiet on irc.libera.chat): recordhistory_ = -1: not imported: history is configured by the operator',
       'id 4 (alice@example.org, nochan on irc.libera.chat): not imported: channel_ "nochan" is not an IRC channel name',
       'row 1 (irc.localhost ↔ alice@example.org): not imported: a subscription to the gateway itself',
       'row 2 (irc.libera.chat@irc.localhost ↔ alice@example.org): not imported: a subscription to the network irc.libera.chat',
@@ -155,7 +157,7 @@ describe('import-biboumi: what lands in our stores', () => {
     ]) {
       expect(text).toContain(line);
     }
-    expect(text.split('\n').filter((l) => l.startsWith('  '))).toHaveLength(20);
+    expect(text.split('\n').filter((l) => l.startsWith('  '))).toHaveLength(19);
   });
 
   it('never shows a password or an after-connect command', () => {
