@@ -301,6 +301,9 @@ function roomForm(ctx: AdhocContext): FormSpec {
   return { title: `Settings for ${room.channel}`, fields };
 }
 
+/** Rooms one user may keep an encoding or record setting for. */
+export const MAX_ROOM_SETTINGS_PER_USER = 500;
+
 const submitRoom: Submit = (fields, ctx) => {
   const room = roomState(ctx);
   const persistentValue = singleValue(fields, 'persistent');
@@ -325,6 +328,12 @@ const submitRoom: Submit = (fields, ctx) => {
   const wasRecorded = recording?.recording(ctx.user, room.network, room.channel) ?? true;
   const recordValue = recording ? singleValue(fields, 'record') : undefined;
   const record = recordValue === undefined ? wasRecorded : (parseBoolean('record', recordValue) ?? true);
+  // A bound on the rooms one user keeps settings for (issue 8 §5): a new room's row is refused past it.
+  const store = ctx.roomEncodings;
+  const addsRow = (encoding !== undefined || !record) && store?.has?.(ctx.user, room.network, room.channel) === false;
+  if (addsRow && (store?.rooms?.(ctx.user) ?? 0) >= MAX_ROOM_SETTINGS_PER_USER) {
+    throw new InvalidFieldError(encoding !== undefined ? 'encoding' : 'record', `you keep settings for ${MAX_ROOM_SETTINGS_PER_USER} rooms, the most this gateway allows; clear one first`);
+  }
   // Every value is checked before anything is written.
   // The nick the user has there now is the nick a restart brings them back under.
   const nick = ctx.liveConnections().find((c) => c.user === ctx.user && c.network === room.network)?.nick;

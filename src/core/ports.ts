@@ -88,6 +88,9 @@ export interface RoomEncodingStore {
   setRecording?(user: string, network: string, channel: string, record: boolean): void;
   /** The network's CASEMAPPING, learned from ISUPPORT: the store folds that network's names by it. */
   useCaseMapping?(network: string, mapping: CaseMapping): void;
+  /** Rooms holding a setting of the user's, and whether this one does (the per-user bound). */
+  rooms?(user: string): number;
+  has?(user: string, network: string, channel: string): boolean;
 }
 
 /** One live IRC connection, as the bridge reports it. */

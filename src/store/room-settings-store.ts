@@ -73,6 +73,16 @@ export class SqliteRoomEncodingStore implements RoomEncodingStore {
     this.#write(user, network, channel, { column: 'encoding', value: encoding ?? null });
   }
 
+  /** How many rooms hold a setting of the user's (for the per-user bound, issue 8 §5). */
+  rooms(user: string): number {
+    return this.#db.prepare('SELECT count(*) FROM room_settings WHERE jid = ?').pluck().get(user) as number;
+  }
+
+  /** Whether the room holds any setting of the user's. */
+  has(user: string, network: string, channel: string): boolean {
+    return this.#get.get(user, network, this.#folds.fold(network, channel)) !== undefined;
+  }
+
   recording(user: string, network: string, channel: string): boolean {
     return this.#getRecord.get(user, network, this.#folds.fold(network, channel)) !== 0;
   }

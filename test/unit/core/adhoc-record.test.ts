@@ -74,3 +74,22 @@ describe("configure on a room: biboumi's record_history onto record", () => {
     expect(commandErrorOf(reply).text).toContain('field "record_history"');
   });
 });
+
+describe('room settings per user are bounded (issue 8 §5)', () => {
+  it('refuses a setting for one more room past the bound, naming the field, and keeps changes to rooms already set', async () => {
+    const { SqliteRoomEncodingStore } = await import('../../../src/store/room-settings-store.js');
+    const { openDatabase } = await import('../../../src/store/database.js');
+    const { MAX_ROOM_SETTINGS_PER_USER } = await import('../../../src/core/adhoc.js');
+    const rooms = new SqliteRoomEncodingStore(openDatabase(':memory:').db, { now: () => 1 });
+    for (let i = 0; i < MAX_ROOM_SETTINGS_PER_USER - 1; i++) rooms.set(ALICE, NET, `#r${i}`, 'koi8-r');
+    rooms.set(ALICE, NET, '#jabirc', 'koi8-r'); // the bound reached, this room among them
+    const ctx = context(ON_ROOM, new MemoryPorts(), { roomEncodings: rooms });
+    run(ON_ROOM, 'room', { encoding: 'windows-1252' }, ctx);
+    expect(rooms.get(ALICE, NET, '#jabirc')).toBe('windows-1252'); // a room already kept may change
+    rooms.set(ALICE, NET, '#jabirc', undefined); // one row fewer…
+    rooms.set(ALICE, NET, '#other', 'koi8-r'); // …and the bound reached again without #jabirc
+    const refused = run(ON_ROOM, 'room', { encoding: 'windows-1252' }, ctx).reply;
+    expect(commandErrorOf(refused).text).toContain('field "encoding"');
+    expect(rooms.get(ALICE, NET, '#jabirc')).toBeUndefined();
+  });
+});
