@@ -84,7 +84,14 @@ function packageVersion(): string {
  * connection; a file that does not load is refused and the running configuration stays.
  * Returns what happened in one sentence, for the command's note (key names, no values).
  */
-function reload(config: Config, reread: () => Config, admins: Set<string>, core: GatewayCore, logger: Pick<LoggerHandle, 'log' | 'setLevel'>): string {
+function reload(
+  config: Config,
+  reread: () => Config,
+  admins: Set<string>,
+  core: GatewayCore,
+  logger: Pick<LoggerHandle, 'log' | 'setLevel'>,
+  listeners?: { restart(changed: readonly string[]): void },
+): string {
   const { log } = logger;
   let next: Config;
   try {
@@ -100,6 +107,8 @@ function reload(config: Config, reread: () => Config, admins: Set<string>, core:
   for (const a of config.access.admins) admins.add(a.toLowerCase());
   core.setAllowedDomains(config.access.domains);
   logger.setLevel(config.log.level);
+  // The operator's listeners move (or start, or stop) now; their sockets only, no IRC link.
+  listeners?.restart(live.filter((k) => k.startsWith('identd') || k.startsWith('metrics')));
   if (restart.length > 0) log.warn({ keys: restart }, 'configuration changes that need a restart were not applied');
   log.info({ applied: live }, 'configuration reloaded');
   const applied = live.length === 0 ? 'Reloaded: no live setting changed.' : `Reloaded: applied ${live.join(', ')}.`;
@@ -117,11 +126,14 @@ function notReady(link: XmppLink, db: Db): string[] {
 async function startOperations(
   config: Config,
   deps: { log: Logger; metrics: GatewayMetrics | undefined; irc: IrcPool; notReady: () => string[] },
-): Promise<void> {
+  which: { http: boolean; identd: boolean } = { http: true, identd: true },
+): Promise<{ http?: { close(): Promise<void> }; identd?: { close(): Promise<void> } }> {
   const { metrics } = deps;
-  const http = config.metrics.listen === undefined ? undefined : parseListen(config.metrics.listen);
+  const started: { http?: { close(): Promise<void> }; identd?: { close(): Promise<void> } } = {};
+  const http = config.metrics.listen === undefined || !which.http ? undefined : parseListen(config.metrics.listen);
+  if (http && !metrics) deps.log.warn({}, 'metrics were off at start: turning them on needs a restart');
   if (http && metrics) {
-    await startOpsHttp({
+    started.http = await startOpsHttp({
       host: http.host ?? '127.0.0.1',
       port: http.port,
       log: deps.log.child({ module: 'metrics' }),
@@ -129,9 +141,9 @@ async function startOperations(
       notReady: deps.notReady,
     });
   }
-  const ident = config.identd.listen === undefined ? undefined : parseListen(config.identd.listen);
+  const ident = config.identd.listen === undefined || !which.identd ? undefined : parseListen(config.identd.listen);
   if (ident) {
-    await startIdentd({
+    started.identd = await startIdentd({
       host: ident.host,
       port: ident.port,
       log: deps.log.child({ module: 'identd' }),
@@ -141,6 +153,35 @@ async function startOperations(
       },
     });
   }
+  return started;
+}
+
+/** The listeners of the running gateway, restarted one by one when a reload moves them. */
+function liveListeners(
+  config: Config,
+  deps: Parameters<typeof startOperations>[1],
+  current: Awaited<ReturnType<typeof startOperations>>,
+): { restart(changed: readonly string[]): void } {
+  let chain = Promise.resolve();
+  return {
+    restart(changed) {
+      const http = changed.some((k) => k.startsWith('metrics'));
+      const identd = changed.some((k) => k.startsWith('identd'));
+      if (!http && !identd) return;
+      chain = chain.then(async () => {
+        try {
+          if (http) await current.http?.close();
+          if (identd) await current.identd?.close();
+          const next = await startOperations(config, deps, { http, identd });
+          if (http) current.http = next.http;
+          if (identd) current.identd = next.identd;
+          deps.log.info({ metrics: http, identd }, 'listeners restarted');
+        } catch (err) {
+          deps.log.error({ reason: (err as Error).message }, 'a listener could not be restarted; it stays off until the next reload');
+        }
+      });
+    },
+  };
 }
 
 function fail(code: number, message: string): never {
@@ -210,13 +251,14 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   let bridge: Bridge;
   // Filled in place on reload: the core keeps this very set.
   const admins = new Set(config.access.admins.map((a) => a.toLowerCase()));
+  let listeners: { restart(changed: readonly string[]): void } | undefined;
   const core = new GatewayCore({
     domain: config.component.jid,
     allowedDomains: config.access.domains,
     software: { name: 'Jabirc', version },
     log: log.child({ module: 'core' }),
     // The admins' `reload` command (issue 12 §9): the same reload as SIGHUP.
-    onReload: (): string => reload(config, reread, admins, core, logger),
+    onReload: (): string => reload(config, reread, admins, core, logger, listeners),
     fixedNetwork: config.irc.fixed_network,
     accounts: {
       identities,
@@ -293,8 +335,9 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     ...(metrics && { onOnline: () => metrics.componentOnline() }),
   });
   runtime = new Runtime(core, link, irc, log.child({ module: 'runtime' }), metrics);
+  const opsDeps = { log, metrics, irc, notReady: () => notReady(link, store.db) };
   try {
-    await startOperations(config, { log, metrics, irc, notReady: () => notReady(link, store.db) });
+    listeners = liveListeners(config, opsDeps, await startOperations(config, opsDeps));
   } catch (err) {
     if (err instanceof ListenError) {
       log.fatal({ reason: err.message }, 'cannot start a listener');
@@ -302,7 +345,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     }
     throw err;
   }
-  process.on('SIGHUP', () => void reload(config, reread, admins, core, logger));
+  process.on('SIGHUP', () => void reload(config, reread, admins, core, logger, listeners));
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -27,6 +27,8 @@ export const LIVE_KEYS = [
   'access.admins',
   'access.domains',
   'log.level',
+  'identd',
+  'metrics.listen',
 ] as const;
 
 function leaves(value: unknown, path: string, out: Map<string, string>): void {
@@ -64,4 +66,7 @@ export function applyLive(running: Config, next: Config): void {
   running.access.admins = next.access.admins;
   running.access.domains = next.access.domains;
   running.log.level = next.log.level;
+  // Listeners are restarted by the caller (main.ts) from these.
+  running.identd = next.identd;
+  running.metrics = next.metrics;
 }

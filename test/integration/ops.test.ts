@@ -103,7 +103,7 @@ describe('operations: identd, metrics, backup, health', () => {
     ]);
     [metricsPort] = await freePorts(1);
     const dir = await jabircDir();
-    const extra = [
+    const extra = (): string => [
       // Still in [access], which the harness's file ends with.
       `admins = ["${adminName}@${xmppServer.domain}"]`,
       '[irc]',
@@ -126,7 +126,7 @@ describe('operations: identd, metrics, backup, health', () => {
         port: xmppServer.componentPort,
         domains,
         logLevel,
-        extra: `${extra}\n${more}`,
+        extra: `${extra()}\n${more}`,
       });
     gw = await startJabirc(dir, { configToml: configToml() });
     try {
@@ -260,13 +260,13 @@ describe('operations: identd, metrics, backup, health', () => {
     expect((await tryJoin()).attrs.type).toBe('error');
 
     const network = `[irc.networks."second.localhost"]\nhost = "127.0.0.1"\nport = ${ircServer.port}\ntls = false\n`;
-    // `ident` lands in [identd] (the last table of the file): a key that needs a restart.
-    await writeFile(gw.configFile, configToml(`ident = "localpart"\n${network}`, [xmppServer.domain, 'other.example']));
+    // The archive's retention is set at start: a key that needs a restart.
+    await writeFile(gw.configFile, configToml(`${network}\n[history]\nretention_days = 7\n`, [xmppServer.domain, 'other.example']));
     gw.child.kill('SIGHUP');
     const reloaded = await gw.waitForLog('configuration reloaded');
     expect(reloaded.applied).toEqual(expect.arrayContaining(['irc.networks.second.localhost.port', 'access.domains']));
     const warned = gw.logLines().find((l) => l.msg === 'configuration changes that need a restart were not applied');
-    expect(warned?.keys).toEqual(['identd.ident']);
+    expect(warned?.keys).toEqual(['history.retention_days']);
     const joined = await tryJoin();
     expect(joined.attrs.type).not.toBe('error');
     expect(joined.getChild('subject')).toBeDefined();
@@ -323,6 +323,19 @@ describe('operations: identd, metrics, backup, health', () => {
     // At warn the first reload's own info line was not written (it would have come first
     // down the same pipe); back at debug the second's was.
     expect(reloads()).toBe(before + 1);
+  });
+
+  it('reload: moving the metrics listener applies at once; the old address stops answering', async () => {
+    const old = metricsPort;
+    const [moved] = await freePorts(1);
+    metricsPort = moved!;
+    const restarts = () => gw.logLines().filter((l) => l.msg === 'listeners restarted').length;
+    const before = restarts();
+    await writeFile(gw.configFile, configToml());
+    gw.child.kill('SIGHUP');
+    await gw.waitForLog('listeners restarted', 10_000, () => restarts() > before);
+    expect((await fetch(`http://127.0.0.1:${moved}/healthz`)).status).toBe(200);
+    await expect(fetch(`http://127.0.0.1:${old}/healthz`)).rejects.toThrow();
   });
 
   it('health: /healthz and /readyz are 200 while online; /readyz turns 503 when the component link is lost', async () => {
