@@ -222,9 +222,13 @@ describe('soak: faults counted end to end', () => {
 
     // Faults: the short run restarts each once, at fixed moments; the long one at random.
     const faults: Array<{ at: number; what: string; run: () => Promise<void> }> = [];
+    // When the IRC server accepts connections again, and which Jabirc saw it: users' return
+    // is measured from there (issue 8 §8: back within 30 s, paced).
+    const ircBack: Array<{ at: number; gw: JabircProcess }> = [];
     const restartIrc = async (): Promise<void> => {
       ircReady.fill(false);
       await ircServer.restart();
+      ircBack.push({ at: Date.now(), gw: gw! });
       for (let i = 0; i < IRC_USERS; i++) await connectIrc(i).catch(() => undefined);
     };
     const restartXmpp = async (): Promise<void> => {
@@ -309,10 +313,16 @@ describe('soak: faults counted end to end', () => {
       else if (u.interruptedNear(e.at)) i2x.told++;
       else i2x.lost++;
     }
+    const returns = ircBack.map(({ at, gw: seen }) => {
+      const back = accounts.map((a) => seen.logLines().find((l) => l.msg === 'registered on IRC' && l.user === `${a.username}@${xmppServer.domain}` && (l.time as number) >= at));
+      const delays = back.filter((l) => l !== undefined).map((l) => ((l!.time as number) - at) / 1000).sort((x, y) => x - y);
+      return `${delays.length}/${accounts.length} back on IRC after the server restart, median ${delays[Math.floor(delays.length / 2)]?.toFixed(1)} s, last ${delays.at(-1)?.toFixed(1)} s`;
+    });
     const report = [
       `soak: ${SECONDS} s, ${XMPP_USERS} XMPP users, ${IRC_USERS} IRC users, ${channels.length} channels`,
       `faults: ${faults.filter((f) => done.includes(`${f.at}`)).map((f) => `${f.what} at ${Math.round(f.at / 1000)} s`).join(', ')}`,
       `XMPP → IRC: sent ${x2i.sent}, delivered ${x2i.delivered}, bounced with an error ${x2i.bounced}, lost around a fault the sender saw ${x2i.lostAtFault}, lost without a word ${x2i.lost}`,
+      ...returns,
       `IRC → XMPP (per recipient): expected ${i2x.expected}, delivered ${i2x.delivered}, told of an interruption ${i2x.told}, lost without a word ${i2x.lost}`,
     ].join('\n');
     console.log(report);
