@@ -93,6 +93,7 @@ describe('jabirc import-biboumi on a database made by biboumi 9', () => {
     const before = hash(biboumiDb);
     const out = await importCommand();
     expect(out.code, out.stderr).toBe(0);
+    if (process.env.SHOW_IMPORT_REPORT) console.log(out.stdout);
     expect(out.stdout.replace(/^.*\n/, '')).toBe(dryReport.replace(/^.*\n/, '').replace(/: (\d+) to import,/g, ': $1 imported,'));
     for (const secret of ['sasl-pw-1', 'server-pw-1', 'cmd-pw-1']) {
       expect(out.stdout).not.toContain(secret);
