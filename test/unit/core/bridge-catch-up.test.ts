@@ -84,6 +84,24 @@ describe('history replayed by the IRC server (InspIRCd m_chanhistory)', () => {
     expect(groupchats(after, alice).map((m) => m.getChildText('body'))).toEqual(['live again']);
   });
 
+  it('puts a new line stamped to the whole second after the newest archived line of that second', () => {
+    const { s } = setup();
+    joinAt(s, alice, 0, INSPIRCD_CAPS);
+    // Said live at 5.4 s; then, while the link was down, another line in the same second,
+    // which m_chanhistory replays as 5.000 (its times are whole seconds).
+    s.irc(alice, `@time=${new Date(T0 + 5_400).toISOString()};msgid=s1 :carol!c@h PRIVMSG #chan :first`);
+    reconnect(s, alice, INSPIRCD_CAPS);
+    ircJoinEcho(s, alice, 20);
+    s.irc(
+      alice,
+      `:${IRC_SERVER} BATCH +1 chathistory :#chan`,
+      `@time=${t(5)};msgid=s1;batch=1 :carol!c@h PRIVMSG #chan :first`,
+      `@time=${t(5)};msgid=s2;batch=1 :carol!c@h PRIVMSG #chan :second`,
+      `:${IRC_SERVER} BATCH :-1`,
+    );
+    expect(mamBodies(s, alice)).toEqual(['first', 'second']);
+  });
+
   it('does not show a fresh joiner the lines replayed from before their join, nor lets them read them', () => {
     const { s } = setup();
     const out = [

@@ -100,10 +100,18 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
 export function ircReplayedText(ctx: BridgeContext, s: Session, m: IrcMessage, batch: OpenBatch): void {
   const read = readText(ctx, s, m);
   if (!read?.channel) return;
-  const at = lineTime(ctx, m);
-  // Without a msgid a copy cannot be told by its id: no newer than the archive, it is one.
-  if (m.tags.msgid === undefined && batch.archivedUntil !== undefined && at <= batch.archivedUntil) return;
-  recordLine(ctx, s, read.channel, { msgid: m.tags.msgid, at, nick: read.fromServer ? '' : read.nick!, kind: read.kind, body: read.body, statusPrefix: read.statusPrefix });
+  const msgid = m.tags.msgid;
+  let at = lineTime(ctx, m);
+  const until = batch.archivedUntil;
+  if (until !== undefined && at <= until) {
+    // Without a msgid a copy cannot be told by its id: no newer than the archive, it is one.
+    if (msgid === undefined) return;
+    // A new line stamped to the whole second (InspIRCd 3's m_chanhistory) in the second of
+    // the newest archived one was said after it, while nobody listened: had it been said
+    // before, it would be archived. It goes after it, not before.
+    if (at % 1000 === 0 && until - at < 1000 && !ctx.o.archive?.has(s.network, read.channel.name, msgid)) at = until;
+  }
+  recordLine(ctx, s, read.channel, { msgid, at, nick: read.fromServer ? '' : read.nick!, kind: read.kind, body: read.body, statusPrefix: read.statusPrefix });
 }
 
 /** ERR_NOSUCHNICK (401) / ERR_CANNOTSENDTOCHAN (404): the message comes back as an error. */
