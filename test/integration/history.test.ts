@@ -37,13 +37,18 @@ interface Archived {
   stamp: string;
 }
 
-const SERVERS: Array<{ name: string; start: (component: ComponentEntry) => Promise<XmppServer> }> = [
-  { name: 'Prosody', start: (component) => startProsody({ component }) },
+/**
+ * `offline`: the server keeps messages for an offline user. `history`: run the channel
+ * history tests too (the last entry only shows what a server without storage does).
+ */
+const SERVERS: Array<{ name: string; start: (component: ComponentEntry) => Promise<XmppServer>; offline: boolean; history: boolean }> = [
+  { name: 'Prosody', start: (component) => startProsody({ component }), offline: true, history: true },
   // mod_offline is not in the harness's ejabberd by default (see XmppServerOptions).
-  { name: 'ejabberd', start: (component) => startEjabberd({ component, offlineStorage: true }) },
+  { name: 'ejabberd', start: (component) => startEjabberd({ component, offlineStorage: true }), offline: true, history: true },
+  { name: 'ejabberd without mod_offline', start: (component) => startEjabberd({ component }), offline: false, history: false },
 ];
 
-describe.each(SERVERS)('channel history end to end ($name + InspIRCd)', ({ start }) => {
+describe.each(SERVERS)('channel history end to end ($name + InspIRCd)', ({ start, offline, history }) => {
   let xmppServer: XmppServer;
   let irc: IrcServer;
   let dir: string;
@@ -157,136 +162,141 @@ describe.each(SERVERS)('channel history end to end ($name + InspIRCd)', ({ start
   const live = (u: XmppUser, channel: string, body: string): Promise<Element> =>
     u.waitFor((e) => e.name === 'message' && e.attrs.type === 'groupchat' && e.attrs.from?.startsWith(`${roomOf(channel)}/`) === true && e.getChildText('body') === body && !e.getChild('delay', NS_DELAY), 15_000);
 
-  it('lets a client that was offline fetch by MAM what was said on its persistent channel', async () => {
-    const acc = await account();
-    const channel = `#off${uid()}`;
-    const o = await observer(channel);
-    let u = await online(acc);
-    await join(u, channel, acc.username);
-    await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username);
-    await makePersistent(u, channel);
-    o.send(`PRIVMSG ${channel} :while here`);
-    await live(u, channel, 'while here');
-    await u.stop();
-    o.send(`PRIVMSG ${channel} :while away 1`);
-    o.send(`PRIVMSG ${channel} :while away 2`);
-    u = await online(acc);
-    const got = await mamUntil(u, channel, 'while away 2');
-    expect(got.map((g) => g.body)).toEqual(['while here', 'while away 1', 'while away 2']);
-    expect(new Set(got.map((g) => g.id)).size).toBe(3);
-  });
+  if (history) {
+    it('lets a client that was offline fetch by MAM what was said on its persistent channel', async () => {
+      const acc = await account();
+      const channel = `#off${uid()}`;
+      const o = await observer(channel);
+      let u = await online(acc);
+      await join(u, channel, acc.username);
+      await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username);
+      await makePersistent(u, channel);
+      o.send(`PRIVMSG ${channel} :while here`);
+      await live(u, channel, 'while here');
+      await u.stop();
+      o.send(`PRIVMSG ${channel} :while away 1`);
+      o.send(`PRIVMSG ${channel} :while away 2`);
+      u = await online(acc);
+      const got = await mamUntil(u, channel, 'while away 2');
+      expect(got.map((g) => g.body)).toEqual(['while here', 'while away 1', 'while away 2']);
+      expect(new Set(got.map((g) => g.id)).size).toBe(3);
+    });
 
-  it('shows two users of one channel only the lines said while each was in it', async () => {
-    const [accA, accB] = [await account(), await account()];
-    const channel = `#two${uid()}`;
-    const o = await observer(channel);
-    const a = await online(accA);
-    const b = await online(accB);
-    await join(a, channel, accA.username);
-    await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === accA.username);
-    o.send(`PRIVMSG ${channel} :before B`);
-    await live(a, channel, 'before B');
-    await join(b, channel, accB.username);
-    await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === accB.username);
-    o.send(`PRIVMSG ${channel} :with both`);
-    const [liveA, liveB] = await Promise.all([live(a, channel, 'with both'), live(b, channel, 'with both')]);
-    // One line, one stanza-id (XEP-0359) for both users.
-    expect(liveA.getChild('stanza-id')?.attrs.id).toBe(liveB.getChild('stanza-id')?.attrs.id);
-    await leave(b, channel, accB.username);
-    await o.waitFor((m) => m.command === 'PART' && m.source?.nick === accB.username);
-    o.send(`PRIVMSG ${channel} :after B`);
-    await live(a, channel, 'after B');
-    expect((await mam(a, channel)).map((g) => g.body)).toEqual(['before B', 'with both', 'after B']);
-    const ofB = await mam(b, channel);
-    expect(ofB.map((g) => g.body)).toEqual(['with both']);
-    expect(ofB[0]!.id).toBe(liveB.getChild('stanza-id')?.attrs.id);
-  });
+    it('shows two users of one channel only the lines said while each was in it', async () => {
+      const [accA, accB] = [await account(), await account()];
+      const channel = `#two${uid()}`;
+      const o = await observer(channel);
+      const a = await online(accA);
+      const b = await online(accB);
+      await join(a, channel, accA.username);
+      await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === accA.username);
+      o.send(`PRIVMSG ${channel} :before B`);
+      await live(a, channel, 'before B');
+      await join(b, channel, accB.username);
+      await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === accB.username);
+      o.send(`PRIVMSG ${channel} :with both`);
+      const [liveA, liveB] = await Promise.all([live(a, channel, 'with both'), live(b, channel, 'with both')]);
+      // One line, one stanza-id (XEP-0359) for both users.
+      expect(liveA.getChild('stanza-id')?.attrs.id).toBe(liveB.getChild('stanza-id')?.attrs.id);
+      await leave(b, channel, accB.username);
+      await o.waitFor((m) => m.command === 'PART' && m.source?.nick === accB.username);
+      o.send(`PRIVMSG ${channel} :after B`);
+      await live(a, channel, 'after B');
+      expect((await mam(a, channel)).map((g) => g.body)).toEqual(['before B', 'with both', 'after B']);
+      const ofB = await mam(b, channel);
+      expect(ofB.map((g) => g.body)).toEqual(['with both']);
+      expect(ofB[0]!.id).toBe(liveB.getChild('stanza-id')?.attrs.id);
+    });
 
-  it('honours every <history/> attribute of the join (XEP-0045 §7.2.14)', async () => {
-    const acc = await account();
-    const channel = `#hist${uid()}`;
-    const o = await observer(channel);
-    const keeper = await online(acc, 'keeper');
-    await join(keeper, channel, acc.username);
-    await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username);
-    for (const text of ['l1', 'l2', 'l3', 'l4']) {
-      o.send(`PRIVMSG ${channel} :${text}`);
-      await live(keeper, channel, text);
-    }
-    await sleep(3_000); // so that `seconds` can tell l5 from the others
-    o.send(`PRIVMSG ${channel} :l5`);
-    await live(keeper, channel, 'l5');
-    const phone = await online(acc, 'phone');
-    const bodies = async (history?: Record<string, string>): Promise<string[]> => {
-      const got = await join(phone, channel, acc.username, history);
+    it('honours every <history/> attribute of the join (XEP-0045 §7.2.14)', async () => {
+      const acc = await account();
+      const channel = `#hist${uid()}`;
+      const o = await observer(channel);
+      const keeper = await online(acc, 'keeper');
+      await join(keeper, channel, acc.username);
+      await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username);
+      for (const text of ['l1', 'l2', 'l3', 'l4']) {
+        o.send(`PRIVMSG ${channel} :${text}`);
+        await live(keeper, channel, text);
+      }
+      await sleep(3_000); // so that `seconds` can tell l5 from the others
+      o.send(`PRIVMSG ${channel} :l5`);
+      await live(keeper, channel, 'l5');
+      const phone = await online(acc, 'phone');
+      const bodies = async (history?: Record<string, string>): Promise<string[]> => {
+        const got = await join(phone, channel, acc.username, history);
+        await leave(phone, channel, acc.username);
+        return got.map((e) => e.getChildText('body') ?? '');
+      };
+      expect(await bodies()).toEqual(['l1', 'l2', 'l3', 'l4', 'l5']); // the default, 20
+      expect(await bodies({ maxstanzas: '2' })).toEqual(['l4', 'l5']);
+      expect(await bodies({ maxstanzas: '0' })).toEqual([]);
+      // maxchars counts whole stanzas: room for one and a half of them is room for one.
+      const [one] = await join(phone, channel, acc.username, { maxstanzas: '1' });
       await leave(phone, channel, acc.username);
-      return got.map((e) => e.getChildText('body') ?? '');
-    };
-    expect(await bodies()).toEqual(['l1', 'l2', 'l3', 'l4', 'l5']); // the default, 20
-    expect(await bodies({ maxstanzas: '2' })).toEqual(['l4', 'l5']);
-    expect(await bodies({ maxstanzas: '0' })).toEqual([]);
-    // maxchars counts whole stanzas: room for one and a half of them is room for one.
-    const [one] = await join(phone, channel, acc.username, { maxstanzas: '1' });
-    await leave(phone, channel, acc.username);
-    expect(await bodies({ maxchars: String(Math.floor(one!.toString().length * 1.5)) })).toEqual(['l5']);
-    expect(await bodies({ maxchars: '0' })).toEqual([]);
-    expect(await bodies({ seconds: '2' })).toEqual(['l5']);
-    const [l3] = await join(phone, channel, acc.username, { maxstanzas: '3' });
-    await leave(phone, channel, acc.username);
-    const since = l3!.getChild('delay', NS_DELAY)!.attrs.since ?? l3!.getChild('delay', NS_DELAY)!.attrs.stamp!;
-    expect(await bodies({ since })).toEqual(['l3', 'l4', 'l5']);
-    // Given together, the smallest amount that meets all of them.
-    expect(await bodies({ since, maxstanzas: '2' })).toEqual(['l4', 'l5']);
-    expect(await bodies({ since, seconds: '2' })).toEqual(['l5']);
-  });
+      expect(await bodies({ maxchars: String(Math.floor(one!.toString().length * 1.5)) })).toEqual(['l5']);
+      expect(await bodies({ maxchars: '0' })).toEqual([]);
+      expect(await bodies({ seconds: '2' })).toEqual(['l5']);
+      const [l3] = await join(phone, channel, acc.username, { maxstanzas: '3' });
+      await leave(phone, channel, acc.username);
+      const since = l3!.getChild('delay', NS_DELAY)!.attrs.since ?? l3!.getChild('delay', NS_DELAY)!.attrs.stamp!;
+      expect(await bodies({ since })).toEqual(['l3', 'l4', 'l5']);
+      // Given together, the smallest amount that meets all of them.
+      expect(await bodies({ since, maxstanzas: '2' })).toEqual(['l4', 'l5']);
+      expect(await bodies({ since, seconds: '2' })).toEqual(['l5']);
+    });
 
-  it('fills the gap of a Jabirc restart from InspIRCd’s channel history, without a duplicate', async () => {
-    const acc = await account();
-    const channel = `#gap${uid()}`;
-    const o = await observer(channel); // first in: operator
-    o.send(`MODE ${channel} +H 50:1d`);
-    await o.waitFor((m) => m.command === 'MODE' && m.params[1] === '+H');
-    let u = await online(acc);
-    await join(u, channel, acc.username);
-    await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username);
-    await makePersistent(u, channel);
-    o.send(`PRIVMSG ${channel} :before the restart`);
-    const seen = await live(u, channel, 'before the restart');
-    await u.stop();
-    gw.child.kill('SIGTERM');
-    await gw.exited;
-    await o.waitFor((m) => m.command === 'QUIT' && m.source?.nick === acc.username, 20_000);
-    o.send(`PRIVMSG ${channel} :during the restart 1`);
-    o.send(`PRIVMSG ${channel} :during the restart 2`);
-    gw = await startJabirc(dir, { configToml: config() });
-    await gw.waitForLog('component online', 30_000);
-    await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username, 30_000);
-    u = await online(acc);
-    const got = await mamUntil(u, channel, 'during the restart 2');
-    expect(got.map((g) => g.body)).toEqual(['before the restart', 'during the restart 1', 'during the restart 2']);
-    expect(new Set(got.map((g) => g.id)).size).toBe(3);
-    // The replayed copy of the line seen live is that line: same id as its live stanza-id.
-    expect(got[0]!.id).toBe(seen.getChild('stanza-id')?.attrs.id);
-    // Someone new joins: InspIRCd replays the channel to their connection too. None of it
-    // reaches them as live messages, none of it is theirs to read, none is stored twice.
-    const accB = await account();
-    const b = await online(accB);
-    await join(b, channel, accB.username, { maxstanzas: '0' });
-    o.send(`PRIVMSG ${channel} :after the restart`);
-    await live(b, channel, 'after the restart');
-    const liveBodies = (x: XmppUser): string[] =>
-      x.pending().filter((e) => e.name === 'message' && e.attrs.type === 'groupchat' && e.getChild('body') && !e.getChild('delay', NS_DELAY)).map((e) => e.getChildText('body') ?? '');
-    expect(liveBodies(b)).toEqual([]);
-    expect((await mam(b, channel)).map((g) => g.body)).toEqual(['after the restart']);
-    expect((await mamUntil(u, channel, 'after the restart')).map((g) => g.body)).toEqual([
-      'before the restart',
-      'during the restart 1',
-      'during the restart 2',
-      'after the restart',
-    ]);
-  });
+    it('fills the gap of a Jabirc restart from InspIRCd’s channel history, without a duplicate', async () => {
+      const acc = await account();
+      const channel = `#gap${uid()}`;
+      const o = await observer(channel); // first in: operator
+      o.send(`MODE ${channel} +H 50:1d`);
+      await o.waitFor((m) => m.command === 'MODE' && m.params[1] === '+H');
+      let u = await online(acc);
+      await join(u, channel, acc.username);
+      await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username);
+      await makePersistent(u, channel);
+      o.send(`PRIVMSG ${channel} :before the restart`);
+      const seen = await live(u, channel, 'before the restart');
+      await u.stop();
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+      await o.waitFor((m) => m.command === 'QUIT' && m.source?.nick === acc.username, 20_000);
+      o.send(`PRIVMSG ${channel} :during the restart 1`);
+      o.send(`PRIVMSG ${channel} :during the restart 2`);
+      gw = await startJabirc(dir, { configToml: config() });
+      await gw.waitForLog('component online', 30_000);
+      await o.waitFor((m) => m.command === 'JOIN' && m.source?.nick === acc.username, 30_000);
+      u = await online(acc);
+      const got = await mamUntil(u, channel, 'during the restart 2');
+      expect(got.map((g) => g.body)).toEqual(['before the restart', 'during the restart 1', 'during the restart 2']);
+      expect(new Set(got.map((g) => g.id)).size).toBe(3);
+      // The replayed copy of the line seen live is that line: same id as its live stanza-id.
+      expect(got[0]!.id).toBe(seen.getChild('stanza-id')?.attrs.id);
+      // Someone new joins: InspIRCd replays the channel to their connection too. None of it
+      // reaches them as live messages, none of it is theirs to read, none is stored twice.
+      const accB = await account();
+      const b = await online(accB);
+      await join(b, channel, accB.username, { maxstanzas: '0' });
+      o.send(`PRIVMSG ${channel} :after the restart`);
+      await live(b, channel, 'after the restart');
+      const liveBodies = (x: XmppUser): string[] =>
+        x.pending().filter((e) => e.name === 'message' && e.attrs.type === 'groupchat' && e.getChild('body') && !e.getChild('delay', NS_DELAY)).map((e) => e.getChildText('body') ?? '');
+      expect(liveBodies(b)).toEqual([]);
+      expect((await mam(b, channel)).map((g) => g.body)).toEqual(['after the restart']);
+      expect((await mamUntil(u, channel, 'after the restart')).map((g) => g.body)).toEqual([
+        'before the restart',
+        'during the restart 1',
+        'during the restart 2',
+        'after the restart',
+      ]);
+    });
+  }
 
-  it('delivers a private message sent while the user is offline when they come back (their server keeps it)', async () => {
+  const pmOffline = offline
+    ? 'delivers a private message sent while the user is offline when they come back (their server keeps it)'
+    : 'keeps the channel when the user’s server refuses a private message for an offline user';
+  it(pmOffline, async () => {
     const acc = await account();
     const channel = `#pm${uid()}`;
     const o = await observer(channel);
@@ -305,6 +315,17 @@ describe.each(SERVERS)('channel history end to end ($name + InspIRCd)', ({ start
     // server reads in order: once the pong is back, the server has handled the message.
     const helper = await online(await account());
     expect((await helper.iq(xml('iq', { type: 'get', to: GW }, xml('ping', { xmlns: 'urn:xmpp:ping' })))).attrs.type).toBe('result');
+    if (!offline) {
+      // ejabberd without mod_offline answers service-unavailable (RFC 6121 §8.5.2.2.1);
+      // Jabirc takes it as a bounce that removes no occupant: the channel stays joined.
+      await gw.waitForLog('xmpp in', 15_000, (l) => String(l.xml ?? '').includes('type="error"') && String(l.xml ?? '').includes('service-unavailable'));
+      o.send(`PRIVMSG ${channel} :still here`);
+      u = await online(acc);
+      expect((await mamUntil(u, channel, 'still here')).map((g) => g.body)).toEqual(['still here']);
+      expect(u.pending().filter((e) => e.name === 'message' && e.getChildText('body') === 'sent while you were away')).toEqual([]);
+      expect(o.pending().filter((m) => (m.command === 'PART' || m.command === 'QUIT') && m.source?.nick === acc.username)).toEqual([]);
+      return;
+    }
     u = await online(acc);
     const pm = await u.waitFor((e) => e.name === 'message' && e.getChildText('body') === 'sent while you were away', 15_000);
     expect(pm.attrs.from).toBe(`${o.nick}%localhost@${GW}`);
