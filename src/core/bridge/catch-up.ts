@@ -20,6 +20,10 @@
  *   channel's newest archived line when the batch began: older, it is a copy of one.
  *   InspIRCd 3's m_chanhistory sends `BATCH +n chathistory :#chan` after NAMES, its lines
  *   with their live msgid and a server-time cut to the second.
+ * - Without the `batch` capability a server replays the same lines untagged by a batch
+ *   (InspIRCd's m_chanhistory without ircv3_batch) but still with server-time: a channel
+ *   line stamped before our own JOIN's server-time was said before we were there, so it
+ *   is such a replay (a live line after our JOIN is stamped after it by the same clock).
  * - At most MAX_OPEN_BATCHES are open per connection: a server that opens more (or never
  *   closes them) loses the oldest, logged; an unknown ref is no batch. Everything resets
  *   with RPL_WELCOME (a new connection: refs of the old one mean nothing).
@@ -32,6 +36,7 @@
  *   before it is readable by the user who joined.
  */
 import { foldCase } from '../casemap.js';
+import { parseDateTime } from '../history/datetime.js';
 import { chathistoryCap, chathistoryServerMax, continueCatchUp, startCatchUp, type CatchUp, type CatchUpStep } from '../history/catch-up.js';
 import type { IrcMessage } from '../irc-message.js';
 import type { Channel, Session } from '../session.js';
@@ -60,10 +65,15 @@ export interface LinkHistory {
   readonly catchUps: Map<string, CatchUp>;
   /** ISUPPORT `CHATHISTORY=<n>`: the server's maximum per request. */
   serverMax: number | undefined;
+  /**
+   * Without the batch capability: the server-time of our JOIN per folded channel, as a
+   * batch of its own (`target`, `archivedUntil`) for the lines stamped before it.
+   */
+  readonly joinedAt: Map<string, { readonly at: number; readonly batch: OpenBatch }>;
 }
 
 function stateOf(s: Session): LinkHistory {
-  return (s.history ??= { batches: new Map(), catchUps: new Map(), serverMax: undefined });
+  return (s.history ??= { batches: new Map(), catchUps: new Map(), serverMax: undefined, joinedAt: new Map() });
 }
 
 /** RPL_WELCOME: a new connection; nothing of the old one's batches or requests holds. */
@@ -87,6 +97,31 @@ export function historyBatchOf(s: Session, m: IrcMessage): OpenBatch | undefined
   return b?.history ? b : undefined;
 }
 
+/** Our JOIN (after ircJoin): without the batch capability, when it was, for `unbatchedReplayOf`. */
+export function joinTimeNoted(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+  const time = m.tags.time;
+  if (time === undefined || s.caps.has('batch') || !ctx.isMe(s, m.source?.nick)) return;
+  const channel = s.channels.get(m.params[0] ?? '');
+  const at = parseDateTime(time);
+  if (!channel || at === undefined) return;
+  const batch: OpenBatch = { type: 'chathistory', history: true, target: channel.name, archivedUntil: newestAt(ctx, s, channel), count: 0, lastMsgid: undefined };
+  stateOf(s).joinedAt.set(foldCase(s.support.casemapping, channel.name), { at, batch });
+}
+
+/** A channel PRIVMSG/NOTICE stamped before our JOIN, on a connection without batches: a replay. */
+export function unbatchedReplayOf(s: Session, m: IrcMessage): OpenBatch | undefined {
+  const time = m.tags.time;
+  if (time === undefined || !s.history || s.history.joinedAt.size === 0) return undefined;
+  const target = (m.params[0] ?? '').replace(/^[@+%~&]+(?=[#&!+])/, '');
+  const joined = s.history.joinedAt.get(foldCase(s.support.casemapping, target));
+  const at = joined ? parseDateTime(time) : undefined;
+  return joined && at !== undefined && at < joined.at ? joined.batch : undefined;
+}
+
+function newestAt(ctx: BridgeContext, s: Session, channel: Channel): number | undefined {
+  return ctx.o.archive?.newest(s.network, channel.name)?.at;
+}
+
 /** BATCH (IRCv3 batch): open or end one. */
 export function ircBatch(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   const head = m.params[0] ?? '';
@@ -108,7 +143,7 @@ export function ircBatch(ctx: BridgeContext, s: Session, m: IrcMessage): void {
       type,
       history,
       target,
-      archivedUntil: channel ? ctx.o.archive?.newest(s.network, channel.name)?.at : undefined,
+      archivedUntil: channel ? newestAt(ctx, s, channel) : undefined,
       count: 0,
       lastMsgid: undefined,
     });

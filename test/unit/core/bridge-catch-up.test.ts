@@ -102,6 +102,22 @@ describe('history replayed by the IRC server (InspIRCd m_chanhistory)', () => {
     expect(mamBodies(s, alice)).toEqual(['first', 'second']);
   });
 
+  it('without the batch capability, takes lines stamped before our JOIN as the replay they are', () => {
+    const { s } = setup();
+    const caps = ['server-time', 'message-tags'];
+    joinAt(s, alice, 0, caps);
+    s.irc(alice, `@time=${t(5)};msgid=u1 :carol!c@h PRIVMSG #chan :said live`);
+    reconnect(s, alice, caps);
+    const out = [
+      ...ircJoinEcho(s, alice, 20),
+      ...s.irc(alice, `@time=${t(5)};msgid=u1 :carol!c@h PRIVMSG #chan :said live`, `@time=${t(12)};msgid=u2 :carol!c@h PRIVMSG #chan :said in the gap`),
+    ];
+    expect(groupchats(out, alice).filter((m) => m.getChild('body'))).toEqual([]);
+    const after = s.irc(alice, `@time=${t(21)};msgid=u3 :carol!c@h PRIVMSG #chan :live again`);
+    expect(groupchats(after, alice).map((m) => m.getChildText('body'))).toEqual(['live again']);
+    expect(mamBodies(s, alice)).toEqual(['said live', 'said in the gap', 'live again']);
+  });
+
   it('does not show a fresh joiner the lines replayed from before their join, nor lets them read them', () => {
     const { s } = setup();
     const out = [

@@ -53,7 +53,7 @@ import {
 import type { IrcMessage } from '../../irc-message.js';
 import type { Session } from '../../session.js';
 import { failList, listEnd, listEntry, listPending } from '../channel-list.js';
-import { chathistoryFailed, chathistoryIsupport, countReplayed, historyBatchOf, ircBatch, linkRegistered } from '../catch-up.js';
+import { chathistoryFailed, chathistoryIsupport, countReplayed, historyBatchOf, ircBatch, joinTimeNoted, linkRegistered, unbatchedReplayOf } from '../catch-up.js';
 import { cap, isupport, nextNick, refusedByServer, serverError } from '../connection.js';
 import type { BridgeContext } from '../context.js';
 import {
@@ -127,7 +127,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   [ERR_NICKNAMEINUSE]: nickRefused,
   [ERR_NICKCOLLISION]: nickRefused,
   [ERR_UNAVAILRESOURCE]: nickRefused,
-  JOIN: ircJoin,
+  JOIN: (ctx, s, m) => {
+    ircJoin(ctx, s, m);
+    joinTimeNoted(ctx, s, m);
+  },
   [RPL_NAMREPLY]: (ctx, s, m) => names(ctx, s, m.params),
   [RPL_ENDOFNAMES]: (ctx, s, m) => endOfNames(ctx, s, m.params[1] ?? ''),
   [RPL_TOPIC]: (ctx, s, m) => topicIs(ctx, s, m.params[1] ?? '', m.params[2] ?? ''),
@@ -178,12 +181,13 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 };
 
 export function dispatchIrc(ctx: BridgeContext, s: Session, m: IrcMessage): void {
-  const replay = m.command === 'BATCH' ? undefined : historyBatchOf(s, m);
+  const text = m.command === 'PRIVMSG' || m.command === 'NOTICE';
+  const replay = m.command === 'BATCH' ? undefined : (historyBatchOf(s, m) ?? (text ? unbatchedReplayOf(s, m) : undefined));
   if (replay) {
     // History, not news (IRCv3 chathistory batch): archived, never shown live, no state
     // changed by a replayed JOIN or TOPIC (catch-up.ts).
     countReplayed(replay, m);
-    if (m.command === 'PRIVMSG' || m.command === 'NOTICE') ircReplayedText(ctx, s, m, replay);
+    if (text) ircReplayedText(ctx, s, m, replay);
     return;
   }
   const handler = HANDLERS[m.command];
