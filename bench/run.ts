@@ -18,7 +18,13 @@
  *    parsing, error boundary, line splitting, the reflection to the sender) with a short
  *    body and a 3 KB body that becomes several PRIVMSG lines;
  * 4. fan-out: one IRC PRIVMSG to a channel joined by 1 and by 5 resources of one user;
- *    messages per second and stanzas built per second.
+ *    messages per second and stanzas built per second;
+ * 5. archive cost (issue 10 §7: at most 10 % of fan-out throughput): the fan-out of 4,
+ *    in two gateways of ARCHIVE_USERS sessions, one with history off and one with the
+ *    archive main.ts builds (SQLite file in a temp dir, WAL, the worker writer, batches
+ *    of 5,000 lines); every line carries a distinct server msgid, as InspIRCd's do, so
+ *    each is one new archived row. The ratio on/off is the cost. Here the worker competes
+ *    with the event loop for the machine's cores: on 2 shared cores that is most of it.
  *
  * How to read it: every rate is the median of REPS time-boxed runs (the configurations
  * of a comparison alternate within each repetition, so drift of a shared machine hits
@@ -28,14 +34,16 @@
  * Needs `global.gc`: without `--expose-gc` the script runs itself again with it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import xml, { type Element } from '@xmpp/xml';
+import { archiveFromConfig } from '../src/store/archive-store.js';
+import { openDatabase } from '../src/store/database.js';
 import { heapUsedAfterGc, median, rate } from './measure.js';
-import { ircLineCount, populate, stanzaCount, type Member, type World } from './world.js';
+import { NET, ircLineCount, populate, stanzaCount, type Member, type World } from './world.js';
 
 if (typeof globalThis.gc !== 'function') {
   const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
@@ -50,6 +58,7 @@ const RATE_MS = 600;
 const OCCUPANTS = 20;
 const SMALL = 1_000;
 const LARGE = 10_000;
+const ARCHIVE_USERS = 1_000;
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 
 interface Figure {
@@ -87,6 +96,17 @@ function privmsgLine(m: Member, body: string): string {
 function ircToXmppOp(w: World, m: Member, expectedStanzas: number): () => number {
   const line = privmsgLine(m, 'hello there, an IRC message of an ordinary length with a few words');
   const op = (): number => stanzaCount(w.core.onIrcLine(m.key, line));
+  const got = op();
+  if (got !== expectedStanzas) throw new Error(`a PRIVMSG to ${m.channel} built ${got} stanzas, expected ${expectedStanzas}`);
+  return op;
+}
+
+/** Like ircToXmppOp, each line with its own server msgid (`@msgid=`): one new archived line each. */
+function taggedIrcToXmppOp(w: World, m: Member, expectedStanzas: number, prefix: string): () => number {
+  const from = m.others[0]!;
+  let n = 0;
+  const op = (): number =>
+    stanzaCount(w.core.onIrcLine(m.key, `@msgid=${prefix}${++n} :${from}!${from}@irc.host PRIVMSG ${m.channel} :hello there, an IRC message of an ordinary length with a few words`));
   const got = op();
   if (got !== expectedStanzas) throw new Error(`a PRIVMSG to ${m.channel} built ${got} stanzas, expected ${expectedStanzas}`);
   return op;
@@ -190,6 +210,44 @@ function main(): void {
   console.log(`   5 resources: ${spread(fan5)} messages/s = ${fmt(fan5.median * 5)} stanzas/s`);
   console.log(`   message rate 5/1: ${ratio(fan5.median / fan1.median)}; stanza rate 5/1: ${ratio((fan5.median * 5) / fan1.median)}\n`);
 
+  // ------------------------------------------------------------------ 5. archive cost
+  const dbDir = mkdtempSync(join(tmpdir(), 'jabirc-bench-'));
+  const store = openDatabase(join(dbDir, 'jabirc.sqlite'));
+  // As src/main.ts builds it from the default [history] (a file: the worker writer).
+  const archive = archiveFromConfig(store.db, { enabled: true, retention_days: 30, max_messages_per_channel: 100_000, on_join: 20 });
+  const off = populate(ARCHIVE_USERS, OCCUPANTS);
+  const on = populate(ARCHIVE_USERS, OCCUPANTS, { archive });
+  const pick = (w: World, i: number, resources: number): Member => {
+    const m = w.members[i]!;
+    for (let k = 1; k < resources; k++) w.addResource(m);
+    return m;
+  };
+  const archOps = [
+    taggedIrcToXmppOp(off, pick(off, 1, 1), 1, 'off1-'),
+    taggedIrcToXmppOp(on, pick(on, 1, 1), 1, 'on1-'),
+    taggedIrcToXmppOp(off, pick(off, 2, 5), 5, 'off5-'),
+    taggedIrcToXmppOp(on, pick(on, 2, 5), 5, 'on5-'),
+  ];
+  // After each run the worker is waited for (a read syncs it), outside the timed window:
+  // its commits of one run do not slow the next run, of either configuration.
+  const drained = (op: () => number) => (): number => {
+    const r = rate(op, RATE_MS);
+    archive.newest(NET, on.members[1]!.channel);
+    return r;
+  };
+  const [off1, on1, off5, on5] = compare(archOps.map(drained)) as [Figure, Figure, Figure, Figure];
+  archive.flush();
+  const archived = archive.query(on.members[2]!.bare, NET, on.members[2]!.channel, { max: 0 });
+  const archivedCount = archived.kind === 'page' ? (archived.page.count ?? 0) : 0;
+  if (archivedCount === 0) throw new Error('the archive recorded nothing: the figures would not measure it');
+  archive.close();
+  store.db.close();
+  rmSync(dbDir, { recursive: true, force: true });
+  console.log(`5. archive cost on fan-out, ${fmt(ARCHIVE_USERS)} sessions, history off vs on (messages/s, median of ${REPS})`);
+  console.log(`   1 resource:  off ${spread(off1)}   on ${spread(on1)}   on/off ${ratio(on1.median / off1.median)}`);
+  console.log(`   5 resources: off ${spread(off5)}   on ${spread(on5)}   on/off ${ratio(on5.median / off5.median)}`);
+  console.log(`   (${fmt(archivedCount)} lines archived in the 5-resource channel; 1 = free, 0.90 = the 10 % budget)\n`);
+
   const seconds = (performance.now() - t0) / 1000;
   const results = {
     node: process.version,
@@ -214,6 +272,16 @@ function main(): void {
       messagesPerSecond5: fan5,
       messageRatio5To1: fan5.median / fan1.median,
       stanzaRatio5To1: (fan5.median * 5) / fan1.median,
+    },
+    archiveCost: {
+      sessions: ARCHIVE_USERS,
+      messagesPerSecond1Off: off1,
+      messagesPerSecond1On: on1,
+      messagesPerSecond5Off: off5,
+      messagesPerSecond5On: on5,
+      ratioOnOff1: on1.median / off1.median,
+      ratioOnOff5: on5.median / off5.median,
+      linesArchived5: archivedCount,
     },
   };
   mkdirSync(dirname(RESULTS), { recursive: true });

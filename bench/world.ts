@@ -8,11 +8,16 @@
  * This one drives the same handshake (presence → connect → 001 → 005 → JOIN echo →
  * 353 → 366) and checks only that each join ended with the room state, so the figures
  * never come from a core that silently stopped doing the work.
+ *
+ * With `archive` (issue 10 §7), the bridge records every channel line as src/main.ts
+ * wires it: the caller passes the store main.ts would build (a database file, the worker
+ * writer).
  */
 import xml, { type Element } from '@xmpp/xml';
 import { Bridge } from '../src/core/bridge/index.js';
 import { connKey, type ConnKey, type Effect } from '../src/core/effects.js';
 import { GatewayCore } from '../src/core/gateway.js';
+import type { Archive } from '../src/core/history/archive-port.js';
 import { silentLog } from '../src/core/log-port.js';
 
 export const GW = 'irc.example.org';
@@ -52,7 +57,7 @@ export class World {
   readonly members: Member[] = [];
   #ids = 0;
 
-  constructor() {
+  constructor(opts: { archive?: Archive } = {}) {
     this.bridge = new Bridge({
       domain: GW,
       network: (name) => (name === NET ? { host: name, port: 6697, tls: true } : undefined),
@@ -66,6 +71,7 @@ export class World {
       random: () => 0.5,
       now: () => 1_700_000_000_000,
       log: silentLog,
+      ...(opts.archive ? { archive: opts.archive, historyOnJoin: 20 } : {}),
     });
     this.core = new GatewayCore({
       domain: GW,
@@ -122,8 +128,8 @@ export class World {
 }
 
 /** A world of `users` members, each in its own channel of `occupants`. */
-export function populate(users: number, occupants: number): World {
-  const w = new World();
+export function populate(users: number, occupants: number, opts: { archive?: Archive } = {}): World {
+  const w = new World(opts);
   for (let i = 0; i < users; i++) w.addMember(i, occupants);
   if (w.bridge.sessionCount !== users) throw new Error(`expected ${users} sessions, the bridge has ${w.bridge.sessionCount}`);
   return w;

@@ -58,7 +58,8 @@
  *   draft/message-tags-0.2, away-notify, invite-notify, account-notify,
  *   account-tag, server-time, userhost-in-names, extended-join,
  *   znc.in/server-time(-iso), plus echo-message and chghost because we set
- *   `enable_echomessage`/`enable_chghost`, and sasl when `account` is given.
+ *   `enable_echomessage`/`enable_chghost`, sasl when `account` is given, and what
+ *   `requestCap` adds (we add chathistory and draft/chathistory).
  * - It answers CTCP VERSION only when `options.version` is truthy (we pass
  *   null); no other CTCP is answered automatically.
  * - With `account` undefined it would reuse the server password for SASL; we
@@ -688,6 +689,10 @@ export class IrcPool {
     };
     if (params.serverPassword !== undefined) options.password = params.serverPassword;
     const client = new Client(options);
+    // IRCv3 chathistory (issue 10 §4: catch-up after a rejoin), when offered; `batch`,
+    // `server-time` and `message-tags` are in irc-framework's own list. requestCap is
+    // irc-framework's (client.js), not in our type declarations.
+    (client as unknown as { requestCap(caps: string[]): void }).requestCap(['draft/chathistory', 'chathistory']);
     conn.client = client;
     conn.state = 'connecting';
     this.#bind(conn, client);

@@ -128,6 +128,8 @@ export interface Session {
   isonAsked?: string[];
   /** Until when the server's otherwise unhandled replies are shown (after a raw command). */
   rawRepliesUntil?: number;
+  /** IRCv3 batches open on this connection and chathistory catch-ups in flight (bridge/catch-up.ts). */
+  history?: import('./bridge/catch-up.js').LinkHistory | undefined;
   /** Nick changes requested from XMPP and not yet confirmed, by resource. */
   pendingNick: { from: FullJid; nick: string; room: string } | undefined;
 }

@@ -329,16 +329,21 @@ export class SqliteArchiveStore implements Archive {
 
   // ---- spans ----
 
-  openSpan(user: string, network: string, channel: string, at: number): void {
+  get retentionMs(): number {
+    return this.#retentionMs;
+  }
+
+  openSpan(user: string, network: string, channel: string, at: number): boolean {
     this.#writer.sync();
     const channelId = this.#channelId(network, channel, true)!;
     const last = this.#s.lastSpan!.get(user, channelId) as SpanRow | undefined;
-    if (last !== undefined && last.end_at === null) return; // already in
+    if (last !== undefined && last.end_at === null) return true; // already in
     if (last !== undefined && last.end_at !== null && last.end_at >= at) {
       this.#s.reopenSpan!.run(user, channelId, last.start_at); // back before the last span ended: one span
-      return;
+      return true;
     }
     this.#s.insertSpan!.run(user, channelId, at);
+    return false;
   }
 
   closeSpan(user: string, network: string, channel: string, at: number): void {

@@ -68,6 +68,13 @@ export interface XmppServerOptions {
   ports?: { c2s?: number; component?: number };
   /** Directory in which the server's temp directory is created. Default `os.tmpdir()`. */
   baseDir?: string;
+  /**
+   * ejabberd only: load mod_offline, which keeps messages to an offline user until they
+   * come back (XEP-0160). Default false: without it ejabberd answers such a message with
+   * a `service-unavailable` error. Prosody always loads mod_offline (one of its
+   * auto-loaded modules).
+   */
+  offlineStorage?: boolean;
 }
 
 /** A running XMPP server. Plaintext c2s (no STARTTLS offered), PLAIN allowed (SCRAM-SHA-1 with `offerScram`). */
@@ -296,7 +303,7 @@ modules:
   mod_time: {}
   mod_roster: {}
   mod_vcard: {}
-`,
+${opts.offlineStorage ? '  mod_offline: {}\n' : ''}`,
   );
 
   const env: NodeJS.ProcessEnv = {
@@ -401,6 +408,9 @@ const INSPIRCD_MODULES = [
   'uhnames', // userhost-in-names
   'banexception', // +e
   'inviteexception', // +I
+  // Channel mode +H (`MODE #chan +H 50:1d`): history replayed on join in an IRCv3
+  // `chathistory` batch (issue 10 §4); configured by the <chanhistory> tag below.
+  'chanhistory',
   // Loads without services; the `sasl` capability appears only once the
   // target server links, which never happens here.
   'sasl',
@@ -464,6 +474,7 @@ ${opts.ipv6 ? `<bind address="::1" port="${port}" type="clients">` : ''}
 ${[...INSPIRCD_MODULES, ...(opts.ident ? ['ident'] : []), ...(extra?.modules ?? [])].map((m) => `<module name="${m}">`).join('\n')}
 ${opts.ident ? '<ident timeout="5">' : ''}
 <ircv3 accountnotify="yes" awaynotify="yes" extendedjoin="yes">
+<chanhistory maxlines="50" prefixmsg="no" bots="yes">
 <sasl target="services.${name}" requiressl="no">
 ${extra?.tags ?? ''}`,
   );

@@ -317,6 +317,7 @@ export function closed(ctx: BridgeContext, s: Session, reason: string, refused: 
   }
   s.state = 'waiting';
   s.reconnectAttempt++;
+  s.caps.clear(); // the next connection negotiates its own (IRCv3 capability-negotiation)
   for (const [, channel] of s.channels) {
     channel.state = 'joining';
     channel.echoes = [];

@@ -13,6 +13,8 @@
  *   persistent channel, which the gateway keeps joined through the restart;
  * - history on join goes to the resource that joined, after its self-presence and before
  *   the subject (XEP-0045 §7.2.14, §7.2.15);
+ * - a rejoin into a span still open asks the server for the gap (catch-up.ts); lines it
+ *   replays are archived, never shown live;
  * - pruning runs in bounded steps on a timer, never in one long pass.
  */
 import type { Element } from '@xmpp/xml';
@@ -23,6 +25,7 @@ import { discussionHistory } from '../history/on-join.js';
 import type { IrcMessage } from '../irc-message.js';
 import type { BareJid } from '../jid.js';
 import type { Channel, JoinedResource, Session } from '../session.js';
+import { catchUpOnRejoin } from './catch-up.js';
 import type { BridgeContext } from './context.js';
 
 /** Retention pruning runs this often; a step that leaves work re-arms at once. */
@@ -61,10 +64,14 @@ export function recordLine(
   });
 }
 
-/** IRC confirmed our JOIN: from now on the user may read what is said there. */
+/**
+ * IRC confirmed our JOIN: from now on the user may read what is said there. A span that
+ * was open already (a rejoin after a lost link or a restart) has a gap: catch it up from
+ * the server when it offers chathistory (catch-up.ts, issue 10 §4).
+ */
 export function spanOpens(ctx: BridgeContext, s: Session, channel: Channel, at: number): void {
-  if (channel.noRecord) return;
-  ctx.o.archive?.openSpan(s.user, s.network, channel.name, at);
+  if (channel.noRecord || !ctx.o.archive) return;
+  if (ctx.o.archive.openSpan(s.user, s.network, channel.name, at)) catchUpOnRejoin(ctx, s, channel);
 }
 
 /** The channel is torn down: the user reads nothing said after now. */

@@ -148,12 +148,18 @@ export interface ArchiveBounds {
 }
 
 export interface Archive {
+  /** How long lines are kept (`history.retention_days`), in ms: catch-up asks for no older. */
+  readonly retentionMs: number;
   /** Records a line seen by `user`'s connection; returns the id it is archived under (see header). */
   record(user: string, line: ArchiveLine): string;
   /** Writes the queued lines in one transaction. Cheap when nothing is queued. */
   flush(): void;
-  /** The user's connection is in the channel from `at` (JOIN confirmed). */
-  openSpan(user: string, network: string, channel: string, at: number): void;
+  /**
+   * The user's connection is in the channel from `at` (JOIN confirmed). Returns true when
+   * the user was in it already (an open span, or one reopened before it ended): a rejoin
+   * after a lost link or a restart, whose gap a chathistory catch-up may fill (issue 10 §4).
+   */
+  openSpan(user: string, network: string, channel: string, at: number): boolean;
   /** The user's connection left the channel at `at` (PART, KICK, QUIT, link lost). */
   closeSpan(user: string, network: string, channel: string, at: number): void;
   /** Closes every open span of the user on the network (the connection closed). */

@@ -108,16 +108,20 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
     it('openSpan on an open span and closeSpan without one change nothing; a reopen before the end continues the span', () => {
       const { db, store } = setup(place);
       store.closeSpan('u@x', NET, '#chan', T); // no channel, no span
-      store.openSpan('u@x', NET, '#chan', T);
-      store.openSpan('u@x', NET, '#chan', T + 100); // already in
+      // openSpan says whether the user was in already (a rejoin that catch-up may fill).
+      expect(store.openSpan('u@x', NET, '#chan', T)).toBe(false);
+      expect(store.openSpan('u@x', NET, '#chan', T + 100)).toBe(true); // already in
       store.closeSpan('u@x', NET, '#chan', T + 50);
       store.closeSpan('u@x', NET, '#chan', T + 60); // already out
-      store.openSpan('u@x', NET, '#chan', T + 40); // back before the span ended (server clocks)
+      expect(store.openSpan('u@x', NET, '#chan', T + 40)).toBe(true); // back before the span ended (server clocks)
       const spans = () => db.prepare('SELECT start_at, end_at FROM archive_spans ORDER BY start_at').all();
       expect(spans()).toEqual([{ start_at: T, end_at: null }]);
       store.closeAllSpans('u@x', NET, T + 70);
       store.closeAllSpans('u@x', 'other.net', T + 80);
       expect(spans()).toEqual([{ start_at: T, end_at: T + 70 }]);
+      expect(store.openSpan('u@x', NET, '#chan', T + 200)).toBe(false); // after it ended: a new span
+      store.closeSpan('u@x', NET, '#chan', T + 300);
+      expect(spans()).toEqual([{ start_at: T, end_at: T + 70 }, { start_at: T + 200, end_at: T + 300 }]);
       expect(store.hasSpan('u@x', NET, '#CHAN')).toBe(true);
       expect(store.hasSpan('v@x', NET, '#chan')).toBe(false);
     });

@@ -7,7 +7,8 @@
  * (shown to the user from `net@gw`, never dropped), or of no interest.
  *
  * Rules: a handler never throws for a peer's input (the façade logs a bug if one does);
- * a line for a channel that is not ours is ignored by the handler, not here.
+ * a line for a channel that is not ours is ignored by the handler, not here; a line in a
+ * history batch (IRCv3 chathistory) is archived only, before any row (catch-up.ts).
  */
 import { StanzaError } from '../../errors.js';
 import {
@@ -47,10 +48,12 @@ import {
   RPL_SASLSUCCESS,
   RPL_TOPIC,
   RPL_TRYAGAIN,
+  RPL_WELCOME,
 } from '../../irc-numerics.js';
 import type { IrcMessage } from '../../irc-message.js';
 import type { Session } from '../../session.js';
 import { failList, listEnd, listEntry, listPending } from '../channel-list.js';
+import { chathistoryFailed, chathistoryIsupport, countReplayed, historyBatchOf, ircBatch, joinTimeNoted, linkRegistered, unbatchedReplayOf } from '../catch-up.js';
 import { cap, isupport, nextNick, refusedByServer, serverError } from '../connection.js';
 import type { BridgeContext } from '../context.js';
 import {
@@ -70,7 +73,7 @@ import {
 } from './membership.js';
 import { isonReply, monOffline, monOnline, startFollowing } from '../contacts.js';
 import { flushMotd, motdLine, motdStart } from './server-text.js';
-import { ircText, messageRefused } from './text.js';
+import { ircReplayedText, ircText, messageRefused } from './text.js';
 
 type Handler = (ctx: BridgeContext, s: Session, m: IrcMessage) => void;
 
@@ -106,13 +109,28 @@ const saslNotDone: Handler = (ctx, s, m) => {
 };
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
-  [RPL_ISUPPORT]: (ctx, s, m) => isupport(ctx, s, m.params.slice(1, -1)),
-  CAP: (ctx, s, m) => cap(ctx, s, m.params),
+  // A new connection: the batches and catch-ups of the last one are void (catch-up.ts).
+  [RPL_WELCOME]: (_ctx, s) => linkRegistered(s),
+  [RPL_ISUPPORT]: (ctx, s, m) => {
+    isupport(ctx, s, m.params.slice(1, -1));
+    chathistoryIsupport(s, m.params.slice(1, -1));
+  },
+  CAP: (ctx, s, m) => {
+    // CAP LS opens a new connection's negotiation (IRCv3 capability-negotiation): what the
+    // last connection had is not this one's (a lost link keeps the Session and its caps).
+    if ((m.params[1] ?? '').toUpperCase() === 'LS' && m.params[2] !== '*') s.caps.clear();
+    cap(ctx, s, m.params);
+  },
+  BATCH: ircBatch,
+  FAIL: chathistoryFailed,
   [ERR_ERRONEUSNICKNAME]: nickRefused,
   [ERR_NICKNAMEINUSE]: nickRefused,
   [ERR_NICKCOLLISION]: nickRefused,
   [ERR_UNAVAILRESOURCE]: nickRefused,
-  JOIN: ircJoin,
+  JOIN: (ctx, s, m) => {
+    ircJoin(ctx, s, m);
+    joinTimeNoted(ctx, s, m);
+  },
   [RPL_NAMREPLY]: (ctx, s, m) => names(ctx, s, m.params),
   [RPL_ENDOFNAMES]: (ctx, s, m) => endOfNames(ctx, s, m.params[1] ?? ''),
   [RPL_TOPIC]: (ctx, s, m) => topicIs(ctx, s, m.params[1] ?? '', m.params[2] ?? ''),
@@ -163,6 +181,15 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 };
 
 export function dispatchIrc(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+  const text = m.command === 'PRIVMSG' || m.command === 'NOTICE';
+  const replay = m.command === 'BATCH' ? undefined : (historyBatchOf(s, m) ?? (text ? unbatchedReplayOf(s, m) : undefined));
+  if (replay) {
+    // History, not news (IRCv3 chathistory batch): archived, never shown live, no state
+    // changed by a replayed JOIN or TOPIC (catch-up.ts).
+    countReplayed(replay, m);
+    if (text) ircReplayedText(ctx, s, m, replay);
+    return;
+  }
   const handler = HANDLERS[m.command];
   if (handler) {
     handler(ctx, s, m);

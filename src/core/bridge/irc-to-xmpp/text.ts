@@ -10,7 +10,9 @@
  * - services' notices (NickServ …) and server notices come from `net@gw`, named;
  * - CTCP queries are answered by nobody here and not relayed; ACTION is `/me`;
  * - nothing is dropped silently: an untracked target is logged, a refusal comes back to
- *   the sender as an error message with their body.
+ *   the sender as an error message with their body;
+ * - a line the server replays as history (IRCv3 `chathistory` batch, catch-up.ts) is
+ *   archived and not shown (issue 10 §4): it was shown when said, or is history only.
  */
 import xml from '@xmpp/xml';
 import type { FullJid } from '../../jid.js';
@@ -23,31 +25,41 @@ import type { BridgeContext } from '../context.js';
 import { errorChild, ircError } from '../irc-errors.js';
 import { occupantIdOf } from '../occupant-id.js';
 import { echoed } from '../reflection.js';
+import type { ArchiveKind } from '../../history/archive-port.js';
+import type { OpenBatch } from '../catch-up.js';
 import { lineTime, recordLine } from '../history.js';
 import { motdLine } from './server-text.js';
 
 /** Services whose NOTICEs are about the user's account, shown by the network entity. */
 const SERVICES = new Set(['nickserv', 'chanserv', 'saslserv', 'hostserv', 'memoserv', 'operserv', 'botserv', 'global', 'q']);
 
-export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+/** What a PRIVMSG or NOTICE says, as the room shows it; undefined for a CTCP query. */
+function readText(ctx: BridgeContext, s: Session, m: IrcMessage) {
   const target = m.params[0] ?? '';
   const raw = m.params[1] ?? '';
   const nick = m.source?.nick;
   const fromServer = !m.source || m.source.isServer || nick === undefined;
   const ctcp = parseCtcp(raw);
-  if (ctcp.kind === 'ctcp') return;
+  if (ctcp.kind === 'ctcp') return undefined;
   let body = ctcp.kind === 'action' ? `/me ${ctx.text(ctcp.text)}` : ctx.text(ctcp.text);
   if (m.command === 'NOTICE' && ctcp.kind !== 'action') body = `[notice] ${body}`;
   // STATUSMSG (`@#chan`: to the channel's operators) is shown in the room, marked.
   const statusPrefix = /^[@+%~&]+(?=[#&!+])/.exec(target)?.[0];
   const channel = s.channels.get(statusPrefix ? target.slice(statusPrefix.length) : target);
   if (statusPrefix && channel) body = `[to ${statusPrefix}] ${body}`;
+  const kind: ArchiveKind = ctcp.kind === 'action' ? 'action' : m.command === 'NOTICE' ? 'notice' : 'privmsg';
+  return { target, raw, nick, fromServer, ctcp, body, statusPrefix, channel, kind };
+}
+
+export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
+  const read = readText(ctx, s, m);
+  if (!read) return;
+  const { target, raw, nick, fromServer, ctcp, body, statusPrefix, channel, kind } = read;
   if (channel) {
     if (ctx.isMe(s, nick)) {
       echoed(ctx, s, channel, body, m.tags.msgid, lineTime(ctx, m));
       return;
     }
-    const kind = ctcp.kind === 'action' ? 'action' : m.command === 'NOTICE' ? 'notice' : 'privmsg';
     const stanzaId = recordLine(ctx, s, channel, { msgid: m.tags.msgid, at: lineTime(ctx, m), nick: fromServer ? '' : nick!, kind, body, statusPrefix });
     const occupantId = fromServer ? {} : occupantIdOf(ctx, s, channel, channel.occupants.get(nick!), nick!);
     ctx.broadcast(channel, (to, room) => {
@@ -78,6 +90,28 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   s.pendingPrivate.delete(nick!);
   const id = m.tags.msgid ?? ctx.o.newId();
   ctx.send(xml('message', { from: ctx.userJid(s, nick!), to: s.user, type: 'chat', id }, xml('body', {}, body)));
+}
+
+/**
+ * A channel line the server replayed in a history batch (catch-up.ts): archived, as the
+ * room would have shown it, never sent as live. Our own lines are archived under our nick
+ * (no reflection: nothing of ours is waiting for it).
+ */
+export function ircReplayedText(ctx: BridgeContext, s: Session, m: IrcMessage, batch: OpenBatch): void {
+  const read = readText(ctx, s, m);
+  if (!read?.channel) return;
+  const msgid = m.tags.msgid;
+  let at = lineTime(ctx, m);
+  const until = batch.archivedUntil;
+  if (until !== undefined && at <= until) {
+    // Without a msgid a copy cannot be told by its id: no newer than the archive, it is one.
+    if (msgid === undefined) return;
+    // A new line stamped to the whole second (InspIRCd 3's m_chanhistory) in the second of
+    // the newest archived one was said after it, while nobody listened: had it been said
+    // before, it would be archived. It goes after it, not before.
+    if (at % 1000 === 0 && until - at < 1000 && !ctx.o.archive?.has(s.network, read.channel.name, msgid)) at = until;
+  }
+  recordLine(ctx, s, read.channel, { msgid, at, nick: read.fromServer ? '' : read.nick!, kind: read.kind, body: read.body, statusPrefix: read.statusPrefix });
 }
 
 /** ERR_NOSUCHNICK (401) / ERR_CANNOTSENDTOCHAN (404): the message comes back as an error. */
