@@ -48,6 +48,8 @@
  *   parsed) and every line written (`from_server: false`); `registered` fires on
  *   001 with the nick the server gave; `irc error` with `error: 'irc'` carries an
  *   ERROR line's text; `socket close` fires once per socket with the error.
+ * - PRIVMSG and NOTICE from the server never reach it (`#frameworkBlind`): they go
+ *   straight to `onLine`, logged at trace as its 'raw' handler would.
  * - It answers PING itself, negotiates CAP 302 and SASL PLAIN, and requests,
  *   when offered: cap-notify, batch, multi-prefix, message-tags,
  *   draft/message-tags-0.2, away-notify, invite-notify, account-notify,
@@ -204,6 +206,9 @@ export function frameworkOverflow(fp: FrameworkFootprint, limits: FrameworkLimit
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
 
+/** Server lines irc-framework need not see (`IrcPool#frameworkBlind`): tags and source, then PRIVMSG or NOTICE. */
+const FRAMEWORK_BLIND = /^(?:@\S+ +)?(?::\S+ +)?(?:PRIVMSG|NOTICE) /i;
+
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -345,6 +350,8 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
   #index = 0;
   #lastError: Error | undefined;
   #buffer: Buffer = Buffer.alloc(0);
+  /** Takes a server line past irc-framework when it returns true (`IrcPool#frameworkBlind`). */
+  bypass: ((line: string) => boolean) | undefined;
 
   constructor(target: PinnedTarget, log: Logger, fallbackEncoding: string) {
     super();
@@ -419,7 +426,9 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
       start = nl + 1;
       if (bytes.length === 0) continue;
       const line = markRawBytes(bytes, decodeIrcBytes(bytes, this.#fallbackEncoding));
-      this.#guard('line', () => this.emit('line', line));
+      this.#guard('line', () => {
+        if (this.bypass?.(line) !== true) this.emit('line', line);
+      });
       if (this.#socket === undefined || this.#socket.destroyed) return;
     }
     this.#buffer = Buffer.from(buf.subarray(start));
@@ -650,6 +659,7 @@ export class IrcPool {
       }
     }
     const transport = new PinnedTransport(target, log, fallbackEncoding);
+    transport.bypass = (line) => this.#frameworkBlind(conn, line);
     conn.transport = transport;
     const options: ClientOptions = {
       host: params.host,
@@ -775,6 +785,19 @@ export class IrcPool {
       'error',
       guard('error', (err) => log.error({ err }, 'irc-framework error event')),
     );
+  }
+
+  /**
+   * PRIVMSG and NOTICE from the server change nothing irc-framework keeps or answers (it
+   * answers no CTCP: `version` is null; its ping time-out is reset by PONG), so they go
+   * to the core as its 'raw' handler would send them, without irc-framework's parsing,
+   * events and middleware: most of the per-line cost of a busy channel (issue 11 §2).
+   */
+  #frameworkBlind(conn: Conn, line: string): boolean {
+    if (!FRAMEWORK_BLIND.test(line)) return false;
+    if (conn.log.isLevelEnabled('trace')) conn.log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
+    if (!conn.finished) this.#callOnLine(conn, line);
+    return true;
   }
 
   /** Queues lines for sending, paced; lines that would break the protocol are dropped and logged. */
