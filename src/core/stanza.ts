@@ -47,6 +47,20 @@ export function iqResult(iq: Element, payload?: Element): Element {
   return xml('iq', { type: 'result', id: iq.attrs.id, from: iq.attrs.to, to: iq.attrs.from }, payload ?? null);
 }
 
+/**
+ * An element built as `xml(name, attrs, ...children)` builds it, without its per-call
+ * work (deleting JSX keys from `attrs`, which turns the object slow, and rewriting each
+ * value): for builders on the per-message path. `attrs` is kept as given, so it must hold
+ * strings only; `children` are elements and non-empty strings, no nulls.
+ */
+export function element(name: string, attrs: Record<string, string>, children: Array<Element | string> = []): Element {
+  const el = new xml.Element(name);
+  el.attrs = attrs;
+  for (const child of children) if (typeof child !== 'string') child.parent = el;
+  el.children = children;
+  return el;
+}
+
 export function cloneElement(el: Element): Element {
   const copy = xml(el.name, { ...el.attrs });
   for (const child of el.children) copy.append(typeof child === 'string' ? child : cloneElement(child));

@@ -4,7 +4,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
-import { serializeElement } from '../../../src/core/stanza.js';
+import { element, serializeElement } from '../../../src/core/stanza.js';
 
 const cases: Array<[string, () => Element]> = [
   ['an empty element', () => xml('presence')],
@@ -43,5 +43,25 @@ describe('serializeElement', () => {
       xml('stanza-id', { xmlns: 'urn:xmpp:sid:0', id: 'x', by: '#fan%127.0.0.1@gw.localhost' }),
     );
     expect(serializeElement(el)).toBe(el.toString());
+  });
+});
+
+describe('element', () => {
+  it('builds what xml() builds: same serialisation, attributes, children and parents', () => {
+    const fast = element('message', { from: 'r@gw/n', to: 'u@d/r', type: 'groupchat', id: '1' }, [
+      element('body', {}, ['a < b']),
+      element('stanza-id', { xmlns: 'urn:xmpp:sid:0', id: 'x', by: 'r@gw' }),
+    ]);
+    const slow = xml(
+      'message',
+      { from: 'r@gw/n', to: 'u@d/r', type: 'groupchat', id: '1' },
+      xml('body', {}, 'a < b'),
+      xml('stanza-id', { xmlns: 'urn:xmpp:sid:0', id: 'x', by: 'r@gw' }),
+    );
+    expect(fast.toString()).toBe(slow.toString());
+    expect(fast.attrs).toEqual(slow.attrs);
+    expect(fast.getChildText('body')).toBe('a < b');
+    expect(fast.getChild('stanza-id', 'urn:xmpp:sid:0')?.parent).toBe(fast);
+    expect(fast.getChildElements().map((c) => c.name)).toEqual(['body', 'stanza-id']);
   });
 });
