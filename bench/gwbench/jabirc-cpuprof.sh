@@ -2,7 +2,8 @@
 # gwbench profile: a copy of ../shared/gwbench/profiles/jabirc.sh whose last line runs
 # `node --cpu-prof` (node refuses it in NODE_OPTIONS); the profile is written at exit to
 # $WORKDIR/cpuprof/ (summarise it with bench/gwbench/cpuprof-summary.mjs). Sampling
-# costs CPU: compare its figures only with each other.
+# costs CPU: compare its figures only with each other. CPU_PROF=0 turns it off;
+# GWB_NODE_ARGS adds node options (a heap snapshot on a signal, say).
 # Gateway profile: Jabirc, built from the project checkout (JABIRC_DIR, default: the current
 # directory; run `npm ci && npm run build` there first).
 #   jabirc.sh run     write a config and run Jabirc in the foreground (exec node, no npx wrapper)
@@ -62,4 +63,8 @@ CFG
 echo "jabirc profile: flood=${GW_FLOOD_CONTROL:-on} history=${GW_HISTORY:-on} (schema has flood key: $has_flood, history key: $has_history)" >&2
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$src"
-exec node --require "$here/exit-on-term.cjs" --cpu-prof --cpu-prof-dir="$WORKDIR/cpuprof" --cpu-prof-interval="${CPU_PROF_INTERVAL_US:-500}" "$src/dist/src/main.js" --config "$dir/config.toml"
+prof=(--cpu-prof --cpu-prof-dir="$WORKDIR/cpuprof" --cpu-prof-interval="${CPU_PROF_INTERVAL_US:-500}")
+[ "${CPU_PROF:-1}" = 0 ] && prof=()
+# GWB_NODE_ARGS: more node options, e.g. "--heapsnapshot-signal=SIGUSR2" (snapshots go to $WORKDIR).
+# shellcheck disable=SC2086
+exec node --require "$here/exit-on-term.cjs" "${prof[@]}" --diagnostic-dir="$WORKDIR" ${GWB_NODE_ARGS:-} "$src/dist/src/main.js" --config "$dir/config.toml"
