@@ -238,6 +238,9 @@ export class XmppLink {
 
     const attempt = (async () => {
       await entity.connect(`xmpp://${host}:${port}`);
+      // We write once per turn ourselves; Nagle would hold the next small write until the
+      // server's (delayed) ACK: 40 ms stalls under a steady one-way flow (issue 11 §5).
+      (entity as unknown as { socket?: { setNoDelay?(on: boolean): void } | null }).socket?.setNoDelay?.(true);
       const header = await entity.open({ domain, timeout: connectTimeoutMs });
       const id = header.attrs.id;
       if (!id) throw new LinkError('the XMPP server opened the component stream without an id (XEP-0114 §3)');
