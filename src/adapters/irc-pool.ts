@@ -53,6 +53,8 @@
  *   parsed) and every line written (`from_server: false`); `registered` fires on
  *   001 with the nick the server gave; `irc error` with `error: 'irc'` carries an
  *   ERROR line's text; `socket close` fires once per socket with the error.
+ * - PRIVMSG and NOTICE from the server never reach it (`#frameworkBlind`): they go
+ *   straight to `onLine`, logged at trace as its 'raw' handler would.
  * - It answers PING itself, negotiates CAP 302 and SASL PLAIN, and requests,
  *   when offered: cap-notify, batch, multi-prefix, message-tags,
  *   draft/message-tags-0.2, away-notify, invite-notify, account-notify,
@@ -208,11 +210,28 @@ export function frameworkOverflow(fp: FrameworkFootprint, limits: FrameworkLimit
   return undefined;
 }
 
+/**
+ * irc-framework 4.14 fills a table of ~200 command handlers for each client
+ * (src/commands/handler.js `addHandler`); none holds anything of its client (each is
+ * given the command handler as an argument), so every client uses the first client's
+ * table: 8 kB less per connection (issue 11 §3).
+ */
+let sharedCommandHandlers: unknown;
+function shareCommandHandlers(client: Client): void {
+  const ch = (client as unknown as { command_handler?: { handlers?: unknown } }).command_handler;
+  if (ch?.handlers === undefined) return;
+  sharedCommandHandlers ??= ch.handlers;
+  ch.handlers = sharedCommandHandlers;
+}
+
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
 /** A JOIN with keys: everything after the channel list. */
 const JOIN_KEYS = /^(JOIN +\S+) +\S/i;
 /** A channel MODE whose mode string sets or clears `k`: its parameters may hold the key. */
 const MODE_KEY = /^(MODE +[#&!+]\S* +[-+]*[A-Za-z]*k[-+A-Za-z]*)(?= )/i;
+
+/** Server lines irc-framework need not see (`IrcPool#frameworkBlind`): tags and source, then PRIVMSG or NOTICE. */
+const FRAMEWORK_BLIND = /^(?:@\S+ +)?(?::\S+ +)?(?:PRIVMSG|NOTICE) /i;
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -360,6 +379,8 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
   #index = 0;
   #lastError: Error | undefined;
   #buffer: Buffer = Buffer.alloc(0);
+  /** Takes a server line past irc-framework when it returns true (`IrcPool#frameworkBlind`). */
+  bypass: ((line: string) => boolean) | undefined;
 
   constructor(target: PinnedTarget, log: Logger, fallbackEncoding: string) {
     super();
@@ -434,7 +455,9 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
       start = nl + 1;
       if (bytes.length === 0) continue;
       const line = markRawBytes(bytes, decodeIrcBytes(bytes, this.#fallbackEncoding));
-      this.#guard('line', () => this.emit('line', line));
+      this.#guard('line', () => {
+        if (this.bypass?.(line) !== true) this.emit('line', line);
+      });
       if (this.#socket === undefined || this.#socket.destroyed) return;
     }
     this.#buffer = Buffer.from(buf.subarray(start));
@@ -665,6 +688,7 @@ export class IrcPool {
       }
     }
     const transport = new PinnedTransport(target, log, fallbackEncoding);
+    transport.bypass = (line) => this.#frameworkBlind(conn, line);
     conn.transport = transport;
     const options: ClientOptions = {
       host: params.host,
@@ -693,6 +717,7 @@ export class IrcPool {
     // `server-time` and `message-tags` are in irc-framework's own list. requestCap is
     // irc-framework's (client.js), not in our type declarations.
     (client as unknown as { requestCap(caps: string[]): void }).requestCap(['draft/chathistory', 'chathistory']);
+    shareCommandHandlers(client);
     conn.client = client;
     conn.state = 'connecting';
     this.#bind(conn, client);
@@ -794,6 +819,19 @@ export class IrcPool {
       'error',
       guard('error', (err) => log.error({ err }, 'irc-framework error event')),
     );
+  }
+
+  /**
+   * PRIVMSG and NOTICE from the server change nothing irc-framework keeps or answers (it
+   * answers no CTCP: `version` is null; its ping time-out is reset by PONG), so they go
+   * to the core as its 'raw' handler would send them, without irc-framework's parsing,
+   * events and middleware: most of the per-line cost of a busy channel (issue 11 §2).
+   */
+  #frameworkBlind(conn: Conn, line: string): boolean {
+    if (!FRAMEWORK_BLIND.test(line)) return false;
+    if (conn.log.isLevelEnabled('trace')) conn.log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
+    if (!conn.finished) this.#callOnLine(conn, line);
+    return true;
   }
 
   /** Queues lines for sending, paced; lines that would break the protocol are dropped and logged. */

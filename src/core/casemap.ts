@@ -62,8 +62,16 @@ const FOLD_PATTERN: Record<CaseMapping, RegExp> = {
 
 const SPECIAL_FOLD: Readonly<Record<string, string>> = { '[': '{', ']': '}', '\\': '|', '~': '^' };
 
+/** One character `FOLD_PATTERN` would change: most names have none, and a test is far cheaper than a replace. */
+const FOLD_NEEDED: Record<CaseMapping, RegExp> = {
+  ascii: /[A-Z]/,
+  rfc1459: /[A-Z[\]\\~]/,
+  'strict-rfc1459': /[A-Z[\]\\]/,
+};
+
 /** Folds `s` to its canonical lower-case form under `mapping` (RFC 1459 §2.2). */
 export function foldCase(mapping: CaseMapping, s: string): string {
+  if (!FOLD_NEEDED[mapping].test(s)) return s;
   return s.replace(FOLD_PATTERN[mapping], (run) => {
     let out = '';
     for (const ch of run) out += SPECIAL_FOLD[ch] ?? ch.toLowerCase();

@@ -97,6 +97,9 @@ function hexColorArgsLength(text: string, i: number): number {
   return text[i + 6] === ',' && HEX6.test(text.slice(i + 7, i + 13)) ? 13 : 6;
 }
 
+/** Any C0 control: every formatting code is one, so text without them has no codes. */
+const ANY_C0 = /[\x00-\x1F]/;
+
 /** Interprets formatting codes once; both public conversions start from this. */
 function parseIrcFormatting(text: string): StyledText {
   let plain = '';
@@ -123,6 +126,7 @@ function parseIrcFormatting(text: string): StyledText {
 
 /** IRC text without any formatting code, safe for an XML body. */
 export function stripIrcFormatting(text: string): string {
+  if (!ANY_C0.test(text)) return text.replace(XML_UNREPRESENTABLE, '\uFFFD');
   return parseIrcFormatting(text).plain;
 }
 
@@ -252,6 +256,8 @@ function directiveOf(style: number): string {
  *     ircToXep0393('a\x02b\x02c')                     === 'abc' (mid-word: not a span)
  */
 export function ircToXep0393(text: string): string {
+  // Most lines carry no code at all: then there is no span, and the text is the plain text.
+  if (!ANY_C0.test(text)) return text.replace(XML_UNREPRESENTABLE, '\uFFFD');
   const styled = parseIrcFormatting(text);
   const { plain } = styled;
   // A line starting with ``` opens a preformatted block (§6.1.2) in which our

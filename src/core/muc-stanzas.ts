@@ -20,7 +20,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { StanzaError } from './errors.js';
 import { NS_DELAY, NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_STANZA_ID } from './namespaces.js';
-import { cloneElement, errorElement } from './stanza.js';
+import { cloneElement, element, errorElement } from './stanza.js';
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
 export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
@@ -112,16 +112,14 @@ export interface GroupchatInput {
   payload?: readonly Element[];
 }
 
+/** Built once per recipient of every channel line: with `element`, not `xml` (stanza.ts). */
 export function groupchatMessage(m: GroupchatInput): Element {
-  return xml(
-    'message',
-    { from: m.from, to: m.to, type: 'groupchat', id: m.id },
-    xml('body', {}, m.body),
-    ...(m.payload ?? []).map(cloneElement),
-    xml('stanza-id', { xmlns: NS_STANZA_ID, id: m.stanzaId, by: m.roomJid }),
-    m.occupantId !== undefined ? xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: m.occupantId }) : null,
-    m.delay ? xml('delay', { xmlns: NS_DELAY, from: m.roomJid, stamp: m.delay }) : null,
-  );
+  const children: Element[] = [element('body', {}, m.body === '' ? [] : [m.body])];
+  if (m.payload) for (const p of m.payload) children.push(cloneElement(p));
+  children.push(element('stanza-id', { xmlns: NS_STANZA_ID, id: m.stanzaId, by: m.roomJid }));
+  if (m.occupantId !== undefined) children.push(element('occupant-id', { xmlns: NS_OCCUPANT_ID, id: m.occupantId }));
+  if (m.delay) children.push(element('delay', { xmlns: NS_DELAY, from: m.roomJid, stamp: m.delay }));
+  return element('message', { from: m.from, to: m.to, type: 'groupchat', id: m.id }, children);
 }
 
 /**

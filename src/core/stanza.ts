@@ -47,8 +47,72 @@ export function iqResult(iq: Element, payload?: Element): Element {
   return xml('iq', { type: 'result', id: iq.attrs.id, from: iq.attrs.to, to: iq.attrs.from }, payload ?? null);
 }
 
+/**
+ * An element built as `xml(name, attrs, ...children)` builds it, without its per-call
+ * work (deleting JSX keys from `attrs`, which turns the object slow, and rewriting each
+ * value): for builders on the per-message path. `attrs` is kept as given, so it must hold
+ * strings only; `children` are elements and non-empty strings, no nulls.
+ */
+export function element(name: string, attrs: Record<string, string>, children: Array<Element | string> = []): Element {
+  const el = new xml.Element(name);
+  el.attrs = attrs;
+  for (const child of children) if (typeof child !== 'string') child.parent = el;
+  el.children = children;
+  return el;
+}
+
 export function cloneElement(el: Element): Element {
   const copy = xml(el.name, { ...el.attrs });
   for (const child of el.children) copy.append(typeof child === 'string' ? child : cloneElement(child));
   return copy;
+}
+
+const XML_ATTR_SPECIAL = /["&'<>]/;
+const XML_ATTR_SPECIAL_ALL = /["&'<>]/g;
+const XML_TEXT_SPECIAL = /[&<>]/;
+const XML_TEXT_SPECIAL_ALL = /[&<>]/g;
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const escapeOne = (c: string): string => XML_ESCAPES[c] ?? c;
+
+/** What ltx's `Element#write` accepts as a child besides a string (read in ltx 3.1 lib/Element.js). */
+interface LtxChild {
+  write?: (writer: (chunk: string) => void) => void;
+  children?: unknown;
+  toString(radix?: number): string;
+}
+
+/**
+ * `el.toString()` of ltx 3 byte for byte (the same escapes, attribute order, `/>` for an
+ * empty element, null attributes and children skipped), built as one string: a string
+ * with nothing to escape is not copied, and no writer callback runs per token. The link
+ * serialises every outgoing stanza with it (issue 11 §2).
+ */
+export function serializeElement(el: Element): string {
+  let out = `<${el.name}`;
+  const attrs = el.attrs as Record<string, unknown>;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v == null) continue;
+    const s = typeof v === 'string' ? v : (v as LtxChild).toString(10);
+    out += ` ${k}="${XML_ATTR_SPECIAL.test(s) ? s.replace(XML_ATTR_SPECIAL_ALL, escapeOne) : s}"`;
+  }
+  const children = el.children as unknown[];
+  if (children.length === 0) return `${out}/>`;
+  out += '>';
+  for (const child of children) {
+    if (child == null) continue;
+    let text: string;
+    if (typeof child === 'string') text = child;
+    else {
+      const c = child as LtxChild;
+      if (typeof c.write === 'function') {
+        if (Array.isArray(c.children)) out += serializeElement(child as Element);
+        else c.write((chunk) => (out += chunk));
+        continue;
+      }
+      text = c.toString(10);
+    }
+    out += XML_TEXT_SPECIAL.test(text) ? text.replace(XML_TEXT_SPECIAL_ALL, escapeOne) : text;
+  }
+  return `${out}</${el.name}>`;
 }

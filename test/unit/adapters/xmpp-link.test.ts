@@ -84,13 +84,19 @@ async function linkTo(port: number, out = capture()): Promise<{ link: XmppLink; 
   return { link, out };
 }
 
+/** A fake server and a link online to it: the first peer, authenticated. */
+async function connected(): Promise<{ srv: Awaited<ReturnType<typeof fakeServer>>; link: XmppLink; out: ReturnType<typeof capture>; first: Peer }> {
+  const srv = await fakeServer();
+  cleanups.push(() => void srv.server.close());
+  const { link, out } = await linkTo(srv.port);
+  const first = srv.peers[0]!;
+  await first.online;
+  return { srv, link, out, first };
+}
+
 describe('XmppLink', () => {
   it('writes only XML 1.0 characters: C0 controls, U+FFFE/U+FFFF and lone surrogates become U+FFFD', async () => {
-    const srv = await fakeServer();
-    cleanups.push(() => void srv.server.close());
-    const { link } = await linkTo(srv.port);
-    const peer = srv.peers[0]!;
-    await peer.online;
+    const { link, first: peer } = await connected();
     const hostile = 'x\x01\x1b\uFFFE\uFFFF\uD800y';
     link.send(
       xml(
@@ -116,11 +122,7 @@ describe('XmppLink', () => {
     ['a character reference to U+FFFF in an attribute', `<message from='a@b' to='${DOMAIN}' id='&#xFFFF;'/>`],
     ['an unknown entity', `<message from='a@b' to='${DOMAIN}'><body>&bogus;</body></message>`],
   ])('refuses %s with bad-format and reconnects, without throwing', async (_what, bad) => {
-    const srv = await fakeServer();
-    cleanups.push(() => void srv.server.close());
-    const { link, out } = await linkTo(srv.port);
-    const first = srv.peers[0]!;
-    await first.online;
+    const { srv, link, out, first } = await connected();
     const second = srv.nextPeer();
     first.socket.write(`${bad}<message from='a@b' to='${DOMAIN}'><body>after</body></message>`);
     await expect.poll(() => first.received).toContain('bad-format');
@@ -133,11 +135,7 @@ describe('XmppLink', () => {
   });
 
   it('drops what arrives after a stream error the parser reported itself (a mismatched end tag)', async () => {
-    const srv = await fakeServer();
-    cleanups.push(() => void srv.server.close());
-    const { link } = await linkTo(srv.port);
-    const first = srv.peers[0]!;
-    await first.online;
+    const { srv, link, first } = await connected();
     const second = srv.nextPeer();
     first.socket.write(`<message from='a@b' to='${DOMAIN}'></iq>`);
     await expect.poll(() => first.received).toContain('bad-format');
@@ -148,15 +146,40 @@ describe('XmppLink', () => {
   });
 
   it('drops a server that keeps the socket open after our stream error', async () => {
-    const srv = await fakeServer();
-    cleanups.push(() => void srv.server.close());
-    const { link } = await linkTo(srv.port);
-    const first = srv.peers[0]!;
-    await first.online;
+    const { srv, link, first } = await connected();
     // Never answers </stream:stream> and never closes: the link destroys the socket itself.
     const second = srv.nextPeer();
     first.socket.write(`<message from='a@b' to='${DOMAIN}'>&#0;</message>`);
     await (await second).online;
     await expect.poll(() => link.online).toBe(true);
+  });
+
+  it('writes the stanzas of one turn in order, each whole, with a missing from set to the domain', async () => {
+    const { link, first: peer } = await connected();
+    for (let i = 0; i < 5; i++) link.send(xml('message', { to: `u${i}@d/r`, type: 'chat' }, xml('body', {}, `m${i} <&>`)));
+    await expect.poll(() => peer.received.includes('u4@d/r')).toBe(true);
+    const sent = peer.received.slice(peer.received.indexOf('<message'));
+    expect(sent).toBe(
+      [0, 1, 2, 3, 4].map((i) => `<message to="u${i}@d/r" type="chat" from="${DOMAIN}"><body>m${i} &lt;&amp;&gt;</body></message>`).join(''),
+    );
+  });
+
+  it('keeps what is sent while the link is down and writes it, in order, before anything newer', async () => {
+    const { srv, link, first } = await connected();
+    const second = srv.nextPeer();
+    first.socket.destroy();
+    await expect.poll(() => link.online).toBe(false);
+    link.send(xml('message', { to: 'a@d', from: DOMAIN }, xml('body', {}, 'while down 1')));
+    link.send(xml('message', { to: 'b@d', from: DOMAIN }, xml('body', {}, 'while down 2')));
+    const peer = await second;
+    await peer.online;
+    await expect.poll(() => link.online).toBe(true);
+    link.send(xml('message', { to: 'c@d', from: DOMAIN }, xml('body', {}, 'after')));
+    await expect.poll(() => peer.received.includes('after')).toBe(true);
+    const a = peer.received.indexOf('while down 1');
+    const b = peer.received.indexOf('while down 2');
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(a);
+    expect(peer.received.indexOf('after')).toBeGreaterThan(b);
   });
 });
