@@ -17,11 +17,24 @@ import { foldCase } from '../casemap.js';
 import type { Channel, Occupant, Session } from '../session.js';
 import type { BridgeContext } from './context.js';
 
+/** Ids computed lately: a keyed hash per reflected message showed in the profile (issue 11). */
+const MAX_CACHED = 10_000;
+const cache = new WeakMap<BridgeContext, Map<string, string>>();
+
 function id(ctx: BridgeContext, s: Session, channel: Channel | string, who: string): { occupantId?: string } {
   const hash = ctx.o.occupantId;
   if (!hash) return {};
   const name = typeof channel === 'string' ? channel : channel.name;
-  return { occupantId: hash(`${s.network} ${foldCase(s.support.casemapping, name)} ${who}`) };
+  const seed = `${s.network} ${foldCase(s.support.casemapping, name)} ${who}`;
+  let ids = cache.get(ctx);
+  if (!ids) cache.set(ctx, (ids = new Map()));
+  let occupantId = ids.get(seed);
+  if (occupantId === undefined) {
+    if (ids.size >= MAX_CACHED) ids.clear();
+    occupantId = hash(seed);
+    ids.set(seed, occupantId);
+  }
+  return { occupantId };
 }
 
 /** The id of our own user in a room. */
