@@ -40,9 +40,14 @@ export class NetworkFolds {
 
 interface FoldedRow {
   jid: string;
-  channel_folded: string;
-  channel: string;
 }
+
+/** The key columns of a table keyed by a folded name: the fold, and the name as last given. */
+const NAME_COLUMNS = {
+  persistent_channels: { folded: 'channel_folded', name: 'channel' },
+  room_settings: { folded: 'channel_folded', name: 'channel' },
+  contacts: { folded: 'nick_folded', name: 'nick' },
+} as const;
 
 /**
  * Rewrites `channel_folded` of every row of `network` in `table` under `fold`; `rekey`
@@ -50,26 +55,25 @@ interface FoldedRow {
  */
 export function refoldRows(
   db: Db,
-  table: 'persistent_channels' | 'room_settings',
+  table: keyof typeof NAME_COLUMNS,
   network: string,
-  fold: (channel: string) => string,
-  rekey: (row: FoldedRow & Record<string, unknown>, newFolded: string) => Record<string, unknown> = () => ({}),
-): number {
+  fold: (name: string) => string,
+  rekey: (row: FoldedRow & Record<string, unknown>, oldFolded: string, newFolded: string) => Record<string, unknown> = () => ({}),
+): void {
+  const { folded: foldedCol, name: nameCol } = NAME_COLUMNS[table];
   const rows = db.prepare(`SELECT * FROM ${table} WHERE network = ?`).all(network) as Array<FoldedRow & Record<string, unknown>>;
-  const exists = db.prepare(`SELECT 1 FROM ${table} WHERE jid = ? AND network = ? AND channel_folded = ?`).pluck();
-  const remove = db.prepare(`DELETE FROM ${table} WHERE jid = ? AND network = ? AND channel_folded = ?`);
-  let moved = 0;
+  const exists = db.prepare(`SELECT 1 FROM ${table} WHERE jid = ? AND network = ? AND ${foldedCol} = ?`).pluck();
+  const remove = db.prepare(`DELETE FROM ${table} WHERE jid = ? AND network = ? AND ${foldedCol} = ?`);
   db.transaction(() => {
     for (const row of rows) {
-      const folded = fold(row.channel);
-      if (folded === row.channel_folded) continue;
-      remove.run(row.jid, network, row.channel_folded);
-      if (exists.get(row.jid, network, folded) !== undefined) continue; // the same channel, already kept
-      const next: Record<string, unknown> = { ...row, ...rekey(row, folded), channel_folded: folded };
+      const old = String(row[foldedCol]);
+      const folded = fold(String(row[nameCol]));
+      if (folded === old) continue;
+      remove.run(row.jid, network, old);
+      if (exists.get(row.jid, network, folded) !== undefined) continue; // the same name, already kept
+      const next: Record<string, unknown> = { ...row, ...rekey(row, old, folded), [foldedCol]: folded };
       const cols = Object.keys(next);
       db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => next[c]));
-      moved++;
     }
   })();
-  return moved;
 }

@@ -125,10 +125,10 @@ export class SqliteChannelStore implements ChannelStore {
   /** The network's CASEMAPPING (ISUPPORT): names of that network are folded by it from now on. */
   useCaseMapping(network: string, mapping: CaseMapping): void {
     if (!this.#folds.learn(network, mapping)) return;
-    refoldRows(this.#db, 'persistent_channels', network, (c) => this.#folds.fold(network, c), (row, folded) => {
+    refoldRows(this.#db, 'persistent_channels', network, (c) => this.#folds.fold(network, c), (row, oldFolded, folded) => {
       if (typeof row.key_sealed !== 'string') return {};
       try {
-        const key = this.#box.open(row.key_sealed, place(row.jid, network, row.channel_folded));
+        const key = this.#box.open(row.key_sealed, place(row.jid, network, oldFolded));
         return { key_sealed: this.#box.seal(key, place(row.jid, network, folded)) };
       } catch (err) {
         if (!(err instanceof SecretBoxError)) throw err;

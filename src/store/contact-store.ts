@@ -14,7 +14,7 @@
  */
 import type { CaseMapping } from '../core/casemap.js';
 import type { ContactStore } from '../core/ports.js';
-import { NetworkFolds } from './casemapped-names.js';
+import { NetworkFolds, refoldRows } from './casemapped-names.js';
 import type { Db, Statement } from './database.js';
 import type { StoreClock } from './identity-store.js';
 
@@ -58,17 +58,6 @@ export class SqliteContactStore implements ContactStore {
   }
 
   useCaseMapping(network: string, mapping: CaseMapping): void {
-    if (!this.#folds.learn(network, mapping)) return;
-    const rows = this.#db.prepare('SELECT jid, nick_folded, nick FROM contacts WHERE network = ?').all(network) as Array<{ jid: string; nick_folded: string; nick: string }>;
-    const move = this.#db.prepare('UPDATE OR IGNORE contacts SET nick_folded = ? WHERE jid = ? AND network = ? AND nick_folded = ?');
-    const drop = this.#db.prepare('DELETE FROM contacts WHERE jid = ? AND network = ? AND nick_folded = ?');
-    this.#db.transaction(() => {
-      for (const r of rows) {
-        const folded = this.#folds.fold(network, r.nick);
-        if (folded === r.nick_folded) continue;
-        // UPDATE OR IGNORE leaves the row when the new key is taken (the same nick): drop it.
-        if (move.run(folded, r.jid, network, r.nick_folded).changes === 0) drop.run(r.jid, network, r.nick_folded);
-      }
-    })();
+    if (this.#folds.learn(network, mapping)) refoldRows(this.#db, 'contacts', network, (n) => this.#folds.fold(network, n));
   }
 }

@@ -27,6 +27,7 @@ type Setting = { column: 'encoding'; value: string | null } | { column: 'record'
 export class SqliteRoomEncodingStore implements RoomEncodingStore {
   readonly #get: Statement;
   readonly #getRecord: Statement;
+  readonly #rooms: Statement;
   readonly #db: Db;
   readonly #folds = new NetworkFolds();
   readonly #write: (user: string, network: string, channel: string, setting: Setting) => void;
@@ -52,6 +53,7 @@ export class SqliteRoomEncodingStore implements RoomEncodingStore {
     const where = 'FROM room_settings WHERE jid = ? AND network = ? AND channel_folded = ?';
     this.#get = db.prepare(`SELECT encoding ${where}`).pluck();
     this.#getRecord = db.prepare(`SELECT record ${where}`).pluck();
+    this.#rooms = db.prepare('SELECT count(*) FROM room_settings WHERE jid = ?').pluck();
 
     this.#write = db.transaction((user: string, network: string, channel: string, setting: Setting) => {
       const folded = this.#folds.fold(network, channel);
@@ -75,7 +77,7 @@ export class SqliteRoomEncodingStore implements RoomEncodingStore {
 
   /** How many rooms hold a setting of the user's (for the per-user bound, issue 8 §5). */
   rooms(user: string): number {
-    return this.#db.prepare('SELECT count(*) FROM room_settings WHERE jid = ?').pluck().get(user) as number;
+    return this.#rooms.get(user) as number;
   }
 
   /** Whether the room holds any setting of the user's. */

@@ -92,6 +92,8 @@ export class BridgeContext {
   stopping = false;
   /** Networks with sessions waiting to reconnect (reconnect.ts). */
   readonly recovery = new Map<string, NetworkRecovery>();
+  /** XEP-0421 occupant ids by seed, so the keyed hash runs once per occupant (occupant-id.ts). */
+  readonly occupantIds = new Map<string, string>();
   #out: Effect[] = [];
 
   constructor(opts: BridgeOptions, registry: SessionRegistry) {

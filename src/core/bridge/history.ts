@@ -88,8 +88,10 @@ function mamRoom(ctx: BridgeContext, s: Session, room: string): MamRoom {
 /** XEP-0045 §7.2.14: the history the join presence asked for, to the resource that joined. */
 export function historyOnJoin(ctx: BridgeContext, s: Session, channel: Channel, res: JoinedResource): void {
   const archive = ctx.o.archive;
-  if (!archive || !res.joinPresence) return;
-  const stanzas = discussionHistory(res.joinPresence, {
+  const presence = res.joinPresence;
+  res.joinPresence = undefined; // asked once, answered once; nothing kept past the join
+  if (!archive || !presence) return;
+  const stanzas = discussionHistory(presence, {
     archive,
     user: s.user,
     to: res.jid,
@@ -99,7 +101,6 @@ export function historyOnJoin(ctx: BridgeContext, s: Session, channel: Channel, 
     defaultCount: ctx.o.historyOnJoin ?? 20,
     now: ctx.o.now(),
   });
-  res.joinPresence = undefined;
   for (const el of stanzas) ctx.send(el);
 }
 

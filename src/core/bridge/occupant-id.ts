@@ -19,15 +19,13 @@ import type { BridgeContext } from './context.js';
 
 /** Ids computed lately: a keyed hash per reflected message showed in the profile (issue 11). */
 const MAX_CACHED = 10_000;
-const cache = new WeakMap<BridgeContext, Map<string, string>>();
 
 function id(ctx: BridgeContext, s: Session, channel: Channel | string, who: string): { occupantId?: string } {
   const hash = ctx.o.occupantId;
   if (!hash) return {};
   const name = typeof channel === 'string' ? channel : channel.name;
   const seed = `${s.network} ${foldCase(s.support.casemapping, name)} ${who}`;
-  let ids = cache.get(ctx);
-  if (!ids) cache.set(ctx, (ids = new Map()));
+  const ids = ctx.occupantIds;
   let occupantId = ids.get(seed);
   if (occupantId === undefined) {
     if (ids.size >= MAX_CACHED) ids.clear();

@@ -47,7 +47,7 @@ export function releaseTimerId(network: string): string {
 
 /**
  * A session lost its link and will retry: it becomes the network's probe (reconnect timer
- * on the back-off), or waits for the probe. Returns the probe delay when it is the probe.
+ * on the back-off), or waits for the probe.
  */
 export function scheduleReconnect(ctx: BridgeContext, s: Session): void {
   const r = recoveryOf(ctx, s.network);

@@ -115,12 +115,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     isupport(ctx, s, m.params.slice(1, -1));
     chathistoryIsupport(s, m.params.slice(1, -1));
   },
-  CAP: (ctx, s, m) => {
-    // CAP LS opens a new connection's negotiation (IRCv3 capability-negotiation): what the
-    // last connection had is not this one's (a lost link keeps the Session and its caps).
-    if ((m.params[1] ?? '').toUpperCase() === 'LS' && m.params[2] !== '*') s.caps.clear();
-    cap(ctx, s, m.params);
-  },
+  // A lost link clears the caps (connection.ts closed), so a new connection starts from none.
+  CAP: (ctx, s, m) => cap(ctx, s, m.params),
   BATCH: ircBatch,
   FAIL: chathistoryFailed,
   [ERR_ERRONEUSNICKNAME]: nickRefused,
