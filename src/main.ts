@@ -22,7 +22,7 @@ import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
 import { renderConfigReference } from './config/docs.js';
 import { floodForNetwork } from './config/flood.js';
-import { networkSettings } from './config/network-settings.js';
+import { networkSettings, unlistedPrivateWarning } from './config/network-settings.js';
 import { parseListen } from './config/listen.js';
 import { sourceAddressForNetwork } from './config/network-source.js';
 import { applyLive, diffConfig } from './config/reload.js';
@@ -196,6 +196,8 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   addSecret(config.component.secret);
   const version = packageVersion();
   log.info({ version, component: config.component.jid, level: config.log.level }, 'starting');
+  const exposure = unlistedPrivateWarning(config);
+  if (exposure) log.warn({}, exposure);
 
   let store: ReturnType<typeof openDatabase> | undefined;
   installLastResortHandlers(process, log, () => store?.db.close());

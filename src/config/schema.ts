@@ -136,7 +136,7 @@ const networkSchema = z.strictObject({
   allow_private_addresses: z
     .boolean()
     .optional()
-    .describe('Allow this network\'s host to resolve to loopback, private or link-local addresses; defaults to `irc.allow_private_addresses`. Networks not listed never may.'),
+    .describe('Allow this network\'s host to resolve to loopback, private or link-local addresses; defaults to `irc.allow_private_addresses`.'),
   user_ports: z
     .array(z.number().int().min(1).max(65535))
     .max(32)
@@ -174,7 +174,7 @@ const ircSchema = z
     allow_private_addresses: z
       .boolean()
       .default(false)
-      .describe('Allow the hosts of listed networks to resolve to loopback, private or link-local addresses (each network may say otherwise). Off by default so the gateway cannot be used to reach internal services; networks reached through `allow_unlisted` never may.'),
+      .describe('Allow IRC hosts to resolve to loopback, private or link-local addresses (each listed network may say otherwise). Off by default so the gateway cannot be used to reach internal services. With `allow_unlisted` too, any user can reach any internal host: the gateway warns at start.'),
     fixed_network: networkName
       .optional()
       .describe('Fixed-network mode: the one network of this gateway. Rooms are then `#chan@gw` and users `nick@gw`.'),

@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import { networkSettings } from '../../../src/config/network-settings.js';
+import { networkSettings, unlistedPrivateWarning } from '../../../src/config/network-settings.js';
 
 const MIN = '[component]\njid = "irc.localhost"\nsecret = "s"\n';
 const cfg = (toml: string) => parseConfig(MIN + toml, 'f.toml');
 
 describe('networkSettings (issue 8 §5)', () => {
-  it('never lets an unlisted network reach a private address, even with the global flag', () => {
-    const c = cfg('[irc]\nallow_unlisted = true\nallow_private_addresses = true\n[irc.networks."lab.example"]\n');
-    expect(networkSettings(c, 'lab.example')?.allowPrivateAddresses).toBe(true);
-    expect(networkSettings(c, 'anything.example')?.allowPrivateAddresses).toBe(false);
-    expect(networkSettings(c, 'anything.example')?.userPorts).toEqual([]);
+  it('lets an unlisted network reach a private address only with the global flag, and warns', () => {
+    const open = cfg('[irc]\nallow_unlisted = true\nallow_private_addresses = true\n[irc.networks."lab.example"]\nallow_private_addresses = false\n');
+    expect(networkSettings(open, 'lab.example')?.allowPrivateAddresses).toBe(false);
+    expect(networkSettings(open, 'anything.example')?.allowPrivateAddresses).toBe(true);
+    expect(networkSettings(open, 'anything.example')?.userPorts).toEqual([]);
+    expect(unlistedPrivateWarning(open)).toMatch(/any user/);
+    const closed = cfg('[irc]\nallow_unlisted = true\n');
+    expect(networkSettings(closed, 'anything.example')?.allowPrivateAddresses).toBe(false);
+    expect(unlistedPrivateWarning(closed)).toBeUndefined();
   });
 
   it('takes the network’s own flag and its user ports', () => {
