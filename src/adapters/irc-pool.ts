@@ -528,8 +528,8 @@ export class IrcPool {
   readonly #limits: FrameworkLimits;
   readonly #conns = new Map<ConnKey, Conn>();
   #shuttingDown = false;
-  /** Unpaced connections with lines queued this turn, written by `#flushTurn`. */
-  readonly #dirty = new Set<Conn>();
+  /** Lines of unpaced connections sent during this turn, written by `#flushTurn`. */
+  readonly #turn = new Map<Conn, string[]>();
   #flushScheduled = false;
 
   constructor(opts: IrcPoolOptions) {
@@ -854,7 +854,9 @@ export class IrcPool {
       return;
     }
     for (const line of lines) {
-      const bad = /[\r\n\0]/.test(line) ? 'contains CR, LF or NUL' : utf8ByteLength(line) > MAX_SEND_BYTES ? 'too long' : null;
+      // A UTF-16 unit is at most 3 UTF-8 bytes: short lines need no count.
+      const long = line.length * 3 > MAX_SEND_BYTES && utf8ByteLength(line) > MAX_SEND_BYTES;
+      const bad = /[\r\n\0]/.test(line) ? 'contains CR, LF or NUL' : long ? 'too long' : null;
       if (bad !== null) {
         // A bug upstream (irc-writer refuses these): the text may be a user's, so it stays out of the log.
         conn.log.error(
@@ -881,7 +883,11 @@ export class IrcPool {
     const { pacer } = conn;
     if (pacer === null) {
       if (conn.queue.length === 0) return;
-      this.#dirty.add(conn);
+      const lines = conn.queue;
+      conn.queue = [];
+      const turn = this.#turn.get(conn);
+      if (turn === undefined) this.#turn.set(conn, lines);
+      else for (const line of lines) turn.push(line);
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flushTurn());
@@ -908,13 +914,10 @@ export class IrcPool {
 
   #flushTurn(): void {
     this.#flushScheduled = false;
-    for (const conn of this.#dirty) {
-      if (conn.finished || (conn.state !== 'open' && conn.state !== 'registered')) continue;
-      const lines = conn.queue;
-      conn.queue = [];
-      this.#write(conn, lines);
+    for (const [conn, lines] of this.#turn) {
+      if (!conn.finished && (conn.state === 'open' || conn.state === 'registered')) this.#write(conn, lines);
     }
-    this.#dirty.clear();
+    this.#turn.clear();
   }
 
   /**
@@ -945,7 +948,11 @@ export class IrcPool {
   #quit(conn: Conn, message: string): void {
     if (conn.finished || conn.state === 'quitting') return;
     // Unpaced lines of this turn were sent before the QUIT: they go out ahead of it.
-    if (conn.pacer === null && (conn.state === 'open' || conn.state === 'registered')) this.#write(conn, conn.queue);
+    const turn = this.#turn.get(conn);
+    if (turn !== undefined) {
+      this.#turn.delete(conn);
+      if (conn.state === 'open' || conn.state === 'registered') this.#write(conn, turn);
+    }
     conn.queue = [];
     clearTimeout(conn.pumpTimer);
     conn.pumpTimer = undefined;
@@ -1009,6 +1016,7 @@ export class IrcPool {
     conn.deadlineTimer = undefined;
     conn.pumpTimer = undefined;
     conn.queue = [];
+    this.#turn.delete(conn);
     conn.transport?.close(true);
     if (this.#conns.get(conn.key) === conn) this.#conns.delete(conn.key);
     conn.log.debug({ reason, refused }, 'closed');
