@@ -285,6 +285,15 @@ function unitsOf(line: string, maxBytes: number): Unit[] {
   return units;
 }
 
+/** Whether `UNSENDABLE` could match: a NUL, a \x01 or any surrogate (paired ones are then left alone by the regex). */
+function hasUnsendable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x01 || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
 /** Room beyond the byte budget in which a grapheme cluster that crosses the cut is seen whole. */
 const SEGMENT_MARGIN = 64;
 
@@ -340,9 +349,11 @@ export function splitMessageText(text: string, maxBytes: number): string[] {
     throw new RangeError(`maxBytes must be an integer of at least 4, got ${maxBytes}`);
   }
   const chunks: string[] = [];
-  for (const rawLine of text.split(LINE_BREAK)) {
+  // One line with nothing to replace is the common case: no regex runs over it.
+  const rawLines = text.includes('\n') || text.includes('\r') ? text.split(LINE_BREAK) : [text];
+  for (const rawLine of rawLines) {
     if (rawLine.trim() === '') continue;
-    chunks.push(...splitLine(rawLine.replace(UNSENDABLE, '\uFFFD'), maxBytes));
+    chunks.push(...splitLine(hasUnsendable(rawLine) ? rawLine.replace(UNSENDABLE, '\uFFFD') : rawLine, maxBytes));
   }
   return chunks;
 }
