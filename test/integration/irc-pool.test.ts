@@ -141,8 +141,8 @@ describe.each(SERVERS)('IrcPool against %s', (serverName, start) => {
   }
 
   /** Alice (key `a`) and Bob (key `b`) registered on one pool, both in a fresh channel. */
-  async function twoInChannel(): Promise<{ r: Recorder; alice: string; a: ConnKey; b: ConnKey; channel: string }> {
-    const r = newRecorder();
+  async function twoInChannel(opts?: ConstructorParameters<typeof Recorder>[0]): Promise<{ r: Recorder; alice: string; a: ConnKey; b: ConnKey; channel: string }> {
+    const r = newRecorder(opts);
     const [alice, bob] = [uniqueNick(), uniqueNick()];
     const channel = uniqueChannel();
     const a = await register(r, alice);
@@ -258,13 +258,7 @@ describe.each(SERVERS)('IrcPool against %s', (serverName, start) => {
   });
 
   it('unpaced: lines of several sends in one turn arrive in order, and before a QUIT of the same turn', async () => {
-    const r = newRecorder({ pacerFor: () => null });
-    const [alice, bob] = [uniqueNick(), uniqueNick()];
-    const channel = uniqueChannel();
-    const a = await register(r, alice);
-    const b = await register(r, bob);
-    await join(r, a, alice, channel);
-    await join(r, b, bob, channel);
+    const { r, alice, a, b, channel } = await twoInChannel({ pacerFor: () => null });
     // Few enough lines that ngIRCd's penalty throttle has read them all before it sees the close.
     const texts = ['turn line 1', 'turn line 2', 'turn line 3', 'turn line 4'];
     r.pool.send(a, texts.slice(0, 2).map((t) => `PRIVMSG ${channel} :${t}`));
