@@ -90,12 +90,29 @@ export class Runtime {
     }
   }
 
-  #input(step: () => Effect[]): void {
-    this.#pending.push(step);
-    if (this.#busy) return;
-    this.#busy = true;
+  /** `#see` for an effect, without a closure per effect. */
+  #seeEffect(observer: RuntimeObserver, effect: Effect): void {
     try {
-      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) {
+      observer.effect(effect);
+    } catch (err) {
+      this.#log.error({ err }, 'runtime observer failed');
+    }
+  }
+
+  #input(step: () => Effect[]): void {
+    if (this.#busy) {
+      this.#pending.push(step);
+      return;
+    }
+    this.#busy = true;
+    // With nothing pending (the usual case) the input runs without a trip through the queue.
+    let first: (() => Effect[]) | undefined = step;
+    if (this.#pending.length > 0) {
+      this.#pending.push(step);
+      first = this.#pending.shift();
+    }
+    try {
+      for (let next = first; next; next = this.#pending.shift()) {
         let effects: Effect[];
         try {
           effects = next();
@@ -111,8 +128,9 @@ export class Runtime {
   }
 
   #run(effects: Effect[]): void {
+    const observer = this.#observer;
     for (const effect of effects) {
-      if (this.#observer) this.#see((o) => o.effect(effect));
+      if (observer) this.#seeEffect(observer, effect);
       try {
         this.#apply(effect);
       } catch (err) {

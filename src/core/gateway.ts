@@ -12,13 +12,13 @@
  * Pure: returns effects, never performs IO.
  */
 import type { Element } from '@xmpp/xml';
-import { parseAddress } from './address.js';
+import { parseAddress, type Address, type AddressError } from './address.js';
 import type { Bridge } from './bridge/index.js';
 import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
 import { gatewayIq, type SoftwareInfo } from './gateway-entity.js';
-import { bareOf, fullOf, splitJid, type BareJid, type JidParts } from './jid.js';
+import { bareOf, fullOf, splitJid, type BareJid, type FullJid, type JidParts } from './jid.js';
 import { ADHOC_FEATURES, isAdhocRequest, type AdhocCommands } from './adhoc.js';
 import { networkIq, type NetworkEntityDeps } from './network-entity.js';
 import type { ChannelStore, IdentityStore, PersistentChannel, RoomEncodingStore } from './ports.js';
@@ -62,10 +62,26 @@ export interface GatewayOptions {
   onReload?(): string;
 }
 
+/**
+ * Parsed `from` and `to` attributes kept by their text (issue 11: splitting, unescaping
+ * and checking them was a tenth of the XMPP → IRC cost; a busy gateway sees the same few
+ * thousand users and rooms over and over). Only well-formed ones are kept, so a bad
+ * address is checked, and refused with its error, every time; past the bound the cache
+ * starts again.
+ */
+const PARSED_CACHE_MAX = 4096;
+
+interface Sender {
+  readonly parts: JidParts;
+  readonly full: FullJid;
+}
+
 export class GatewayCore {
   readonly #opts: GatewayOptions;
   #allowed: ReadonlySet<string>;
   readonly #log: CoreLog;
+  readonly #senders = new Map<string, Sender>();
+  readonly #targets = new Map<string, Address>();
 
   constructor(opts: GatewayOptions) {
     this.#opts = opts;
@@ -84,46 +100,70 @@ export class GatewayCore {
       this.#log.warn({ element: stanza.name }, 'ignored a non-stanza element');
       return [];
     }
-    const from = splitJid(stanza.attrs.from ?? '');
-    if (from === undefined) {
+    const sender = this.#sender(stanza.attrs.from ?? '');
+    if (sender === undefined) {
       // Without a sender there is nobody to answer; the server is at fault (XEP-0114 §3).
       this.#log.warn({ stanza: stanza.name, from: stanza.attrs.from }, 'dropped a stanza without a valid from');
       return [];
     }
-    if (isErrorStanza(stanza) && this.#allowed.has(from.domain)) {
+    if (isErrorStanza(stanza) && this.#allowed.has(sender.parts.domain)) {
       // A bounce from a user's resource: the bridge removes that resource (never answered).
-      return withErrorBoundary(stanza, this.#log, () => this.#route(stanza, from));
+      return withErrorBoundary(stanza, this.#log, () => this.#route(stanza, sender));
     }
     if (isErrorStanza(stanza) || (stanza.name === 'iq' && stanza.attrs.type === 'result')) {
       this.#log.debug({ stanza: stanza.name, type: stanza.attrs.type }, 'ignored an answer to nothing pending');
       return [];
     }
-    return withErrorBoundary(stanza, this.#log, () => this.#route(stanza, from));
+    return withErrorBoundary(stanza, this.#log, () => this.#route(stanza, sender));
   }
 
-  #route(stanza: Element, from: JidParts): Effect[] {
+  #sender(attr: string): Sender | undefined {
+    const known = this.#senders.get(attr);
+    if (known !== undefined) return known;
+    const parts = splitJid(attr);
+    if (parts === undefined) return undefined;
+    const sender: Sender = { parts, full: fullOf(parts) };
+    if (this.#senders.size >= PARSED_CACHE_MAX) this.#senders.clear();
+    this.#senders.set(attr, sender);
+    return sender;
+  }
+
+  #route(stanza: Element, sender: Sender): Effect[] {
+    const from = sender.parts;
     if (stanza.name === 'iq' && !isErrorStanza(stanza) && stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set') {
       throw new StanzaError('bad-request', 'an iq must be of type get, set, result or error');
     }
     if (!this.#allowed.has(from.domain)) {
       throw new StanzaError('forbidden', `users of ${from.domain} may not use this gateway`);
     }
-    const to = splitJid(stanza.attrs.to ?? '');
+    const address = this.#target(stanza.attrs.to ?? '');
+    if (address.kind === 'gateway') return this.#toGateway(stanza, from);
+    if (stanza.name === 'iq' && !isErrorStanza(stanza)) {
+      const user = bareOf({ ...from, resource: '' }) as BareJid;
+      if (address.kind === 'network') return networkIq(stanza, sender.full, user, address.network, this.#entityDeps(from));
+      if (address.kind === 'channel' || address.kind === 'occupant') return roomIq(stanza, sender.full, user, address, this.#entityDeps(from));
+      throw new StanzaError('service-unavailable');
+    }
+    return this.#opts.bridge.onStanza(stanza, sender.full, address);
+  }
+
+  /** What a `to` attribute addresses; throws the StanzaError a malformed or foreign one earns. */
+  #target(attr: string): Address {
+    const known = this.#targets.get(attr);
+    if (known !== undefined) return known;
+    const to = splitJid(attr);
     if (to === undefined) throw new StanzaError('jid-malformed', 'the destination address is malformed');
     if (to.domain !== this.#opts.domain.toLowerCase()) {
       throw new StanzaError('item-not-found', `${to.domain} is not served here`);
     }
-    if (to.local === '' && (to.resource === '' || this.#opts.fixedNetwork === undefined)) return this.#toGateway(stanza, from);
-    const address = parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
+    const address: Address | AddressError =
+      to.local === '' && (to.resource === '' || this.#opts.fixedNetwork === undefined)
+        ? { kind: 'gateway' }
+        : parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
     if (address.kind === 'error') throw new StanzaError(address.condition, address.text);
-    if (address.kind === 'gateway') return this.#toGateway(stanza, from);
-    if (stanza.name === 'iq' && !isErrorStanza(stanza)) {
-      const user = bareOf({ ...from, resource: '' }) as BareJid;
-      if (address.kind === 'network') return networkIq(stanza, fullOf(from), user, address.network, this.#entityDeps(from));
-      if (address.kind === 'channel' || address.kind === 'occupant') return roomIq(stanza, fullOf(from), user, address, this.#entityDeps(from));
-      throw new StanzaError('service-unavailable');
-    }
-    return this.#opts.bridge.onStanza(stanza, fullOf(from), address);
+    if (this.#targets.size >= PARSED_CACHE_MAX) this.#targets.clear();
+    this.#targets.set(attr, address);
+    return address;
   }
 
   /** What the network and room entities need: the bridge, and the accounts when there are any. */

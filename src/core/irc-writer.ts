@@ -83,6 +83,10 @@ function describeRefusal(r: IrcLineRefusal): string {
 
 const COMMAND = /^(?:[A-Za-z]+|[0-9]{3})$/;
 
+function refuse(refusal: IrcLineRefusal): BuildLineResult {
+  return { kind: 'refused', refusal };
+}
+
 function forbiddenChar(s: string): ForbiddenChar | null {
   if (s.includes('\r')) return 'CR';
   if (s.includes('\n')) return 'LF';
@@ -100,25 +104,24 @@ function forbiddenChar(s: string): ForbiddenChar | null {
  *     tryBuildLine('NICK', ['a\r\nQUIT'])               → refused (CR)
  */
 export function tryBuildLine(command: string, params: readonly string[]): BuildLineResult {
-  const refuse = (refusal: IrcLineRefusal): BuildLineResult => ({ kind: 'refused', refusal });
   if (forbiddenChar(command) !== null) return refuse({ kind: 'forbidden-char', where: 'command' });
   if (!COMMAND.test(command)) return refuse({ kind: 'bad-command', command });
   if (params.length > IRC_MAX_PARAMS) return refuse({ kind: 'too-many-params', count: params.length });
-  const parts = [command];
-  for (const [paramIndex, param] of params.entries()) {
+  let line = command;
+  for (let paramIndex = 0; paramIndex < params.length; paramIndex++) {
+    const param = params[paramIndex]!;
     const char = forbiddenChar(param);
     if (char !== null) return refuse({ kind: 'forbidden-char', where: 'param', paramIndex, char });
-    const needsTrailing = param === '' || param.includes(' ') || param.startsWith(':');
+    const needsTrailing = param === '' || param.includes(' ') || param.charCodeAt(0) === 0x3a;
     if (!needsTrailing) {
-      parts.push(param);
+      line += ` ${param}`;
     } else if (paramIndex === params.length - 1) {
-      parts.push(`:${param}`);
+      line += ` :${param}`;
     } else {
       const reason = param === '' ? 'empty' : param.startsWith(':') ? 'leading-colon' : 'space';
       return refuse({ kind: 'bad-middle-param', paramIndex, reason });
     }
   }
-  const line = parts.join(' ');
   const bytes = utf8ByteLength(line) + 2;
   if (bytes > IRC_MAX_LINE_BYTES) return refuse({ kind: 'too-long', bytes });
   return { kind: 'line', line };
@@ -282,6 +285,15 @@ function unitsOf(line: string, maxBytes: number): Unit[] {
   return units;
 }
 
+/** Whether `UNSENDABLE` could match: a NUL, a \x01 or any surrogate (paired ones are then left alone by the regex). */
+function hasUnsendable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x01 || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
 /** Room beyond the byte budget in which a grapheme cluster that crosses the cut is seen whole. */
 const SEGMENT_MARGIN = 64;
 
@@ -337,9 +349,11 @@ export function splitMessageText(text: string, maxBytes: number): string[] {
     throw new RangeError(`maxBytes must be an integer of at least 4, got ${maxBytes}`);
   }
   const chunks: string[] = [];
-  for (const rawLine of text.split(LINE_BREAK)) {
+  // One line with nothing to replace is the common case: no regex runs over it.
+  const rawLines = text.includes('\n') || text.includes('\r') ? text.split(LINE_BREAK) : [text];
+  for (const rawLine of rawLines) {
     if (rawLine.trim() === '') continue;
-    chunks.push(...splitLine(rawLine.replace(UNSENDABLE, '\uFFFD'), maxBytes));
+    chunks.push(...splitLine(hasUnsendable(rawLine) ? rawLine.replace(UNSENDABLE, '\uFFFD') : rawLine, maxBytes));
   }
   return chunks;
 }

@@ -32,10 +32,13 @@ export function splitJid(jid: string): JidParts | undefined {
   const domain = at === -1 ? head : head.slice(at + 1);
   if (domain === '' || (at !== -1 && local === '') || (slash !== -1 && resource === '')) return undefined;
   if (domain.includes('@')) return undefined;
-  for (const p of [local, domain, resource]) {
-    if (Buffer.byteLength(p, 'utf8') > MAX_PART_BYTES) return undefined;
-  }
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only a part longer than a third of the bound is measured.
+  if (tooLong(local) || tooLong(domain) || tooLong(resource)) return undefined;
   return { local, domain: domain.toLowerCase(), resource };
+}
+
+function tooLong(part: string): boolean {
+  return part.length * 3 > MAX_PART_BYTES && Buffer.byteLength(part, 'utf8') > MAX_PART_BYTES;
 }
 
 export function bareOf(parts: JidParts): BareJid {

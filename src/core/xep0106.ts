@@ -48,6 +48,7 @@ const SEQUENCE_AFTER_BACKSLASH = /^(?:20|22|26|27|2f|3a|3c|3e|40|5c)/i;
 
 /** The characters XEP-0106 escapes (space " & ' / : < > @ and backslash). */
 export const XEP0106_ESCAPED_CHARACTERS = ' "&\'/:<>@\\';
+const NEEDS_ESCAPE = /[ "&'/:<>@\\]/;
 
 /**
  * Whether `plain` has an escaped form: XEP-0106 §4.1 rule 6 forbids `\20` at
@@ -69,6 +70,8 @@ export function escapeLocalpart(plain: string): string {
   if (!canEscapeLocalpart(plain)) {
     throw new RangeError('XEP-0106 §4.1: a localpart cannot begin or end with an escaped space');
   }
+  // Most names hold nothing to escape (the hot path of every stanza we address, issue 11).
+  if (!NEEDS_ESCAPE.test(plain)) return plain;
   let out = '';
   for (let i = 0; i < plain.length; i++) {
     const ch = plain[i] as string;
@@ -88,5 +91,6 @@ export function escapeLocalpart(plain: string): string {
  * → `"foob\\41r"`.
  */
 export function unescapeLocalpart(local: string): string {
+  if (!local.includes('\\')) return local;
   return local.replace(/\\([0-9a-f]{2})/g, (whole: string, hex: string) => UNESCAPES.get(hex) ?? whole);
 }

@@ -141,8 +141,8 @@ describe.each(SERVERS)('IrcPool against %s', (serverName, start) => {
   }
 
   /** Alice (key `a`) and Bob (key `b`) registered on one pool, both in a fresh channel. */
-  async function twoInChannel(): Promise<{ r: Recorder; alice: string; a: ConnKey; b: ConnKey; channel: string }> {
-    const r = newRecorder();
+  async function twoInChannel(opts?: ConstructorParameters<typeof Recorder>[0]): Promise<{ r: Recorder; alice: string; a: ConnKey; b: ConnKey; channel: string }> {
+    const r = newRecorder(opts);
     const [alice, bob] = [uniqueNick(), uniqueNick()];
     const channel = uniqueChannel();
     const a = await register(r, alice);
@@ -255,6 +255,24 @@ describe.each(SERVERS)('IrcPool against %s', (serverName, start) => {
     // Flood control held the paced queue (a timer may fire a millisecond early and wait again), never the other.
     expect(r.pacingWaits.get(fast)).toBeUndefined();
     expect(r.pacingWaits.get(slow)).toBeGreaterThan(0);
+  });
+
+  it('unpaced: lines of several sends in one turn arrive in order, and before a QUIT of the same turn', async () => {
+    const { r, alice, a, b, channel } = await twoInChannel({ pacerFor: () => null });
+    // Few enough lines that ngIRCd's penalty throttle has read them all before it sees the close.
+    const texts = ['turn line 1', 'turn line 2', 'turn line 3', 'turn line 4'];
+    r.pool.send(a, texts.slice(0, 2).map((t) => `PRIVMSG ${channel} :${t}`));
+    r.pool.send(a, [`PRIVMSG ${channel} :${texts[2]}`]);
+    r.pool.send(a, [`PRIVMSG ${channel} :${texts[3]}`]);
+    r.pool.quit(a, 'after the lines');
+    const quitLine = await r.waitForLine(b, 'QUIT at bob', (l) => l.startsWith(`:${alice}!`) && l.split(' ')[1] === 'QUIT');
+    expect(quitLine).toContain('after the lines');
+    const seen = r
+      .linesOf(b)
+      .map(untagged)
+      .filter((l) => l.startsWith(`:${alice}!`) && (l.includes(' PRIVMSG ') || l.split(' ')[1] === 'QUIT'))
+      .map((l) => (l.split(' ')[1] === 'QUIT' ? 'QUIT' : l.slice(l.indexOf(' :') + 2)));
+    expect(seen).toEqual([...texts, 'QUIT']);
   });
 
   it('feeds numerics from before 001 (433) and sends lines during registration', async () => {

@@ -81,6 +81,8 @@ export interface BridgeOptions {
   log: CoreLog;
 }
 
+const MAX_CACHED_USERS = 4096;
+
 /** What to do when a line cannot be built: the caller's own words for the user. */
 export type OnRefused = (refusal: IrcLineRefusal) => void;
 
@@ -95,6 +97,7 @@ export class BridgeContext {
   /** XEP-0421 occupant ids by seed, so the keyed hash runs once per occupant (occupant-id.ts). */
   readonly occupantIds = new Map<string, string>();
   #out: Effect[] = [];
+  readonly #users = new Map<FullJid, BareJid>();
 
   constructor(opts: BridgeOptions, registry: SessionRegistry) {
     this.o = opts;
@@ -188,10 +191,20 @@ export class BridgeContext {
     this.send(xml('message', { from: this.networkJid(s), to: s.user, type: 'chat', id: this.o.newId() }, xml('body', {}, body)));
   }
 
-  /** The bare JID of a full JID (the user who owns the resource). */
+  /**
+   * The bare JID of a full JID (the user who owns the resource). Kept per full JID (bounded
+   * like the gateway's address caches): the same string each time, so the registry's map
+   * lookups by it do not hash a new string per stanza (issue 11).
+   */
   userOf(from: FullJid): BareJid {
-    const parts = splitJid(from)!;
-    return (parts.local ? `${parts.local}@${parts.domain}` : parts.domain) as BareJid;
+    let user = this.#users.get(from);
+    if (user === undefined) {
+      const parts = splitJid(from)!;
+      user = (parts.local ? `${parts.local}@${parts.domain}` : parts.domain) as BareJid;
+      if (this.#users.size >= MAX_CACHED_USERS) this.#users.clear();
+      this.#users.set(from, user);
+    }
+    return user;
   }
 
   /**

@@ -26,9 +26,21 @@ const MAX_LINES_PER_MESSAGE = 25;
 const MAX_PENDING_TARGETS = 64;
 const MAX_PENDING_PER_TARGET = 8;
 
+/** The first `<body/>` and `<subject/>`, as ltx's getChildText and getChild find them, in one pass. */
+function bodyAndSubject(stanza: Element): { body: string | null; subject: Element | undefined } {
+  let body: string | null = null;
+  let subject: Element | undefined;
+  for (const child of stanza.children) {
+    if (typeof child !== 'object') continue;
+    const name = child.getName();
+    if (name === 'body' && body === null) body = child.getText();
+    else if (name === 'subject' && subject === undefined) subject = child;
+  }
+  return { body, subject };
+}
+
 export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, address: Address): void {
-  const body = stanza.getChildText('body');
-  const subject = stanza.getChild('subject');
+  const { body, subject } = bodyAndSubject(stanza);
   if (address.kind === 'channel') {
     const s = ctx.registry.get(ctx.userOf(from), address.network);
     const channel = s?.channels.get(address.channel);
