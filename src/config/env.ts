@@ -17,8 +17,9 @@
  *   network names do not fit in variable names;
  * - a variable wins over the file; an empty variable counts as unset;
  * - an unknown `JABIRC_…` variable is an error that names it, like an unknown key in the
- *   file, except `JABIRC_CONFIG` (the file's path) and `JABIRC_SECRET_KEY` (the stored
- *   secrets' key, read by the loader itself).
+ *   file, except `JABIRC_CONFIG` (the file's path), `JABIRC_SECRET_KEY` (the stored
+ *   secrets' key, read by the loader itself) and `JABIRC_DIR` (a checkout, for tools that
+ *   start Jabirc from one, such as the gwbench profile).
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
@@ -82,7 +83,9 @@ export function environmentVariables(): Array<{ variable: string; path: string }
 }
 
 /** Variables with the prefix that are not key overrides. */
-const NOT_KEYS = new Set(['JABIRC_CONFIG', 'JABIRC_SECRET_KEY']);
+// JABIRC_DIR is not ours: gwbench's profile (../shared/gwbench/profiles/jabirc.sh) takes the
+// checkout to run from it and hands its environment on to the gateway it starts.
+const NOT_KEYS = new Set(['JABIRC_CONFIG', 'JABIRC_SECRET_KEY', 'JABIRC_DIR']);
 
 export class EnvError extends Error {
   override name = 'EnvError';

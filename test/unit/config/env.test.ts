@@ -43,6 +43,10 @@ describe('configuration from the environment (JABIRC_<SECTION>_<KEY>)', () => {
     if (!('JABIRC_IRC_PORT' in env)) expect(cfg.irc.port).toBe(base.irc.port);
   });
 
+  it('leaves a checkout directory for tools (JABIRC_DIR, as gwbench\'s profile sets) alone', () => {
+    expect(parseConfig(MIN, 'f.toml', { JABIRC_DIR: '/srv/jabirc' }).irc.port).toBe(parseConfig(MIN, 'f.toml').irc.port);
+  });
+
   it('configures a gateway with no file at all', () => {
     const cfg = parseConfig('', 'none', { JABIRC_COMPONENT_JID: 'irc.example.org', JABIRC_COMPONENT_SECRET: 's' });
     expect(cfg.component.jid).toBe('irc.example.org');
