@@ -41,6 +41,7 @@
  *   makes two channels one merges them: lines and spans move to the row already under the
  *   new key (lines whose id it already has are dropped: the same line).
  */
+import { randomBytes } from 'node:crypto';
 import { foldCase, type CaseMapping } from '../core/casemap.js';
 import {
   DEDUP_WINDOW_MS,
@@ -151,6 +152,8 @@ export class SqliteArchiveStore implements Archive {
    */
   #bySpelling = new Map<string, Map<string, { id: number; name: string }>>();
   #seq: number;
+  /** Random, per store: the tail of the ids it names lines by (see record). */
+  readonly #idTag = randomBytes(4).toString('hex');
   /** The lines and STATUSMSG readers recorded since the last flush. */
   readonly #queue = new BatchBuilder();
   /** channelId → id → key, for queued lines (two maps: the id's hash is the string's own, no key string to build). */
@@ -248,23 +251,20 @@ export class SqliteArchiveStore implements Archive {
   record(user: string, line: ArchiveLine): string {
     const channelId = this.#channelId(line.network, line.channel, true)!;
     const status = line.statusPrefix !== undefined && line.statusPrefix !== '';
-    // A fresh id (no server msgid) cannot be archived yet. A server's may be (another
+    const msgid = line.serverId ? line.id : undefined;
+    // A line without a server msgid cannot be archived yet. One with it may be (another
     // connection's copy, a replay): the queue is asked; one already written is caught by the
     // unique index when the batch is written (INSERT OR IGNORE), which saves a read per
     // line. A STATUSMSG line is looked up, as its new reader must name the stored line.
-    const existing = !line.serverId
-      ? undefined
-      : status
-        ? this.#keyOf(channelId, line.id)
-        : this.#queuedIds.get(channelId)?.get(line.id);
+    const existing = msgid === undefined ? undefined : status ? this.#keyOf(channelId, msgid) : this.#queuedIds.get(channelId)?.get(msgid);
     if (existing !== undefined) {
       if (status) this.#queue.receipt(channelId, existing.at, existing.seq, user);
-      return line.id;
+      return msgid!;
     }
     let recent: RecentLines<Key> | undefined;
     const kind = KIND_CODE[line.kind];
     const prefix = line.statusPrefix ?? '';
-    if (!line.serverId) {
+    if (msgid === undefined) {
       recent = this.#recent.get(channelId);
       if (recent !== undefined) {
         recent.expire(line.at - 2 * DEDUP_WINDOW_MS);
@@ -276,17 +276,20 @@ export class SqliteArchiveStore implements Archive {
       }
     }
     const key: Key = { at: line.at, seq: ++this.#seq };
-    this.#queue.line(channelId, key.at, key.seq, line.id, line.nick, kind, line.body, line.statusPrefix);
+    // Named by the store when the server did not: seq in hex (13 digits until 2112), so ids
+    // grow with time, and this store's tag, so another run's or database's never collide.
+    const id = line.id ?? `${key.seq.toString(16)}-${this.#idTag}`;
+    this.#queue.line(channelId, key.at, key.seq, id, line.nick, kind, line.body, line.statusPrefix);
     let queued = this.#queuedIds.get(channelId);
     if (queued === undefined) this.#queuedIds.set(channelId, (queued = new Map()));
-    queued.set(line.id, key);
+    queued.set(id, key);
     if (status) this.#queue.receipt(channelId, key.at, key.seq, user);
-    if (!line.serverId) {
+    if (msgid === undefined) {
       if (recent === undefined) this.#recent.set(channelId, (recent = new RecentLines()));
-      recent.add(user, { nick: line.nick, kind, prefix, body: line.body, at: line.at, id: line.id, key, receivers: new Set([user]) });
+      recent.add(user, { nick: line.nick, kind, prefix, body: line.body, at: line.at, id, key, receivers: new Set([user]) });
     }
     if (this.#queue.lines >= this.#batchSize) this.flush();
-    return line.id;
+    return id;
   }
 
   flush(): void {
