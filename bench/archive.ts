@@ -108,7 +108,7 @@ function main(): void {
 
   // 3. MAM pages of 50
   const ids: string[] = [];
-  for (let i = 0; i < QUERIES; i++) ids.push(line(Math.floor(Math.random() * LINES)).id);
+  for (let i = 0; i < QUERIES; i++) ids.push(line(Math.floor(Math.random() * LINES)).id!);
   console.log('\nMAM page of 50              wall: median       p99   cpu: median       p99');
   for (const user of ['all@bench', 'half@bench', 'sparse@bench']) {
     const visible = (id: string): boolean => store.query(user, NET, CHAN, { max: 1, ids: [id] }).kind === 'page';

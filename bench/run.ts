@@ -19,12 +19,16 @@
  *    body and a 3 KB body that becomes several PRIVMSG lines;
  * 4. fan-out: one IRC PRIVMSG to a channel joined by 1 and by 5 resources of one user;
  *    messages per second and stanzas built per second;
- * 5. archive cost (issue 10 §7: at most 10 % of fan-out throughput): the fan-out of 4,
- *    in two gateways of ARCHIVE_USERS sessions, one with history off and one with the
- *    archive main.ts builds (SQLite file in a temp dir, WAL, the worker writer, batches
- *    of 5,000 lines); every line carries a distinct server msgid, as InspIRCd's do, so
- *    each is one new archived row. The ratio on/off is the cost. Here the worker competes
- *    with the event loop for the machine's cores: on 2 shared cores that is most of it.
+ * 5. archive cost (issue 10 §7: at most 10 % of fan-out throughput), gateways with history
+ *    off and with the archive main.ts builds (SQLite file in a temp dir, WAL, the worker
+ *    writer, batches of 5,000 lines): the fan-out of 4 in gateways of ARCHIVE_USERS
+ *    sessions, every line with a distinct server msgid as InspIRCd's, so each is one new
+ *    archived row; and the fan-out of gwbench, FAN_USERS users in one channel, each line
+ *    (no msgid) received by each user's connection, so one archived row and FAN_USERS − 1
+ *    copies the dedup window finds. Messages/s on/off is the cost in throughput; the
+ *    process's CPU time per message (every thread: the event loop, the writer, the GC's
+ *    helpers) on/off is the cost in work, which the machine's other load disturbs less.
+ *    On 2 shared cores the writer thread competes with the event loop for the cores.
  *
  * How to read it: every rate is the median of REPS time-boxed runs (the configurations
  * of a comparison alternate within each repetition, so drift of a shared machine hits
@@ -59,6 +63,8 @@ const OCCUPANTS = 20;
 const SMALL = 1_000;
 const LARGE = 10_000;
 const ARCHIVE_USERS = 1_000;
+/** Users in the channel of section 5's gwbench-like fan-out (gwbench's K). */
+const FAN_USERS = 50;
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 
 interface Figure {
@@ -109,6 +115,30 @@ function taggedIrcToXmppOp(w: World, m: Member, expectedStanzas: number, prefix:
     stanzaCount(w.core.onIrcLine(m.key, `@msgid=${prefix}${++n} :${from}!${from}@irc.host PRIVMSG ${m.channel} :hello there, an IRC message of an ordinary length with a few words`));
   const got = op();
   if (got !== expectedStanzas) throw new Error(`a PRIVMSG to ${m.channel} built ${got} stanzas, expected ${expectedStanzas}`);
+  return op;
+}
+
+/** `users` more members of `w`, all joined to one channel `#fan` (section 5). */
+function sharedChannel(w: World, users: number): Member[] {
+  const first = w.members.length;
+  return Array.from({ length: users }, (_, k) => w.addMember(first + k, OCCUPANTS, '#fan'));
+}
+
+/**
+ * An op that feeds one PRIVMSG without msgid to every member's connection, as the IRC
+ * server relays a channel line to each: one line, one stanza per member.
+ */
+function channelFanOutOp(w: World, members: readonly Member[], prefix: string): () => number {
+  const from = members[0]!.others[0]!;
+  let n = 0;
+  const op = (): number => {
+    const line = `:${from}!${from}@irc.host PRIVMSG #fan :${prefix} ${++n} hello there, an IRC message of an ordinary length`;
+    let stanzas = 0;
+    for (const m of members) stanzas += stanzaCount(w.core.onIrcLine(m.key, line));
+    return stanzas;
+  };
+  const got = op();
+  if (got !== members.length) throw new Error(`a PRIVMSG to #fan built ${got} stanzas, expected ${members.length}`);
   return op;
 }
 
@@ -222,31 +252,50 @@ function main(): void {
     for (let k = 1; k < resources; k++) w.addResource(m);
     return m;
   };
+  const fanOff = sharedChannel(off, FAN_USERS);
+  const fanOn = sharedChannel(on, FAN_USERS);
   const archOps = [
     taggedIrcToXmppOp(off, pick(off, 1, 1), 1, 'off1-'),
     taggedIrcToXmppOp(on, pick(on, 1, 1), 1, 'on1-'),
     taggedIrcToXmppOp(off, pick(off, 2, 5), 5, 'off5-'),
     taggedIrcToXmppOp(on, pick(on, 2, 5), 5, 'on5-'),
+    channelFanOutOp(off, fanOff, 'off'),
+    channelFanOutOp(on, fanOn, 'on'),
   ];
-  // After each run the worker is waited for (a read syncs it), outside the timed window:
-  // its commits of one run do not slow the next run, of either configuration.
-  const drained = (op: () => number) => (): number => {
-    const r = rate(op, RATE_MS);
+  // After each run the worker is waited for (a read syncs it), inside the CPU count but
+  // outside the timed window: its commits of one run do not slow the next run.
+  const cpuPerMessage: number[][] = archOps.map(() => []);
+  const drained = (op: () => number, i: number) => (): number => {
+    const t = performance.now();
+    const c = process.cpuUsage();
+    const r = rate(op, RATE_MS, 50);
+    const ms = performance.now() - t;
     archive.newest(NET, on.members[1]!.channel);
+    const cpu = process.cpuUsage(c);
+    cpuPerMessage[i]!.push((cpu.user + cpu.system) / ((r * ms) / 1000));
     return r;
   };
-  const [off1, on1, off5, on5] = compare(archOps.map(drained)) as [Figure, Figure, Figure, Figure];
+  const [off1, on1, off5, on5, offFan, onFan] = compare(archOps.map(drained)) as [Figure, Figure, Figure, Figure, Figure, Figure];
+  const [cpuOff1, cpuOn1, cpuOff5, cpuOn5, cpuOffFan, cpuOnFan] = cpuPerMessage.map(figure) as [Figure, Figure, Figure, Figure, Figure, Figure];
   archive.flush();
-  const archived = archive.query(on.members[2]!.bare, NET, on.members[2]!.channel, { max: 0 });
-  const archivedCount = archived.kind === 'page' ? (archived.page.count ?? 0) : 0;
-  if (archivedCount === 0) throw new Error('the archive recorded nothing: the figures would not measure it');
+  const countIn = (m: Member): number => {
+    const r = archive.query(m.bare, NET, m.channel, { max: 0 });
+    return r.kind === 'page' ? (r.page.count ?? 0) : 0;
+  };
+  const archivedCount = countIn(on.members[2]!);
+  const archivedFan = countIn(fanOn[0]!);
+  if (archivedCount === 0 || archivedFan === 0) throw new Error('the archive recorded nothing: the figures would not measure it');
   archive.close();
   store.db.close();
   rmSync(dbDir, { recursive: true, force: true });
-  console.log(`5. archive cost on fan-out, ${fmt(ARCHIVE_USERS)} sessions, history off vs on (messages/s, median of ${REPS})`);
-  console.log(`   1 resource:  off ${spread(off1)}   on ${spread(on1)}   on/off ${ratio(on1.median / off1.median)}`);
-  console.log(`   5 resources: off ${spread(off5)}   on ${spread(on5)}   on/off ${ratio(on5.median / off5.median)}`);
-  console.log(`   (${fmt(archivedCount)} lines archived in the 5-resource channel; 1 = free, 0.90 = the 10 % budget)\n`);
+  const us = (f: Figure): string => f.median.toFixed(1);
+  const row = (name: string, o: Figure, n: Figure, co: Figure, cn: Figure): string =>
+    `   ${name}: off ${spread(o)}   on ${spread(n)}   on/off ${ratio(n.median / o.median)};  CPU µs/message off ${us(co)} on ${us(cn)}, on/off ${ratio(cn.median / co.median)}`;
+  console.log(`5. archive cost on fan-out, history off vs on (messages/s and process CPU per message, median of ${REPS})`);
+  console.log(row(`1 resource, ${fmt(ARCHIVE_USERS)} sessions`, off1, on1, cpuOff1, cpuOn1));
+  console.log(row(`5 resources, ${fmt(ARCHIVE_USERS)} sessions`, off5, on5, cpuOff5, cpuOn5));
+  console.log(row(`${FAN_USERS} users in one channel (${FAN_USERS} stanzas a line)`, offFan, onFan, cpuOffFan, cpuOnFan));
+  console.log(`   (${fmt(archivedCount)} and ${fmt(archivedFan)} lines archived; 1 = free, 0.90 = the 10 % budget)\n`);
 
   const seconds = (performance.now() - t0) / 1000;
   const results = {
@@ -282,6 +331,13 @@ function main(): void {
       ratioOnOff1: on1.median / off1.median,
       ratioOnOff5: on5.median / off5.median,
       linesArchived5: archivedCount,
+      fanUsers: FAN_USERS,
+      messagesPerSecondFanOff: offFan,
+      messagesPerSecondFanOn: onFan,
+      ratioOnOffFan: onFan.median / offFan.median,
+      linesArchivedFan: archivedFan,
+      cpuMicrosPerMessage: { off1: cpuOff1, on1: cpuOn1, off5: cpuOff5, on5: cpuOn5, offFan: cpuOffFan, onFan: cpuOnFan },
+      cpuRatioOnOff: { one: cpuOn1.median / cpuOff1.median, five: cpuOn5.median / cpuOff5.median, fan: cpuOnFan.median / cpuOffFan.median },
     },
   };
   mkdirSync(dirname(RESULTS), { recursive: true });

@@ -84,14 +84,15 @@ export class World {
 
   /**
    * Adds user number `i` with one resource, registered on NET and joined to its own
-   * channel `#c<i>` whose occupants are the user and `occupants - 1` IRC users.
+   * channel `#c<i>` whose occupants are the user and `occupants - 1` IRC users; or to
+   * `channel`, shared, whose IRC users are the same for every member who joins it.
    */
-  addMember(i: number, occupants: number): Member {
+  addMember(i: number, occupants: number, channel = `#c${i}`): Member {
     const local = `u${i}`;
     const bare = `${local}@${USER_DOMAIN}`;
-    const channel = `#c${i}`;
     const room = `${channel}%${NET}@${GW}`;
-    const others = Array.from({ length: occupants - 1 }, (_, k) => `irc${i}_${k}`);
+    const tag = channel === `#c${i}` ? String(i) : channel.slice(1);
+    const others = Array.from({ length: occupants - 1 }, (_, k) => `irc${tag}_${k}`);
     const m: Member = { key: connKey(bare, NET), bare, resources: [], nick: local, channel, room, others };
     const full = `${bare}/r0`;
     const first = this.core.onStanza(this.#joinPresence(full, room, local));

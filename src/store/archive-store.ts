@@ -24,7 +24,7 @@
  *   is written, by the unique index on (channel, id) — no read per line; a STATUSMSG line
  *   is looked up in the table, as its next reader must name the stored line. Lines without
  *   a server msgid: by content within DEDUP_WINDOW_MS across connections, from an
- *   in-memory window (lost on restart, which only matters for lines recorded in the seconds
+ *   in-memory window indexed by body (archive-recent.ts; lost on restart, which only matters for lines recorded in the seconds
  *   around it).
  * - A nick filter (MAM `with`) reads at most WITH_SCAN_LIMIT lines per query (see #page).
  * - Paging never uses OFFSET on a result set: a page is a range read on the clustered key
@@ -41,6 +41,7 @@
  *   makes two channels one merges them: lines and spans move to the row already under the
  *   new key (lines whose id it already has are dropped: the same line).
  */
+import { randomBytes } from 'node:crypto';
 import { foldCase, type CaseMapping } from '../core/casemap.js';
 import {
   DEDUP_WINDOW_MS,
@@ -52,7 +53,8 @@ import {
   type ArchiveQuery,
   type ArchiveResult,
 } from '../core/history/archive-port.js';
-import { inlineBatchWriter, workerBatchWriter, type BatchWriter, type LineRow as BatchLine, type ReceiptRow } from './archive-writer.js';
+import { BatchBuilder, inlineBatchWriter, workerBatchWriter, type BatchWriter } from './archive-writer.js';
+import { RecentLines } from './archive-recent.js';
 import { NetworkFolds } from './casemapped-names.js';
 import type { Config } from '../config/schema.js';
 import type { Db, Statement } from './database.js';
@@ -122,21 +124,6 @@ interface SpanRow {
   end_at: number | null;
 }
 
-interface Queued {
-  channelId: number;
-  key: Key;
-  line: ArchiveLine;
-}
-
-/** A line of the in-memory dedup window (lines without a server msgid). */
-interface Recent {
-  content: string;
-  at: number;
-  id: string;
-  key: Key;
-  receivers: Set<string>;
-}
-
 /**
  * The store as `[history]` configures it; on a database file the batches are written by
  * the worker (archive-writer.ts), in memory inline. Call `close()` at shutdown.
@@ -158,12 +145,21 @@ export class SqliteArchiveStore implements Archive {
   readonly #pruneBudget: number;
   /** `network\0folded` → archive_channels.id and the spelling stored. */
   readonly #channelIds = new Map<string, { id: number; name: string }>();
+  /**
+   * network → the channel as given → its entry of #channelIds: each line asks, up to once
+   * per connection in the channel, so the common case skips the fold and the key string.
+   * Cleared whenever #channelIds loses an entry.
+   */
+  #bySpelling = new Map<string, Map<string, { id: number; name: string }>>();
   #seq: number;
-  #queue: Queued[] = [];
-  /** `channelId\0id` → key, for queued lines. */
-  readonly #queuedIds = new Map<string, Key>();
-  #queuedReceipts: Array<{ channelId: number; key: Key; user: string }> = [];
-  readonly #recent = new Map<number, Recent[]>();
+  /** Random, per store: the tail of the ids it names lines by (see record). */
+  readonly #idTag = randomBytes(4).toString('hex');
+  /** The lines and STATUSMSG readers recorded since the last flush. */
+  readonly #queue = new BatchBuilder();
+  /** channelId → id → key, for queued lines (two maps: the id's hash is the string's own, no key string to build). */
+  readonly #queuedIds = new Map<number, Map<string, Key>>();
+  /** Per channel, the dedup window of lines without a server msgid (archive-recent.ts). */
+  readonly #recent = new Map<number, RecentLines<Key>>();
   #pruneCursor = 0;
   /** Channels to sweep for unreadable lines before the round-robin (removeUser). */
   readonly #sweepFirst = new Set<number>();
@@ -255,64 +251,51 @@ export class SqliteArchiveStore implements Archive {
   record(user: string, line: ArchiveLine): string {
     const channelId = this.#channelId(line.network, line.channel, true)!;
     const status = line.statusPrefix !== undefined && line.statusPrefix !== '';
-    // A fresh id (no server msgid) cannot be archived yet. A server's may be (another
+    const msgid = line.serverId ? line.id : undefined;
+    // A line without a server msgid cannot be archived yet. One with it may be (another
     // connection's copy, a replay): the queue is asked; one already written is caught by the
     // unique index when the batch is written (INSERT OR IGNORE), which saves a read per
     // line. A STATUSMSG line is looked up, as its new reader must name the stored line.
-    const existing = !line.serverId
-      ? undefined
-      : status
-        ? this.#keyOf(channelId, line.id)
-        : this.#queuedIds.get(`${channelId}\0${line.id}`);
+    const existing = msgid === undefined ? undefined : status ? this.#keyOf(channelId, msgid) : this.#queuedIds.get(channelId)?.get(msgid);
     if (existing !== undefined) {
-      if (status) this.#queuedReceipts.push({ channelId, key: existing, user });
-      return line.id;
+      if (status) this.#queue.receipt(channelId, existing.at, existing.seq, user);
+      return msgid!;
     }
-    let recent: Recent[] | undefined;
-    let content = '';
-    if (!line.serverId) {
-      content = `${line.nick}\0${line.kind}\0${line.statusPrefix ?? ''}\0${line.body}`;
+    let recent: RecentLines<Key> | undefined;
+    const kind = KIND_CODE[line.kind];
+    const prefix = line.statusPrefix ?? '';
+    if (msgid === undefined) {
       recent = this.#recent.get(channelId);
       if (recent !== undefined) {
-        while (recent.length > 0 && recent[0]!.at < line.at - 2 * DEDUP_WINDOW_MS) recent.shift();
-        const same = recent.find((r) => r.content === content && Math.abs(r.at - line.at) <= DEDUP_WINDOW_MS && !r.receivers.has(user));
+        recent.expire(line.at - 2 * DEDUP_WINDOW_MS);
+        const same = recent.claim(user, line.nick, kind, prefix, line.body, line.at, DEDUP_WINDOW_MS);
         if (same !== undefined) {
-          same.receivers.add(user);
-          if (status) this.#queuedReceipts.push({ channelId, key: same.key, user });
+          if (status) this.#queue.receipt(channelId, same.key.at, same.key.seq, user);
           return same.id;
         }
       }
     }
     const key: Key = { at: line.at, seq: ++this.#seq };
-    this.#queue.push({ channelId, key, line });
-    this.#queuedIds.set(`${channelId}\0${line.id}`, key);
-    if (status) this.#queuedReceipts.push({ channelId, key, user });
-    if (!line.serverId) {
-      if (recent === undefined) this.#recent.set(channelId, (recent = []));
-      recent.push({ content, at: line.at, id: line.id, key, receivers: new Set([user]) });
+    // Named by the store when the server did not: seq in hex (13 digits until 2112), so ids
+    // grow with time, and this store's tag, so another run's or database's never collide.
+    const id = line.id ?? `${key.seq.toString(16)}-${this.#idTag}`;
+    this.#queue.line(channelId, key.at, key.seq, id, line.nick, kind, line.body, line.statusPrefix);
+    let queued = this.#queuedIds.get(channelId);
+    if (queued === undefined) this.#queuedIds.set(channelId, (queued = new Map()));
+    queued.set(id, key);
+    if (status) this.#queue.receipt(channelId, key.at, key.seq, user);
+    if (msgid === undefined) {
+      if (recent === undefined) this.#recent.set(channelId, (recent = new RecentLines()));
+      recent.add(user, { nick: line.nick, kind, prefix, body: line.body, at: line.at, id, key, receivers: new Set([user]) });
     }
-    if (this.#queue.length >= this.#batchSize) this.flush();
-    return line.id;
+    if (this.#queue.lines >= this.#batchSize) this.flush();
+    return id;
   }
 
   flush(): void {
-    if (this.#queue.length === 0 && this.#queuedReceipts.length === 0) return;
-    this.#writer.write({
-      lines: this.#queue.map(({ channelId, key, line }): BatchLine => [
-        channelId,
-        key.at,
-        key.seq,
-        line.id,
-        line.nick,
-        KIND_CODE[line.kind],
-        line.body,
-        line.statusPrefix ?? null,
-      ]),
-      receipts: this.#queuedReceipts.map(({ channelId, key, user }): ReceiptRow => [channelId, key.at, key.seq, user]),
-    });
-    this.#queue = [];
+    if (this.#queue.empty) return;
+    this.#writer.write(this.#queue.take());
     this.#queuedIds.clear();
-    this.#queuedReceipts = [];
   }
 
   /** Writes what is queued and waits until every batch is committed: before any other use of the database. */
@@ -468,7 +451,7 @@ export class SqliteArchiveStore implements Archive {
   has(network: string, channel: string, id: string): boolean {
     const channelId = this.#channelId(network, channel, false);
     if (channelId === undefined) return false;
-    if (this.#queuedIds.has(`${channelId}\0${id}`)) return true;
+    if (this.#queuedIds.get(channelId)?.has(id)) return true;
     this.#writer.sync();
     return this.#keyOf(channelId, id) !== undefined;
   }
@@ -491,7 +474,7 @@ export class SqliteArchiveStore implements Archive {
         this.#sweepFirst.add(channelId);
       }
     })();
-    for (const recent of this.#recent.values()) for (const r of recent) r.receivers.delete(user);
+    for (const recent of this.#recent.values()) recent.forget(user);
     // The lines no remaining span covers go in bounded chunks, like retention.
     return this.#prune(0, true);
   }
@@ -531,6 +514,7 @@ export class SqliteArchiveStore implements Archive {
     if (!this.#folds.learn(network, mapping)) return;
     this.#sync();
     for (const key of [...this.#channelIds.keys()]) if (key.startsWith(`${network}\0`)) this.#channelIds.delete(key);
+    this.#bySpelling = new Map();
     this.#db.transaction(() => {
       const rows = this.#s.networkChannels!.all(network) as Array<{ id: number; channel_folded: string; channel: string }>;
       const byFold = new Map(rows.map((r) => [r.channel_folded, r.id]));
@@ -550,7 +534,6 @@ export class SqliteArchiveStore implements Archive {
         this.#s.moveSpans!.run(keep, row.id);
         this.#s.deleteChannel!.run(row.id);
         this.#s.recount!.run(keep, keep);
-        for (const recent of this.#recent.get(row.id) ?? []) recent.receivers.clear();
         this.#recent.delete(row.id);
       }
     })();
@@ -559,6 +542,8 @@ export class SqliteArchiveStore implements Archive {
   // ---- internals ----
 
   #channelId(network: string, channel: string, create: boolean): number | undefined {
+    const spelt = this.#bySpelling.get(network)?.get(channel);
+    if (spelt !== undefined && (!create || spelt.name === channel)) return spelt.id;
     const folded = this.#folds.fold(network, channel);
     const cacheKey = `${network}\0${folded}`;
     const cached = this.#channelIds.get(cacheKey);
@@ -568,6 +553,7 @@ export class SqliteArchiveStore implements Archive {
         this.#s.renameChannel!.run(channel, cached.id, channel);
         cached.name = channel;
       }
+      this.#spelt(network, channel, cached);
       return cached.id;
     }
     let id = this.#s.channelId!.get(network, folded) as number | undefined;
@@ -579,13 +565,21 @@ export class SqliteArchiveStore implements Archive {
       this.#writer.sync();
       this.#s.renameChannel!.run(channel, id, channel);
     }
-    this.#channelIds.set(cacheKey, { id, name: channel });
+    const entry = { id, name: channel };
+    this.#channelIds.set(cacheKey, entry);
+    this.#spelt(network, channel, entry);
     return id;
+  }
+
+  #spelt(network: string, channel: string, entry: { id: number; name: string }): void {
+    let names = this.#bySpelling.get(network);
+    if (names === undefined) this.#bySpelling.set(network, (names = new Map()));
+    names.set(channel, entry);
   }
 
   /** The key of an archived or queued line. */
   #keyOf(channelId: number, id: string): Key | undefined {
-    const queued = this.#queuedIds.get(`${channelId}\0${id}`);
+    const queued = this.#queuedIds.get(channelId)?.get(id);
     if (queued !== undefined) return queued;
     this.#writer.sync(); // it may be in a batch the worker is writing
     const row = this.#s.lineById!.get(channelId, id) as LineRow | undefined;
@@ -703,6 +697,7 @@ export class SqliteArchiveStore implements Archive {
     if (cutoff > Number.MIN_SAFE_INTEGER) this.#s.deleteOldSpans!.run(channelId, cutoff);
     if (this.#s.deleteEmptyChannel!.run(channelId, channelId).changes > 0) {
       for (const [k, v] of this.#channelIds) if (v.id === channelId) this.#channelIds.delete(k);
+      this.#bySpelling = new Map();
       this.#recent.delete(channelId);
     }
     return left;

@@ -40,7 +40,8 @@ export function lineTime(ctx: BridgeContext, m: IrcMessage | undefined): number 
 
 /**
  * Archives one channel line and returns the stanza-id for its live copy: the archive's id
- * (the server's msgid when it gave one) or, with no archive, the msgid or a fresh id.
+ * (the server's msgid when it gave one, else the one the archive names it by) or, with no
+ * archive, the msgid or a fresh id.
  */
 export function recordLine(
   ctx: BridgeContext,
@@ -48,11 +49,10 @@ export function recordLine(
   channel: Channel,
   line: { msgid: string | undefined; at: number; nick: string; kind: ArchiveKind; body: string; statusPrefix?: string | undefined },
 ): string {
-  const id = line.msgid ?? ctx.o.newId();
   const archive = ctx.o.archive;
-  if (!archive || channel.noRecord) return id;
+  if (!archive || channel.noRecord) return line.msgid ?? ctx.o.newId();
   return archive.record(s.user, {
-    id,
+    id: line.msgid,
     serverId: line.msgid !== undefined,
     network: s.network,
     channel: channel.name,
@@ -60,7 +60,7 @@ export function recordLine(
     nick: line.nick,
     kind: line.kind,
     body: line.body,
-    ...(line.statusPrefix !== undefined ? { statusPrefix: line.statusPrefix } : {}),
+    statusPrefix: line.statusPrefix,
   });
 }
 

@@ -50,10 +50,12 @@ export type ArchiveKind = 'privmsg' | 'notice' | 'action' | 'topic';
 /** One channel line, as the bridge records it. */
 export interface ArchiveLine {
   /**
-   * The stanza-id the bridge would give the live message: the server's IRCv3 `msgid`
-   * when it sent one (`serverId: true`), else a fresh id (`ctx.o.newId()`).
+   * The server's IRCv3 `msgid` when it sent one (`serverId: true`). Without one it may be
+   * left out: the archive names a new line itself with an id that grows with time, so the
+   * id index is appended to rather than written at random places (a random id per line
+   * made SQLite write 3–5× as much: bench/archive.ts); a copy gets the first copy's id.
    */
-  readonly id: string;
+  readonly id?: string;
   /** True when `id` is the server's msgid: then it alone identifies the line. */
   readonly serverId: boolean;
   readonly network: string;

@@ -212,6 +212,33 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
       expect(db.prepare('SELECT id FROM archive_lines ORDER BY at, seq').pluck().all()).toEqual(['a1', 'a2', 'b3', 'b4', 'b5']);
     });
 
+    it('names a line without msgid when the bridge gives no id: one id for every copy, growing with time', () => {
+      const { db, store, sync } = setup(place);
+      for (const u of ['a@x', 'b@x']) store.openSpan(u, NET, '#chan', T);
+      const bare = (at: number, body: string): ArchiveLine => ({ serverId: false, network: NET, channel: '#chan', nick: 'bob', kind: 'privmsg', at, body });
+      const first = store.record('a@x', bare(T + 1, 'hi'));
+      const second = store.record('a@x', bare(T + 2, 'there'));
+      expect(store.record('b@x', bare(T + 1, 'hi'))).toBe(first);
+      expect(second > first).toBe(true);
+      sync();
+      expect(db.prepare('SELECT id FROM archive_lines ORDER BY at, seq').pluck().all()).toEqual([first, second]);
+    });
+
+    it('keeps any text as it was given: NUL, CR, astral characters, an empty nick, a status prefix', () => {
+      const { store } = setup(place);
+      store.openSpan('u@x', NET, '#chan', T);
+      const odd = ['a\0b\rc', '😀 ünïcödé', ''];
+      odd.forEach((body, i) => store.record('u@x', line({ id: `o${i}`, at: T + i, body, nick: i === 2 ? '' : `n${i}` })));
+      store.record('u@x', line({ id: 'st', at: T + 5, body: '[to @] ops', statusPrefix: '@+' }));
+      const got = page(store.query('u@x', NET, '#chan', { max: 50 })).lines;
+      expect(got.map((l) => [l.id, l.nick, l.body, l.statusPrefix])).toEqual([
+        ['o0', 'n0', odd[0], undefined],
+        ['o1', 'n1', odd[1], undefined],
+        ['o2', '', odd[2], undefined],
+        ['st', 'bob', '[to @] ops', '@+'],
+      ]);
+    });
+
     // Transactions are counted on this connection, where only the inline writer commits:
     // defined for that writer alone rather than skipped for the other.
     if (mode !== 'worker') it('queued lines are written in one transaction per flush, or per full batch', () => {
