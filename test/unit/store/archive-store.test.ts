@@ -115,6 +115,9 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
       store.closeSpan('u@x', NET, '#chan', T + 60); // already out
       expect(store.openSpan('u@x', NET, '#chan', T + 40)).toBe(true); // back before the span ended (server clocks)
       const spans = () => db.prepare('SELECT start_at, end_at FROM archive_spans ORDER BY start_at').all();
+      // Span opens are written with the next flush (or before any read or other span change).
+      expect(spans()).toEqual([{ start_at: T, end_at: T + 50 }]);
+      store.flush();
       expect(spans()).toEqual([{ start_at: T, end_at: null }]);
       store.closeAllSpans('u@x', NET, T + 70);
       store.closeAllSpans('u@x', 'other.net', T + 80);
@@ -244,6 +247,7 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
     if (mode !== 'worker') it('queued lines are written in one transaction per flush, or per full batch', () => {
       const { db, store, transactions } = setup(place, { batchSize: 4 });
       store.openSpan('u@x', NET, '#chan', T);
+      store.flush(); // the span's own transaction
       const before = transactions();
       for (let i = 0; i < 3; i++) store.record('u@x', line({ at: T + i }));
       expect(transactions()).toBe(before);
