@@ -14,11 +14,12 @@
  * - addresses are built only by `address.ts` (`jid()`), so XEP-0106 escaping is never
  *   written twice.
  */
-import xml, { type Element } from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
 import { buildJid, type Address } from '../address.js';
 import { foldCase } from '../casemap.js';
 import { sendStanza, type Effect } from '../effects.js';
 import { StanzaError } from '../errors.js';
+import { element } from '../stanza.js';
 import { ircToXep0393 } from '../formatting.js';
 import { tryBuildLine, type IrcLineRefusal } from '../irc-writer.js';
 import { fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
@@ -185,7 +186,7 @@ export class BridgeContext {
 
   /** A chat message to the user from the network entity `net@gw`. */
   networkNotice(s: Session, body: string): void {
-    this.send(xml('message', { from: this.networkJid(s), to: s.user, type: 'chat', id: this.o.newId() }, xml('body', {}, body)));
+    this.send(chatMessage(this.networkJid(s), s.user, this.o.newId(), body));
   }
 
   /** The bare JID of a full JID (the user who owns the resource). */
@@ -213,6 +214,11 @@ export class BridgeContext {
   listTimerId(s: Session): string {
     return `list ${s.key}`;
   }
+}
+
+/** A one-to-one chat message with a body, built without `xml()`'s attribute copying (issue 11 §2). */
+export function chatMessage(from: string, to: string, id: string, body: string): Element {
+  return element('message', { from, to, type: 'chat', id }, [element('body', {}, body === '' ? [] : [body])]);
 }
 
 /** `OnRefused` that refuses the user's request with `not-acceptable` and the given text. */
