@@ -82,6 +82,9 @@ export interface BridgeOptions {
   log: CoreLog;
 }
 
+/** Bound of the JID cache (`BridgeContext#remember`): about 1 MB of strings. */
+const MAX_CACHED_JIDS = 10_000;
+
 /** What to do when a line cannot be built: the caller's own words for the user. */
 export type OnRefused = (refusal: IrcLineRefusal) => void;
 
@@ -156,13 +159,28 @@ export class BridgeContext {
     return fullOf(buildJid(address, { gatewayDomain: this.o.domain, fixedNetwork: this.o.fixedNetwork }));
   }
   roomJid(s: Session, channel: string): string {
-    return this.jid({ kind: 'channel', network: s.network, channel });
+    const key = `c\0${s.network}\0${channel}`;
+    return this.#jids.get(key) ?? this.#remember(key, { kind: 'channel', network: s.network, channel });
   }
   occupantJid(s: Session, channel: string, nick: string): string {
-    return this.jid({ kind: 'occupant', network: s.network, channel, nick });
+    const key = `o\0${s.network}\0${channel}\0${nick}`;
+    return this.#jids.get(key) ?? this.#remember(key, { kind: 'occupant', network: s.network, channel, nick });
   }
   userJid(s: Session, nick: string): string {
-    return this.jid({ kind: 'user', network: s.network, nick });
+    const key = `u\0${s.network}\0${nick}`;
+    return this.#jids.get(key) ?? this.#remember(key, { kind: 'user', network: s.network, nick });
+  }
+  /**
+   * Room, occupant and user JIDs, by their parts joined with NUL (which no IRC name
+   * holds): a channel line builds the same two for every joined resource of every user,
+   * and escaping them was a tenth of fan-out's CPU (issue 11 §2). Emptied when full.
+   */
+  readonly #jids = new Map<string, string>();
+  #remember(key: string, address: Address): string {
+    const jid = this.jid(address);
+    if (this.#jids.size >= MAX_CACHED_JIDS) this.#jids.clear();
+    this.#jids.set(key, jid);
+    return jid;
   }
   networkJid(s: Session): string {
     return this.jid({ kind: 'network', network: s.network });
