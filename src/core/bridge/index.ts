@@ -59,6 +59,11 @@ function errorConditionOf(stanza: Element): string | undefined {
     .find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
 }
 
+/** Text lines kept parsed (`#parsed`): more than the lines of one socket read, bounded in memory. */
+const MAX_PARSED_TEXT = 64;
+/** Longer lines (tags up to 8 KB, IRCv3) are not kept: 64 of them at most 256 KB of strings. */
+const MAX_PARSED_TEXT_CHARS = 2048;
+
 export class Bridge {
   readonly #ctx: BridgeContext;
 
@@ -157,16 +162,20 @@ export class Bridge {
   }
 
   /**
-   * A channel's PRIVMSG or NOTICE reaches every user's own connection as the same line:
-   * the last one is parsed once (parsing was 7 % of fan-out's CPU, issue 11 §2). Text
-   * handlers only read the message, so sharing it is safe.
+   * A channel's PRIVMSG or NOTICE reaches every user's own connection as the same line,
+   * and a socket read holds several: the last MAX_PARSED_TEXT such lines are parsed once
+   * (parsing was 7 % of fan-out's CPU, issue 11 §2). Text handlers only read the
+   * message, so sharing it is safe.
    */
-  #lastText: { line: string; msg: IrcMessage } | undefined;
+  readonly #parsedText = new Map<string, IrcMessage>();
   #parsed(line: string): ParsedLine {
-    const last = this.#lastText;
-    if (last !== undefined && last.line === line) return last.msg;
+    const cached = this.#parsedText.get(line);
+    if (cached !== undefined) return cached;
     const msg = parseIrcLine(line);
-    if (msg.kind === 'message' && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) this.#lastText = { line, msg };
+    if (msg.kind === 'message' && line.length <= MAX_PARSED_TEXT_CHARS && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) {
+      if (this.#parsedText.size >= MAX_PARSED_TEXT) this.#parsedText.clear();
+      this.#parsedText.set(line, msg);
+    }
     return msg;
   }
 
