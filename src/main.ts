@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { createHmac, randomUUID } from 'node:crypto';
 import { startIdentd } from './adapters/identd.js';
 import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
+import { EventLoopDelay } from './adapters/event-loop-delay.js';
 import { GatewayMetrics } from './adapters/metrics.js';
 import { ListenError, startOpsHttp } from './adapters/ops-http.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
@@ -226,6 +227,9 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     }
     throw err;
   }
+  // Event-loop delay (issue 11 §5): logged at shutdown, scraped with the metrics.
+  const loopDelay = new EventLoopDelay();
+  loopDelay.start();
   // Metrics (issue 12 §1) only when they have a listener; the sources are read at scrape time.
   const metrics: GatewayMetrics | undefined =
     config.metrics.listen === undefined
@@ -235,6 +239,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
           ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
           componentOnline: () => link.online,
           bridgeStats: () => bridge.stats(),
+          eventLoopDelay: () => loopDelay.summary(),
           version,
         });
   // With metrics, the repositories' statements are timed.
@@ -357,6 +362,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
+    log.info(loopDelay.summary(), 'event-loop delay while busy (ms)');
     const deadline = setTimeout(() => {
       log.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed; exiting');
       process.exit(1);

@@ -70,6 +70,7 @@
  *   addresses and decodes bytes as above, instead of transports/net.js, which
  *   dials the host name and sends no SNI for an IP address.
  */
+import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import dns from 'node:dns';
 import net from 'node:net';
@@ -233,7 +234,9 @@ const MODE_KEY = /^(MODE +[#&!+]\S* +[-+]*[A-Za-z]*k[-+A-Za-z]*)(?= )/i;
 /** Server lines irc-framework need not see (`IrcPool#frameworkBlind`): tags and source, then PRIVMSG or NOTICE. */
 const FRAMEWORK_BLIND = /^(?:@\S+ +)?(?::\S+ +)?(?:PRIVMSG|NOTICE) /i;
 
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Where every connection's socket reads land (`PinnedTransport`, `onread`); consumed before the next read. */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const EMPTY = Buffer.alloc(0);
 
 /**
  * A line that was not valid UTF-8 carries its original bytes in the client-only tag
@@ -241,13 +244,9 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
  * own encoding; valid lines pass unchanged.
  */
 function markRawBytes(bytes: Uint8Array, line: string): string {
-  try {
-    STRICT_UTF8.decode(bytes);
-    return line;
-  } catch {
-    const tag = `${RAW_BYTES_TAG}=${Buffer.from(bytes).toString('base64')}`;
-    return line.startsWith('@') ? `@${tag};${line.slice(1)}` : `@${tag} ${line}`;
-  }
+  if (isUtf8(bytes)) return line;
+  const tag = `${RAW_BYTES_TAG}=${Buffer.from(bytes).toString('base64')}`;
+  return line.startsWith('@') ? `@${tag};${line.slice(1)}` : `@${tag} ${line}`;
 }
 
 /** Services commands that carry a password (NickServ IDENTIFY/REGISTER/GHOST, NS, PRIVMSG or SQUERY). */
@@ -378,7 +377,7 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
   #closing = false;
   #index = 0;
   #lastError: Error | undefined;
-  #buffer: Buffer = Buffer.alloc(0);
+  #buffer: Buffer = EMPTY;
   /** Takes a server line past irc-framework when it returns true (`IrcPool#frameworkBlind`). */
   bypass: ((line: string) => boolean) | undefined;
 
@@ -403,17 +402,30 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     const { port } = this.#target;
     this.#log.debug({ address, port, tls: this.#target.tls, localAddress: this.#target.localAddress }, 'connecting');
     this.#tcpConnected = false;
-    this.#buffer = Buffer.alloc(0);
+    this.#buffer = EMPTY;
     const { localAddress } = this.#target;
-    const socket = this.#target.tls
+    // Reads land in one buffer shared by every connection (`onread`), not in a fresh
+    // Buffer pushed through a Readable stream and emitted as 'data': that machinery cost
+    // about as much CPU as the rest of a private message's way (issue 11 §2). Each read
+    // is consumed before the next one starts, so sharing is safe.
+    let socket: net.Socket | undefined;
+    const onread = {
+      buffer: SHARED_READ_BUFFER,
+      callback: (nread: number): boolean => {
+        if (socket !== undefined && socket === this.#socket) this.#guard('data', () => this.#onData(SHARED_READ_BUFFER.subarray(0, nread)));
+        return true;
+      },
+    };
+    socket = this.#target.tls
       ? tls.connect({
           host: address,
           port,
           servername: this.#target.servername,
           rejectUnauthorized: this.#target.verifyCertificate,
+          onread,
           ...(localAddress !== undefined && { localAddress }),
-        })
-      : net.connect({ host: address, port, ...(localAddress !== undefined && { localAddress }) });
+        } as tls.ConnectionOptions)
+      : net.connect({ host: address, port, onread, ...(localAddress !== undefined && { localAddress }) });
     this.#socket = socket;
     socket.setNoDelay(true);
     socket.once('connect', () => {
@@ -423,9 +435,6 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
       if (socket !== this.#socket) return;
       this.#open = true;
       this.#guard('socket open', () => this.emit('open'));
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (socket === this.#socket) this.#guard('data', () => this.#onData(chunk));
     });
     socket.on('error', (err) => {
       this.#lastError = err;
@@ -446,21 +455,31 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     this.#guard('socket close', () => this.emit('close', this.#lastError ?? false));
   }
 
+  /** `chunk` is a view of the shared read buffer: what is kept past this call is copied. */
   #onData(chunk: Buffer): void {
     const buf = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    // One UTF-8 check for the chunk's complete lines; only a chunk that fails it is decoded
+    // line by line with the fallback (most servers send nothing but UTF-8).
+    const complete = buf.lastIndexOf(0x0a) + 1;
+    const utf8 = complete > 0 && isUtf8(buf.subarray(0, complete));
     let start = 0;
     for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
       const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl;
-      const bytes = buf.subarray(start, end);
+      const from = start;
       start = nl + 1;
-      if (bytes.length === 0) continue;
-      const line = markRawBytes(bytes, decodeIrcBytes(bytes, this.#fallbackEncoding));
+      if (end === from) continue;
+      let line: string;
+      if (utf8) line = buf.toString('utf8', from, end);
+      else {
+        const bytes = buf.subarray(from, end);
+        line = markRawBytes(bytes, decodeIrcBytes(bytes, this.#fallbackEncoding));
+      }
       this.#guard('line', () => {
         if (this.bypass?.(line) !== true) this.emit('line', line);
       });
       if (this.#socket === undefined || this.#socket.destroyed) return;
     }
-    this.#buffer = Buffer.from(buf.subarray(start));
+    this.#buffer = start === buf.length ? EMPTY : Buffer.from(buf.subarray(start));
     if (this.#buffer.length > MAX_RECEIVE_BYTES) {
       this.#log.warn({ bytes: this.#buffer.length }, 'server sent an over-long line; closing');
       this.#lastError = new Error(`the server sent a line longer than ${MAX_RECEIVE_BYTES} bytes`);

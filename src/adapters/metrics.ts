@@ -20,6 +20,7 @@
 import type { Element } from '@xmpp/xml';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConnKey, Effect, IrcConnEvent } from '../core/effects.js';
+import type { EventLoopDelaySummary } from './event-loop-delay.js';
 import type { IrcConnectionInfo } from './irc-pool.js';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
@@ -71,6 +72,8 @@ export interface MetricsSources {
   componentOnline(): boolean;
   /** Bridge sessions (one per user and network) and channels joined summed over them, from the core. */
   bridgeStats?(): { sessions: number; channels: number };
+  /** Event-loop delay since start, from event-loop-delay.ts. */
+  eventLoopDelay?(): EventLoopDelaySummary;
   version: string;
 }
 
@@ -260,6 +263,23 @@ export class GatewayMetrics {
         registers,
         collect() {
           this.set(stats().channels);
+        },
+      });
+    }
+    const loopDelay = sources.eventLoopDelay;
+    if (loopDelay) {
+      // prom-client's nodejs_eventloop_lag_* restart at each scrape and sample idle time too;
+      // this one covers the busy seconds since start (event-loop-delay.ts).
+      new Gauge({
+        name: 'jabirc_event_loop_delay_seconds',
+        help: 'How late the event loop ran a timer while it was busy, since start: quantile 0.5 and 0.99, and 1 for the maximum.',
+        labelNames: ['quantile'],
+        registers,
+        collect() {
+          const d = loopDelay();
+          this.set({ quantile: '0.5' }, d.p50Ms / 1000);
+          this.set({ quantile: '0.99' }, d.p99Ms / 1000);
+          this.set({ quantile: '1' }, d.maxMs / 1000);
         },
       });
     }

@@ -14,11 +14,12 @@
  * - addresses are built only by `address.ts` (`jid()`), so XEP-0106 escaping is never
  *   written twice.
  */
-import xml, { type Element } from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
 import { buildJid, type Address } from '../address.js';
 import { foldCase } from '../casemap.js';
 import { sendStanza, type Effect } from '../effects.js';
 import { StanzaError } from '../errors.js';
+import { element } from '../stanza.js';
 import { ircToXep0393 } from '../formatting.js';
 import { tryBuildLine, type IrcLineRefusal } from '../irc-writer.js';
 import { fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
@@ -82,6 +83,8 @@ export interface BridgeOptions {
 }
 
 const MAX_CACHED_USERS = 4096;
+/** Bound of the JID cache (`BridgeContext#remember`): about 1 MB of strings. */
+const MAX_CACHED_JIDS = 10_000;
 
 /** What to do when a line cannot be built: the caller's own words for the user. */
 export type OnRefused = (refusal: IrcLineRefusal) => void;
@@ -158,13 +161,28 @@ export class BridgeContext {
     return fullOf(buildJid(address, { gatewayDomain: this.o.domain, fixedNetwork: this.o.fixedNetwork }));
   }
   roomJid(s: Session, channel: string): string {
-    return this.jid({ kind: 'channel', network: s.network, channel });
+    const key = `c\0${s.network}\0${channel}`;
+    return this.#jids.get(key) ?? this.#remember(key, { kind: 'channel', network: s.network, channel });
   }
   occupantJid(s: Session, channel: string, nick: string): string {
-    return this.jid({ kind: 'occupant', network: s.network, channel, nick });
+    const key = `o\0${s.network}\0${channel}\0${nick}`;
+    return this.#jids.get(key) ?? this.#remember(key, { kind: 'occupant', network: s.network, channel, nick });
   }
   userJid(s: Session, nick: string): string {
-    return this.jid({ kind: 'user', network: s.network, nick });
+    const key = `u\0${s.network}\0${nick}`;
+    return this.#jids.get(key) ?? this.#remember(key, { kind: 'user', network: s.network, nick });
+  }
+  /**
+   * Room, occupant and user JIDs, by their parts joined with NUL (which no IRC name
+   * holds): a channel line builds the same two for every joined resource of every user,
+   * and escaping them was a tenth of fan-out's CPU (issue 11 §2). Emptied when full.
+   */
+  readonly #jids = new Map<string, string>();
+  #remember(key: string, address: Address): string {
+    const jid = this.jid(address);
+    if (this.#jids.size >= MAX_CACHED_JIDS) this.#jids.clear();
+    this.#jids.set(key, jid);
+    return jid;
   }
   networkJid(s: Session): string {
     return this.jid({ kind: 'network', network: s.network });
@@ -188,7 +206,7 @@ export class BridgeContext {
 
   /** A chat message to the user from the network entity `net@gw`. */
   networkNotice(s: Session, body: string): void {
-    this.send(xml('message', { from: this.networkJid(s), to: s.user, type: 'chat', id: this.o.newId() }, xml('body', {}, body)));
+    this.send(chatMessage(this.networkJid(s), s.user, this.o.newId(), body));
   }
 
   /**
@@ -226,6 +244,11 @@ export class BridgeContext {
   listTimerId(s: Session): string {
     return `list ${s.key}`;
   }
+}
+
+/** A one-to-one chat message with a body, built without `xml()`'s attribute copying (issue 11 §2). */
+export function chatMessage(from: string, to: string, id: string, body: string): Element {
+  return element('message', { from, to, type: 'chat', id }, [element('body', {}, body === '' ? [] : [body])]);
 }
 
 /** `OnRefused` that refuses the user's request with `not-acceptable` and the given text. */

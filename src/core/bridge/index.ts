@@ -26,7 +26,7 @@ import { connKey, sendStanza, type ConnKey, type Effect, type IrcConnEvent } fro
 import { StanzaError } from '../errors.js';
 import { NS_STANZAS } from '../namespaces.js';
 import { decodeIrcBytes } from '../formatting.js';
-import { parseIrcLine, RAW_BYTES_TAG, type IrcMessage } from '../irc-message.js';
+import { parseIrcLine, RAW_BYTES_TAG, type IrcMessage, type ParsedLine } from '../irc-message.js';
 import type { BareJid, FullJid } from '../jid.js';
 import type { GatewayAction, LiveConnection, PersistentChannel } from '../ports.js';
 import type { Session } from '../session.js';
@@ -58,6 +58,11 @@ function errorConditionOf(stanza: Element): string | undefined {
     ?.getChildElements()
     .find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
 }
+
+/** Text lines kept parsed (`#parsed`): more than the lines of one socket read, bounded in memory. */
+const MAX_PARSED_TEXT = 64;
+/** Longer lines (tags up to 8 KB, IRCv3) are not kept: 64 of them at most 256 KB of strings. */
+const MAX_PARSED_TEXT_CHARS = 2048;
 
 export class Bridge {
   readonly #ctx: BridgeContext;
@@ -142,7 +147,7 @@ export class Bridge {
   onIrcLine(key: ConnKey, line: string): Effect[] {
     const s = this.#ctx.registry.byKey(key);
     if (!s) return [];
-    let msg = parseIrcLine(line);
+    let msg = this.#parsed(line);
     if (msg.kind === 'malformed') {
       this.#ctx.log.warn({ network: s.network, reason: msg.reason }, 'ignored a malformed IRC line');
       return [];
@@ -154,6 +159,24 @@ export class Bridge {
       this.#ctx.log.error({ err, network: s.network, command: msg.command }, 'failed to handle an IRC line');
     }
     return this.#ctx.drain();
+  }
+
+  /**
+   * A channel's PRIVMSG or NOTICE reaches every user's own connection as the same line,
+   * and a socket read holds several: the last MAX_PARSED_TEXT such lines are parsed once
+   * (parsing was 7 % of fan-out's CPU, issue 11 §2). Text handlers only read the
+   * message, so sharing it is safe.
+   */
+  readonly #parsedText = new Map<string, IrcMessage>();
+  #parsed(line: string): ParsedLine {
+    const cached = this.#parsedText.get(line);
+    if (cached !== undefined) return cached;
+    const msg = parseIrcLine(line);
+    if (msg.kind === 'message' && line.length <= MAX_PARSED_TEXT_CHARS && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) {
+      if (this.#parsedText.size >= MAX_PARSED_TEXT) this.#parsedText.clear();
+      this.#parsedText.set(line, msg);
+    }
+    return msg;
   }
 
   /**

@@ -16,6 +16,7 @@ function setup(conns: IrcConnectionInfo[] = []) {
     networkLabel: (n) => (n === 'irc.libera.chat' || n === 'localhost' ? n : 'unlisted'),
     ircConnections: () => conns,
     componentOnline: () => state.online,
+    eventLoopDelay: () => ({ p50Ms: 0.5, p99Ms: 4, maxMs: 12, samples: 300, busySeconds: 3 }),
     version: '9.9.9',
   });
   /** The value of one sample line, e.g. `jabirc_irc_lines_sent_total{network="localhost"}`; 0 when absent. */
@@ -42,6 +43,13 @@ const errorStanza = (condition: string) =>
   xml('iq', { type: 'error', to: 'a@b/c' }, xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS_STANZAS }), xml('text', { xmlns: NS_STANZAS })));
 
 describe('GatewayMetrics', () => {
+  it('exposes the event-loop delay while busy, in seconds, by quantile', async () => {
+    const { value } = setup();
+    expect(await value('jabirc_event_loop_delay_seconds{quantile="0.5"}')).toBe(0.0005);
+    expect(await value('jabirc_event_loop_delay_seconds{quantile="0.99"}')).toBe(0.004);
+    expect(await value('jabirc_event_loop_delay_seconds{quantile="1"}')).toBe(0.012);
+  });
+
   it('counts stanzas in and out by kind, errors by condition, relayed messages by direction', async () => {
     const { metrics, value } = setup();
     metrics.stanzaIn(xml('message', {}, xml('body', {}, 'hi')));

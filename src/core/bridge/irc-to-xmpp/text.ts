@@ -20,6 +20,7 @@ import { MESSAGE_ERRORS } from '../../irc-numerics.js';
 import type { IrcMessage } from '../../irc-message.js';
 import { parseCtcp } from '../../irc-writer.js';
 import { groupchatMessage } from '../../muc-stanzas.js';
+import { chatMessage } from '../context.js';
 import type { Session } from '../../session.js';
 import type { BridgeContext } from '../context.js';
 import { errorChild, ircError } from '../irc-errors.js';
@@ -89,7 +90,7 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   }
   s.pendingPrivate.delete(nick!);
   const id = m.tags.msgid ?? ctx.o.newId();
-  ctx.send(xml('message', { from: ctx.userJid(s, nick!), to: s.user, type: 'chat', id }, xml('body', {}, body)));
+  ctx.send(chatMessage(ctx.userJid(s, nick!), s.user, id, body));
 }
 
 /**
