@@ -67,6 +67,24 @@ export function cloneElement(el: Element): Element {
   return copy;
 }
 
+/** Where `withSerialization` keeps an element's text. */
+const PRESET = Symbol('serialized');
+
+/**
+ * Gives `el` the text `serializeElement` returns for it, made by the builder (muc-stanzas.ts
+ * `GroupchatTemplates`: the copies of one channel line differ only in `to` and the ids).
+ * Only for an element nobody changes after it is built, as every outgoing stanza is.
+ */
+export function withSerialization(el: Element, text: string): Element {
+  (el as unknown as Record<symbol, unknown>)[PRESET] = text;
+  return el;
+}
+
+/** An attribute value as `serializeElement` writes it. */
+export function escapeAttribute(s: string): string {
+  return XML_ATTR_SPECIAL.test(s) ? s.replace(XML_ATTR_SPECIAL_ALL, escapeOne) : s;
+}
+
 const XML_ATTR_SPECIAL = /["&'<>]/;
 const XML_ATTR_SPECIAL_ALL = /["&'<>]/g;
 const XML_TEXT_SPECIAL = /[&<>]/;
@@ -88,6 +106,8 @@ interface LtxChild {
  * serialises every outgoing stanza with it (issue 11 §2).
  */
 export function serializeElement(el: Element): string {
+  const preset = (el as unknown as Record<symbol, unknown>)[PRESET];
+  if (typeof preset === 'string') return preset;
   let out = `<${el.name}`;
   const attrs = el.attrs as Record<string, unknown>;
   for (const k in attrs) {

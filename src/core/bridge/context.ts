@@ -14,6 +14,7 @@
  * - addresses are built only by `address.ts` (`jid()`), so XEP-0106 escaping is never
  *   written twice.
  */
+import { GroupchatTemplates } from '../muc-stanzas.js';
 import type { Element } from '@xmpp/xml';
 import { buildJid, type Address } from '../address.js';
 import { foldCase } from '../casemap.js';
@@ -101,6 +102,8 @@ export class BridgeContext {
   readonly occupantIds = new Map<string, string>();
   #out: Effect[] = [];
   readonly #users = new Map<FullJid, BareJid>();
+  /** The shared text of each recent channel line's groupchat copies (muc-stanzas.ts). */
+  readonly groupchat = new GroupchatTemplates();
 
   constructor(opts: BridgeOptions, registry: SessionRegistry) {
     this.o = opts;

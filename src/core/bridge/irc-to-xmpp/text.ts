@@ -19,7 +19,6 @@ import type { FullJid } from '../../jid.js';
 import { MESSAGE_ERRORS } from '../../irc-numerics.js';
 import type { IrcMessage } from '../../irc-message.js';
 import { parseCtcp } from '../../irc-writer.js';
-import { groupchatMessage } from '../../muc-stanzas.js';
 import { chatMessage } from '../context.js';
 import type { Session } from '../../session.js';
 import type { BridgeContext } from '../context.js';
@@ -66,7 +65,7 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
     ctx.broadcast(channel, (to, room) => {
       const roomJid = ctx.roomJid(s, room);
       const from = fromServer ? roomJid : ctx.occupantJid(s, room, nick!);
-      return groupchatMessage({ from, to, id: stanzaId, body, stanzaId, roomJid, ...occupantId });
+      return ctx.groupchat.message({ from, to, id: stanzaId, body, stanzaId, roomJid, ...occupantId });
     });
     return;
   }
