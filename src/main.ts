@@ -9,6 +9,8 @@
  * 2 bad command line or configuration; 3 crashed: an uncaught exception or unhandled
  * rejection, logged as fatal first (last-resort.ts says why it exits).
  */
+// First: the heap settings apply while the other modules load.
+import './heap-flags.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { createHmac, randomUUID } from 'node:crypto';
 import { startIdentd } from './adapters/identd.js';
 import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
-import { GatewayMetrics } from './adapters/metrics.js';
+import type { GatewayMetrics } from './adapters/metrics.js';
 import { ListenError, startOpsHttp } from './adapters/ops-http.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
@@ -227,10 +229,11 @@ async function run(config: Config, reread: () => Config): Promise<void> {
     throw err;
   }
   // Metrics (issue 12 §1) only when they have a listener; the sources are read at scrape time.
+  // prom-client is loaded only then: without metrics it would cost RSS for nothing (issue 11 §3).
   const metrics: GatewayMetrics | undefined =
     config.metrics.listen === undefined
       ? undefined
-      : new GatewayMetrics({
+      : new (await import('./adapters/metrics.js')).GatewayMetrics({
           networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
           ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
           componentOnline: () => link.online,
