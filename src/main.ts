@@ -9,8 +9,6 @@
  * 2 bad command line or configuration; 3 crashed: an uncaught exception or unhandled
  * rejection, logged as fatal first (last-resort.ts says why it exits).
  */
-// First: the heap settings apply while the other modules load.
-import './heap-flags.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
