@@ -17,7 +17,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { startIdentd } from './adapters/identd.js';
 import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
 import { EventLoopDelay } from './adapters/event-loop-delay.js';
-import { GatewayMetrics } from './adapters/metrics.js';
+import type { GatewayMetrics } from './adapters/metrics.js';
 import { ListenError, startOpsHttp } from './adapters/ops-http.js';
 import { LinkError, XmppLink } from './adapters/xmpp-link.js';
 import { ConfigError, loadConfig, SECRET_ENV } from './config/load.js';
@@ -231,10 +231,11 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   const loopDelay = new EventLoopDelay();
   loopDelay.start();
   // Metrics (issue 12 §1) only when they have a listener; the sources are read at scrape time.
+  // prom-client is loaded only then: without metrics it would cost RSS for nothing (issue 11 §3).
   const metrics: GatewayMetrics | undefined =
     config.metrics.listen === undefined
       ? undefined
-      : new GatewayMetrics({
+      : new (await import('./adapters/metrics.js')).GatewayMetrics({
           networkLabel: (network) => (network in config.irc.networks ? network : 'unlisted'),
           ircConnections: (): Iterable<IrcConnectionInfo> => irc.connections(),
           componentOnline: () => link.online,

@@ -14,7 +14,7 @@
  *   REQUEST_TIMEOUT_MS; the server never keeps the process alive (unref), so
  *   shutdown needs nothing from it.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 
@@ -47,7 +47,9 @@ function reply(res: http.ServerResponse, status: number, body: string, contentTy
 
 export async function startOpsHttp(opts: OpsHttpOptions): Promise<OpsHttpServer> {
   const { log } = opts;
-  const server = http.createServer((req, res) => {
+  // node:http is loaded here, not at start: a gateway without a metrics listener never needs it (issue 11 §3).
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');

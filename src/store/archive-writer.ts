@@ -213,32 +213,39 @@ export function workerBatchWriter(path: string, cacheKiB = 64 * 1024): BatchWrit
   if (path === ':memory:' || path === '') throw new StoreError('the archive worker writer needs a database file, not :memory:');
   // state[0]: batches committed (or failed); state[1]: 1 once a batch failed.
   const state = new Int32Array(new SharedArrayBuffer(8));
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: {
-      path,
-      cacheKiB,
-      sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-      sql: BATCH_SQL,
-      lineNums: LINE_NUMS,
-      receiptNums: RECEIPT_NUMS,
-      rowsPerInsert: ROWS_PER_INSERT,
-      state: state.buffer,
-    },
-  });
-  worker.unref();
   let posted = 0;
   let failure: string | undefined;
   let exited = false;
-  worker.on('message', (text: string) => {
-    failure = text;
-  });
-  worker.on('error', (err) => {
-    failure = err.stack ?? String(err);
-  });
-  worker.on('exit', () => {
-    exited = true;
-  });
+  // Started at the first batch, not before (issue 11 §3): a thread is its own V8 isolate,
+  // some MB of RSS, and a gateway whose channels stay quiet never needs it.
+  let worker: Worker | undefined;
+  const started = (): Worker => {
+    if (worker) return worker;
+    worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        path,
+        cacheKiB,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+        sql: BATCH_SQL,
+        lineNums: LINE_NUMS,
+        receiptNums: RECEIPT_NUMS,
+        rowsPerInsert: ROWS_PER_INSERT,
+        state: state.buffer,
+      },
+    });
+    worker.unref();
+    worker.on('message', (text: string) => {
+      failure = text;
+    });
+    worker.on('error', (err) => {
+      failure = err.stack ?? String(err);
+    });
+    worker.on('exit', () => {
+      exited = true;
+    });
+    return worker;
+  };
   const sync = (): void => {
     for (;;) {
       const done = Atomics.load(state, 0);
@@ -253,15 +260,16 @@ export function workerBatchWriter(path: string, cacheKiB = 64 * 1024): BatchWrit
   return {
     write(batch) {
       if (exited) throw new StoreError(`the archive writer stopped: ${failure ?? 'no reason given'}`);
+      const w = started();
       posted++;
-      worker.postMessage(batch, [batch.nums.buffer]);
+      w.postMessage(batch, [batch.nums.buffer]);
     },
     sync,
     close() {
       try {
         sync();
       } finally {
-        void worker.terminate();
+        void worker?.terminate();
       }
     },
   };

@@ -436,6 +436,15 @@ describe('the worker writer', () => {
     store.close();
     expect(db.prepare("SELECT count(*) FROM archive_lines WHERE id = 'last'").pluck().get()).toBe(1);
   });
+
+  it('a store that never archived a line reads and closes without its writer (started at the first batch)', () => {
+    const db = DB_PLACES[1]![1]();
+    const store = new SqliteArchiveStore(db, { retentionDays: 30, maxPerChannel: 1000, writer: 'worker' });
+    store.openSpan('u@x', NET, '#chan', T);
+    store.flush();
+    expect(page(store.query('u@x', NET, '#chan', { max: 0 })).count).toBe(0);
+    store.close();
+  });
 });
 
 describe('archiveFromConfig', () => {
