@@ -322,6 +322,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
   const irc: IrcPool = new IrcPool({
     log: log.child({ module: 'irc' }),
     connectTimeoutMs: config.irc.connect_timeout_ms,
+    parallelConnects: config.irc.parallel_connects,
     pacerFor: (network) => floodForNetwork(config.irc, network),
     localAddressFor: (network, bareJid) => sourceAddressForNetwork(config.irc, network, bareJid),
     onLine: (key, line) => runtime?.onIrcLine(key, line),

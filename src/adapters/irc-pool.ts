@@ -113,8 +113,13 @@ export interface IrcPoolOptions {
    * With an IPv6 source only the host's IPv6 addresses are dialled.
    */
   localAddressFor?(network: string, bareJid: string): string | undefined;
-  /** Bound from `connect` to RPL_WELCOME (DNS, TCP, TLS and registration), in ms. */
+  /** Bound from the dial to RPL_WELCOME (DNS, TCP, TLS and registration), in ms. */
   connectTimeoutMs: number;
+  /**
+   * Connections between dial and RPL_WELCOME at once (config `irc.parallel_connects`);
+   * the rest wait in order, their timeout not yet running. Default 200.
+   */
+  parallelConnects?: number;
   /** Resolves a host name to addresses; default `dns.promises.lookup(host, { all: true })`. */
   lookup?: HostLookup;
   /** WHATWG encoding label for lines that are not valid UTF-8; default windows-1252. */
@@ -127,6 +132,8 @@ export interface IrcPoolOptions {
 const MAX_SEND_BYTES = IRC_MAX_LINE_BYTES - 2;
 /** A server line longer than this (IRCv3 tags included) is a broken peer: the connection is dropped. */
 const MAX_RECEIVE_BYTES = 64 * 1024;
+/** Connections between dial and RPL_WELCOME at once, unless the options say otherwise. */
+const DEFAULT_PARALLEL_CONNECTS = 200;
 /** How long the server gets to close the socket after our QUIT. */
 const QUIT_GRACE_MS = 5_000;
 /** Lines that may wait behind the pacer on one connection (minutes of traffic at 2 lines/s). */
@@ -321,6 +328,8 @@ interface Conn {
   /** Text of the server's ERROR line, if one came. */
   serverError: string | undefined;
   finished: boolean;
+  /** Its place among the connections being dialled and registered (`parallelConnects`). */
+  slot: 'waiting' | 'held' | 'none';
   readonly done: Promise<void>;
   resolveDone(): void;
 }
@@ -550,6 +559,10 @@ export class IrcPool {
   /** Lines of unpaced connections sent during this turn, written by `#flushTurn`. */
   readonly #turn = new Map<Conn, string[]>();
   #flushScheduled = false;
+  /** Connections holding a dial slot, and those waiting for one (FIFO from `#waitingHead`). */
+  #dialing = 0;
+  #waiting: Conn[] = [];
+  #waitingHead = 0;
 
   constructor(opts: IrcPoolOptions) {
     this.#opts = opts;
@@ -630,6 +643,7 @@ export class IrcPool {
       localReason: undefined,
       serverError: undefined,
       finished: false,
+      slot: 'none',
       done,
       resolveDone,
     };
@@ -638,6 +652,24 @@ export class IrcPool {
       this.#finishLater(conn, 'the gateway is shutting down');
       return;
     }
+    if (this.#dialing >= (this.#opts.parallelConnects ?? DEFAULT_PARALLEL_CONNECTS)) {
+      conn.slot = 'waiting';
+      this.#waiting.push(conn);
+      log.debug({ ahead: this.#waiting.length - this.#waitingHead - 1 }, 'waiting for a free connection slot');
+      return;
+    }
+    this.#startDial(conn);
+  }
+
+  /**
+   * Dials now, holding a slot until RPL_WELCOME or the end (issue 11 §4: 20,000 joins at
+   * once timed out by the thousand, each timeout running while the gateway was still busy
+   * dialling the others).
+   */
+  #startDial(conn: Conn): void {
+    const { log, params } = conn;
+    conn.slot = 'held';
+    this.#dialing++;
     const timeoutMs = this.#opts.connectTimeoutMs;
     conn.deadlineTimer = setTimeout(() => {
       conn.deadlineTimer = undefined;
@@ -808,6 +840,7 @@ export class IrcPool {
         conn.state = 'registered';
         clearTimeout(conn.deadlineTimer);
         conn.deadlineTimer = undefined;
+        this.#releaseSlot(conn);
         log.debug({ nick }, 'registered');
         this.#callOnEvent(conn, { kind: 'registered', nick });
       }),
@@ -1047,6 +1080,28 @@ export class IrcPool {
     conn.log.debug({ reason, refused }, 'closed');
     conn.resolveDone();
     this.#callOnEvent(conn, refused ? { kind: 'closed', reason, refused: true } : { kind: 'closed', reason });
+    this.#releaseSlot(conn); // a waiting one is passed over when its turn comes
+  }
+
+  /** Gives up `conn`'s dial slot, if it holds one, to the next connection waiting. */
+  #releaseSlot(conn: Conn): void {
+    if (conn.slot !== 'held') return;
+    conn.slot = 'none';
+    this.#dialing--;
+    const max = this.#opts.parallelConnects ?? DEFAULT_PARALLEL_CONNECTS;
+    while (!this.#shuttingDown && this.#dialing < max && this.#waitingHead < this.#waiting.length) {
+      const next = this.#waiting[this.#waitingHead++]!;
+      if (next.finished || next.slot !== 'waiting') continue;
+      this.#startDial(next);
+      this.#callOnEvent(next, { kind: 'dialing' });
+    }
+    if (this.#waitingHead === this.#waiting.length) {
+      this.#waiting = [];
+      this.#waitingHead = 0;
+    } else if (this.#waitingHead > 1024 && this.#waitingHead * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#waitingHead);
+      this.#waitingHead = 0;
+    }
   }
 
   #callOnLine(conn: Conn, line: string): void {

@@ -187,7 +187,14 @@ const ircSchema = z
       .int()
       .min(1000)
       .default(30_000)
-      .describe('How long connecting to an IRC server and registering may take before joins fail with an error.'),
+      .describe('How long connecting to an IRC server and registering may take before joins fail with an error; it runs from the dial, not from a wait for `parallel_connects`.'),
+    parallel_connects: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(200)
+      .describe('How many IRC connections may be between dialling and registration at once, over all networks; more wait their turn, in order (a burst of joins or a restart of thousands of persistent channels then neither times out nor stalls the gateway).'),
     reconnect_per_second: z
       .number()
       .int()

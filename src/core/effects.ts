@@ -61,6 +61,11 @@ export type Effect =
 export type IrcConnEvent =
   /** Registration finished (RPL_WELCOME 001): `nick` is the nick the server gave us. */
   | { kind: 'registered'; nick: string }
+  /**
+   * The connection waited for a free slot (`irc.parallel_connects`) and is being dialled
+   * now: the connect timeout, and the joins' timers, run from here.
+   */
+  | { kind: 'dialing' }
   /** The connection ended or could not be made; `refused` when the gateway's policy refused it. */
   | { kind: 'closed'; reason: string; refused?: boolean };
 

@@ -50,7 +50,7 @@ class Recorder {
 
   readonly pacingWaits = new Map<ConnKey, number>();
 
-  constructor(opts: Partial<Pick<IrcPoolOptions, 'connectTimeoutMs' | 'lookup' | 'pacerFor'>> & { pacer?: PacerOptions } = {}) {
+  constructor(opts: Partial<Pick<IrcPoolOptions, 'connectTimeoutMs' | 'lookup' | 'pacerFor' | 'parallelConnects'>> & { pacer?: PacerOptions } = {}) {
     const { log } = createLogger('trace', { write: (s: string) => void this.logs.push(s) });
     this.pool = new IrcPool({
       log,
@@ -65,6 +65,7 @@ class Recorder {
       ...(opts.pacerFor ? { pacerFor: opts.pacerFor } : {}),
       onPacingWait: (key) => void this.pacingWaits.set(key, (this.pacingWaits.get(key) ?? 0) + 1),
       ...(opts.lookup ? { lookup: opts.lookup } : {}),
+      ...(opts.parallelConnects ? { parallelConnects: opts.parallelConnects } : {}),
     });
   }
 
@@ -426,6 +427,42 @@ describe('IrcPool connection policy and failures', () => {
     const closed = await r.waitForEvent(key, 'closed', 3_000);
     expect(closed.reason).toBe('timed out after 300 ms');
     expect(srv.received.some((l) => l.startsWith('NICK nobody'))).toBe(true);
+  });
+
+  it('dials at most parallelConnects at once; one waiting for its turn is told when it dials, and its timeout runs from then', async () => {
+    const silent = await scriptedServer(() => {});
+    cleanups.push(silent.close);
+    const answering = await scriptedServer((sock, line) => {
+      if (line.startsWith('USER ')) sock.write(`:irc.local 001 ${line.split(' ')[1]} :Welcome\r\n`);
+    });
+    cleanups.push(answering.close);
+    const r = newRecorder({ connectTimeoutMs: 1_000, parallelConnects: 1 });
+    const stuck = keyFor(uniqueNick());
+    const next = keyFor(uniqueNick());
+    r.pool.connect(stuck, params(LOOPBACK, silent.port, 'stuck'));
+    r.pool.connect(next, params(LOOPBACK, answering.port, 'next'));
+    await r.waitForEvent(next, 'registered', 5_000);
+    // The second waited for the first's slot (it timed out) and registered after: its own
+    // timeout did not run while it waited, though it waited as long as that timeout.
+    expect(r.events.map((e) => `${e.key === stuck ? 'stuck' : 'next'} ${e.ev.kind}`)).toEqual(['stuck closed', 'next dialing', 'next registered']);
+    expect(r.eventsOf(stuck)).toEqual([{ kind: 'closed', reason: 'timed out after 1000 ms' }]);
+    expect(answering.connections()).toBe(1);
+  });
+
+  it('a connection quit while waiting for its turn ends without dialling, and gives no turn away', async () => {
+    const silent = await scriptedServer(() => {});
+    cleanups.push(silent.close);
+    const r = newRecorder({ connectTimeoutMs: 5_000, parallelConnects: 1 });
+    const first = keyFor(uniqueNick());
+    const waiting = keyFor(uniqueNick());
+    r.pool.connect(first, params(LOOPBACK, silent.port, 'first'));
+    r.pool.connect(waiting, params(LOOPBACK, silent.port, 'waiting'));
+    r.pool.quit(waiting, 'changed my mind');
+    const closed = await r.waitForEvent(waiting, 'closed', 3_000);
+    expect(closed.reason).toBe('quit before the connection was open');
+    await sleep(200);
+    expect(silent.connections()).toBe(1);
+    expect(r.eventsOf(first)).toEqual([]);
   });
 
   it("reports the server's ERROR text as the reason, and feeds the ERROR line", async () => {

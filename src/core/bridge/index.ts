@@ -204,7 +204,10 @@ export class Bridge {
     const s = this.#ctx.registry.byKey(key);
     if (!s) return [];
     if (ev.kind === 'registered') registered(this.#ctx, s, ev.nick);
-    else closed(this.#ctx, s, ev.reason, ev.refused === true);
+    else if (ev.kind === 'dialing') {
+      // The wait for a slot is not the network's slowness: the joins' timers start again.
+      for (const channel of s.channels.values()) if (channel.joinTimer !== undefined) this.#ctx.armJoinTimer(s, channel);
+    } else closed(this.#ctx, s, ev.reason, ev.refused === true);
     return this.#ctx.drain();
   }
 

@@ -270,6 +270,14 @@ describe('join refusals', () => {
     expect(ofKind(out, 'irc-quit')).toHaveLength(1);
   });
 
+  it('starts the join timer again when the connection leaves the queue of connections waiting to dial', () => {
+    const s = new Scenario();
+    const set = ofKind(s.join(alice, '#chan'), 'set-timer')[0]!;
+    const dialing = s.event(alice, { kind: 'dialing' });
+    expect(ofKind(dialing, 'set-timer')).toEqual([expect.objectContaining({ id: set.id, delayMs: 30_000 })]);
+    expect(stanzasTo(dialing, alice.full)).toEqual([]);
+  });
+
   it('clears the join timer when the join completes, and a late tick does nothing', () => {
     const s = new Scenario();
     const id = ofKind(s.join(alice, '#chan'), 'set-timer')[0]!.id;
