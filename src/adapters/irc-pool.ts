@@ -656,6 +656,7 @@ export class IrcPool {
       conn.slot = 'waiting';
       this.#waiting.push(conn);
       log.debug({ ahead: this.#waiting.length - this.#waitingHead - 1 }, 'waiting for a free connection slot');
+      this.#callOnEvent(conn, { kind: 'waiting' });
       return;
     }
     this.#startDial(conn);

@@ -62,9 +62,11 @@ export type IrcConnEvent =
   /** Registration finished (RPL_WELCOME 001): `nick` is the nick the server gave us. */
   | { kind: 'registered'; nick: string }
   /**
-   * The connection waited for a free slot (`irc.parallel_connects`) and is being dialled
-   * now: the connect timeout, and the joins' timers, run from here.
+   * The connection waits for a free dial slot (`irc.parallel_connects`): neither the
+   * connect timeout nor the joins' timers run until `dialing`.
    */
+  | { kind: 'waiting' }
+  /** The connection that was `waiting` is being dialled now: the timers run from here. */
   | { kind: 'dialing' }
   /** The connection ended or could not be made; `refused` when the gateway's policy refused it. */
   | { kind: 'closed'; reason: string; refused?: boolean };

@@ -116,6 +116,8 @@ export interface Session {
   /** SASL credentials of this connection, and whether the server logged us in (900/903). */
   sasl: { account: string; password: string } | undefined;
   saslDone: boolean;
+  /** The adapter holds the connection back until a dial slot is free (`waiting` event): join timers wait too. */
+  dialQueued: boolean;
   /** Raw commands the user asked to send after registration. */
   afterConnect: string[];
   /** The channel list being fetched or cached (IRC LIST), with the disco requests waiting for it. */
@@ -158,6 +160,7 @@ export function newSession(key: ConnKey, user: BareJid, network: string, nick: s
     nickservPassword: undefined,
     sasl: undefined,
     saslDone: false,
+    dialQueued: false,
     afterConnect: [],
   };
 }

@@ -444,7 +444,7 @@ describe('IrcPool connection policy and failures', () => {
     await r.waitForEvent(next, 'registered', 5_000);
     // The second waited for the first's slot (it timed out) and registered after: its own
     // timeout did not run while it waited, though it waited as long as that timeout.
-    expect(r.events.map((e) => `${e.key === stuck ? 'stuck' : 'next'} ${e.ev.kind}`)).toEqual(['stuck closed', 'next dialing', 'next registered']);
+    expect(r.events.map((e) => `${e.key === stuck ? 'stuck' : 'next'} ${e.ev.kind}`)).toEqual(['next waiting', 'stuck closed', 'next dialing', 'next registered']);
     expect(r.eventsOf(stuck)).toEqual([{ kind: 'closed', reason: 'timed out after 1000 ms' }]);
     expect(answering.connections()).toBe(1);
   });
@@ -460,6 +460,7 @@ describe('IrcPool connection policy and failures', () => {
     r.pool.quit(waiting, 'changed my mind');
     const closed = await r.waitForEvent(waiting, 'closed', 3_000);
     expect(closed.reason).toBe('quit before the connection was open');
+    expect(r.eventsOf(waiting).map((e) => e.kind)).toEqual(['waiting', 'closed']);
     await sleep(200);
     expect(silent.connections()).toBe(1);
     expect(r.eventsOf(first)).toEqual([]);

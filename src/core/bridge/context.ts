@@ -234,7 +234,7 @@ export class BridgeContext {
    */
   armJoinTimer(s: Session, channel: Channel): void {
     channel.joinTimer = `join ${s.key} ${foldCase(s.support.casemapping, channel.name)}`;
-    this.setTimer(channel.joinTimer, this.o.joinTimeoutMs);
+    if (!s.dialQueued) this.setTimer(channel.joinTimer, this.o.joinTimeoutMs); // else from the dial ('dialing')
   }
   disarmJoinTimer(channel: Channel): void {
     if (channel.joinTimer === undefined) return;

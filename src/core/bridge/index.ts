@@ -204,10 +204,19 @@ export class Bridge {
     const s = this.#ctx.registry.byKey(key);
     if (!s) return [];
     if (ev.kind === 'registered') registered(this.#ctx, s, ev.nick);
-    else if (ev.kind === 'dialing') {
-      // The wait for a slot is not the network's slowness: the joins' timers start again.
-      for (const channel of s.channels.values()) if (channel.joinTimer !== undefined) this.#ctx.armJoinTimer(s, channel);
-    } else closed(this.#ctx, s, ev.reason, ev.refused === true);
+    else if (ev.kind === 'waiting' || ev.kind === 'dialing') {
+      // The wait for a dial slot is the gateway's, not the network's slowness: the joins'
+      // timers stop while it lasts and start again at the dial.
+      s.dialQueued = ev.kind === 'waiting';
+      for (const channel of s.channels.values()) {
+        if (channel.joinTimer === undefined) continue;
+        if (s.dialQueued) this.#ctx.clearTimer(channel.joinTimer);
+        else this.#ctx.armJoinTimer(s, channel);
+      }
+    } else {
+      s.dialQueued = false;
+      closed(this.#ctx, s, ev.reason, ev.refused === true);
+    }
     return this.#ctx.drain();
   }
 

@@ -270,11 +270,18 @@ describe('join refusals', () => {
     expect(ofKind(out, 'irc-quit')).toHaveLength(1);
   });
 
-  it('starts the join timer again when the connection leaves the queue of connections waiting to dial', () => {
+  it('holds the join timer while the connection waits for a dial slot, and starts it at the dial', () => {
     const s = new Scenario();
     const set = ofKind(s.join(alice, '#chan'), 'set-timer')[0]!;
+    const waiting = s.event(alice, { kind: 'waiting' });
+    expect(ofKind(waiting, 'clear-timer')).toEqual([expect.objectContaining({ id: set.id })]);
+    // Another room joined while waiting: no timer yet either.
+    expect(ofKind(s.join(alice, '#other'), 'set-timer').filter((t) => t.id.startsWith('join '))).toEqual([]);
     const dialing = s.event(alice, { kind: 'dialing' });
-    expect(ofKind(dialing, 'set-timer')).toEqual([expect.objectContaining({ id: set.id, delayMs: 30_000 })]);
+    expect(ofKind(dialing, 'set-timer').map((t) => [t.id.split(' ').at(-1), t.delayMs])).toEqual([
+      ['#chan', 30_000],
+      ['#other', 30_000],
+    ]);
     expect(stanzasTo(dialing, alice.full)).toEqual([]);
   });
 
