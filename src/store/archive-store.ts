@@ -54,7 +54,7 @@ import {
   type ArchiveResult,
 } from '../core/history/archive-port.js';
 import { BatchBuilder, inlineBatchWriter, workerBatchWriter, type BatchWriter } from './archive-writer.js';
-import { RecentLines } from './archive-recent.js';
+import { RecentLines, type RecentLine } from './archive-recent.js';
 import { NetworkFolds } from './casemapped-names.js';
 import type { Config } from '../config/schema.js';
 import type { Db, Statement } from './database.js';
@@ -163,6 +163,8 @@ export class SqliteArchiveStore implements Archive {
   readonly #pendingOpen = new Set<string>();
   /** Per channel, the dedup window of lines without a server msgid (archive-recent.ts). */
   readonly #recent = new Map<number, RecentLines<Key>>();
+  /** The line each parsed IRC line (`ArchiveLine.source`) was last recorded as, per channel. */
+  readonly #bySource = new WeakMap<object, { channelId: number; line: RecentLine<Key> }>();
   #pruneCursor = 0;
   /** Channels to sweep for unreadable lines before the round-robin (removeUser). */
   readonly #sweepFirst = new Set<number>();
@@ -267,6 +269,16 @@ export class SqliteArchiveStore implements Archive {
     let recent: RecentLines<Key> | undefined;
     const kind = KIND_CODE[line.kind];
     const prefix = line.statusPrefix ?? '';
+    if (msgid === undefined && !status && line.source !== undefined) {
+      // Another connection's copy of the very line parsed once (issue 10 §7: the text
+      // lookup below was most of the archive's cost in a busy channel): the same rule, a
+      // reader not yet counted within the window, without comparing text.
+      const known = this.#bySource.get(line.source);
+      if (known !== undefined && known.channelId === channelId && Math.abs(line.at - known.line.at) <= DEDUP_WINDOW_MS) {
+        const before = known.line.receivers.size;
+        if (known.line.receivers.add(user).size !== before) return known.line.id;
+      }
+    }
     if (msgid === undefined) {
       recent = this.#recent.get(channelId);
       if (recent !== undefined) {
@@ -274,6 +286,7 @@ export class SqliteArchiveStore implements Archive {
         const same = recent.claim(user, line.nick, kind, prefix, line.body, line.at, DEDUP_WINDOW_MS);
         if (same !== undefined) {
           if (status) this.#queue.receipt(channelId, same.key.at, same.key.seq, user);
+          else if (line.source !== undefined) this.#bySource.set(line.source, { channelId, line: same });
           return same.id;
         }
       }
@@ -289,7 +302,9 @@ export class SqliteArchiveStore implements Archive {
     if (status) this.#queue.receipt(channelId, key.at, key.seq, user);
     if (msgid === undefined) {
       if (recent === undefined) this.#recent.set(channelId, (recent = new RecentLines()));
-      recent.add(user, { nick: line.nick, kind, prefix, body: line.body, at: line.at, id, key, receivers: new Set([user]) });
+      const added: RecentLine<Key> = { nick: line.nick, kind, prefix, body: line.body, at: line.at, id, key, receivers: new Set([user]) };
+      recent.add(user, added);
+      if (!status && line.source !== undefined) this.#bySource.set(line.source, { channelId, line: added });
     }
     if (this.#queue.lines >= this.#batchSize) this.flush();
     return id;

@@ -47,7 +47,7 @@ export function recordLine(
   ctx: BridgeContext,
   s: Session,
   channel: Channel,
-  line: { msgid: string | undefined; at: number; nick: string; kind: ArchiveKind; body: string; statusPrefix?: string | undefined },
+  line: { msgid: string | undefined; at: number; nick: string; kind: ArchiveKind; body: string; statusPrefix?: string | undefined; source?: object },
 ): string {
   const archive = ctx.o.archive;
   if (!archive || channel.noRecord) return line.msgid ?? ctx.o.newId();
@@ -61,6 +61,7 @@ export function recordLine(
     kind: line.kind,
     body: line.body,
     statusPrefix: line.statusPrefix,
+    source: line.source,
   });
 }
 

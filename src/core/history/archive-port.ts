@@ -74,6 +74,12 @@ export interface ArchiveLine {
   readonly body: string;
   /** STATUSMSG target prefix (`@`, `+`, `@+` …) when the line went to `@#chan`. */
   readonly statusPrefix?: string;
+  /**
+   * The parsed IRC line this came from, as an identity: the connections that receive the
+   * same line share one parsed object (bridge/index.ts), so a copy is known as one without
+   * comparing its text (it still counts as that user's copy, within the dedup window).
+   */
+  readonly source?: object;
 }
 
 /** A line read back from the archive. */

@@ -199,6 +199,26 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
       expect(db.prepare('SELECT line_count FROM archive_channels').pluck().get()).toBe(1);
     });
 
+    it('copies sharing one parsed line (source) are that line for each reader once, within the window; a repeat of it is a new line', () => {
+      const { db, store, sync } = setup(place);
+      for (const u of ['a@x', 'b@x', 'c@x']) store.openSpan(u, NET, '#chan', T);
+      const parsed = {}; // what the bridge passes: the one parsed IRC line every connection got
+      const copy = (at: number) => line({ serverId: false, at, body: 'lol', source: parsed });
+      const first = store.record('a@x', copy(T + 100));
+      expect(store.record('b@x', copy(T + 101))).toBe(first);
+      // The same parsed line again on a connection that has it already: said twice.
+      const second = store.record('a@x', copy(T + 200));
+      expect(second).not.toBe(first);
+      expect(store.record('b@x', copy(T + 201))).toBe(second);
+      // A copy through the text path (no source) still finds the line the source path made.
+      expect(store.record('c@x', line({ serverId: false, at: T + 102, body: 'lol' }))).toBe(first);
+      // A reader, out of the window of both: a new line, not a late copy.
+      const late = store.record('c@x', copy(T + 100 + 60_000));
+      expect([first, second]).not.toContain(late);
+      sync();
+      expect(db.prepare('SELECT id FROM archive_lines ORDER BY at, seq').pluck().all()).toEqual([first, second, late]);
+    });
+
     it('without msgid, each connection’s copy within the window is the first line; two equal lines on one connection are two', () => {
       const { db, store, sync } = setup(place);
       for (const u of ['a@x', 'b@x']) store.openSpan(u, NET, '#chan', T);

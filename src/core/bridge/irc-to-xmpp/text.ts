@@ -60,7 +60,7 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
       echoed(ctx, s, channel, body, m.tags.msgid, lineTime(ctx, m));
       return;
     }
-    const stanzaId = recordLine(ctx, s, channel, { msgid: m.tags.msgid, at: lineTime(ctx, m), nick: fromServer ? '' : nick!, kind, body, statusPrefix });
+    const stanzaId = recordLine(ctx, s, channel, { msgid: m.tags.msgid, at: lineTime(ctx, m), nick: fromServer ? '' : nick!, kind, body, statusPrefix, source: m });
     const occupantId = fromServer ? {} : occupantIdOf(ctx, s, channel, channel.occupants.get(nick!), nick!);
     ctx.broadcast(channel, (to, room) => {
       const roomJid = ctx.roomJid(s, room);
