@@ -28,6 +28,12 @@ export interface RuntimeObserver {
   effect(effect: Effect): void;
 }
 
+// What `Runtime#see` calls: functions that capture nothing, so seeing makes no closure.
+const seeStanza = (o: RuntimeObserver, stanza: Element): void => o.stanzaIn(stanza);
+const seeIrcLine = (o: RuntimeObserver, key: ConnKey): void => o.ircLineIn(key);
+const seeIrcEvent = (o: RuntimeObserver, [key, event]: readonly [ConnKey, IrcConnEvent]): void => o.ircEvent(key, event);
+const seeEffect = (o: RuntimeObserver, effect: Effect): void => o.effect(effect);
+
 /** What the runtime needs of the core. */
 export interface CoreInputs {
   onStanza(stanza: Element): Effect[];
@@ -55,17 +61,17 @@ export class Runtime {
   }
 
   onStanza(stanza: Element): void {
-    if (this.#observer) this.#see((o) => o.stanzaIn(stanza));
+    if (this.#observer) this.#see(seeStanza, stanza);
     this.#input(() => this.#core.onStanza(stanza));
   }
 
   onIrcLine(key: ConnKey, line: string): void {
-    if (this.#observer) this.#see((o) => o.ircLineIn(key));
+    if (this.#observer) this.#see(seeIrcLine, key);
     this.#input(() => this.#core.onIrcLine(key, line));
   }
 
   onIrcEvent(key: ConnKey, event: IrcConnEvent): void {
-    if (this.#observer) this.#see((o) => o.ircEvent(key, event));
+    if (this.#observer) this.#see(seeIrcEvent, [key, event] as const);
     this.#input(() => this.#core.onIrcEvent(key, event));
   }
 
@@ -80,20 +86,14 @@ export class Runtime {
     this.#timers.clear();
   }
 
-  /** An observer's bug is logged; it never stops an input or an effect. Callers test `#observer` first, so no closure is made without one. */
-  #see(look: (observer: RuntimeObserver) => void): void {
+  /**
+   * An observer's bug is logged; it never stops an input or an effect. Callers test
+   * `#observer` first, and pass one of the `see…` functions above with its argument.
+   */
+  #see<A>(look: (observer: RuntimeObserver, arg: A) => void, arg: A): void {
     if (this.#observer === undefined) return;
     try {
-      look(this.#observer);
-    } catch (err) {
-      this.#log.error({ err }, 'runtime observer failed');
-    }
-  }
-
-  /** `#see` for an effect, without a closure per effect. */
-  #seeEffect(observer: RuntimeObserver, effect: Effect): void {
-    try {
-      observer.effect(effect);
+      look(this.#observer, arg);
     } catch (err) {
       this.#log.error({ err }, 'runtime observer failed');
     }
@@ -105,14 +105,10 @@ export class Runtime {
       return;
     }
     this.#busy = true;
-    // With nothing pending (the usual case) the input runs without a trip through the queue.
-    let first: (() => Effect[]) | undefined = step;
-    if (this.#pending.length > 0) {
-      this.#pending.push(step);
-      first = this.#pending.shift();
-    }
+    // Not busy means nothing is pending (the loop below drains the queue): the input runs
+    // without a trip through it.
     try {
-      for (let next = first; next; next = this.#pending.shift()) {
+      for (let next: (() => Effect[]) | undefined = step; next; next = this.#pending.shift()) {
         let effects: Effect[];
         try {
           effects = next();
@@ -130,7 +126,7 @@ export class Runtime {
   #run(effects: Effect[]): void {
     const observer = this.#observer;
     for (const effect of effects) {
-      if (observer) this.#seeEffect(observer, effect);
+      if (observer) this.#see(seeEffect, effect);
       try {
         this.#apply(effect);
       } catch (err) {

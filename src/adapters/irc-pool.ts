@@ -565,6 +565,7 @@ export class IrcPool {
   #flushScheduled = false;
   /** Connections holding a dial slot, and those waiting for one (FIFO from `#waitingHead`). */
   #dialing = 0;
+  readonly #parallelConnects: number;
   #waiting: Conn[] = [];
   #waitingHead = 0;
 
@@ -572,6 +573,7 @@ export class IrcPool {
     this.#opts = opts;
     this.#log = opts.log;
     this.#lookup = opts.lookup ?? defaultLookup;
+    this.#parallelConnects = opts.parallelConnects ?? DEFAULT_PARALLEL_CONNECTS;
     this.#limits = { ...DEFAULT_FRAMEWORK_LIMITS, ...opts.frameworkLimits };
     // Fail at start-up, not on the first non-UTF-8 line: TextDecoder throws on an unknown label.
     new TextDecoder(opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING);
@@ -656,7 +658,7 @@ export class IrcPool {
       this.#finishLater(conn, 'the gateway is shutting down');
       return;
     }
-    if (this.#dialing >= (this.#opts.parallelConnects ?? DEFAULT_PARALLEL_CONNECTS)) {
+    if (this.#dialing >= this.#parallelConnects) {
       conn.slot = 'waiting';
       this.#waiting.push(conn);
       log.debug({ ahead: this.#waiting.length - this.#waitingHead - 1 }, 'waiting for a free connection slot');
@@ -1093,8 +1095,7 @@ export class IrcPool {
     if (conn.slot !== 'held') return;
     conn.slot = 'none';
     this.#dialing--;
-    const max = this.#opts.parallelConnects ?? DEFAULT_PARALLEL_CONNECTS;
-    while (!this.#shuttingDown && this.#dialing < max && this.#waitingHead < this.#waiting.length) {
+    while (!this.#shuttingDown && this.#dialing < this.#parallelConnects && this.#waitingHead < this.#waiting.length) {
       const next = this.#waiting[this.#waitingHead++]!;
       if (next.finished || next.slot !== 'waiting') continue;
       this.#startDial(next);

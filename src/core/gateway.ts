@@ -13,6 +13,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import { parseAddress, type Address, type AddressError } from './address.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { Bridge } from './bridge/index.js';
 import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
@@ -80,8 +81,8 @@ export class GatewayCore {
   readonly #opts: GatewayOptions;
   #allowed: ReadonlySet<string>;
   readonly #log: CoreLog;
-  readonly #senders = new Map<string, Sender>();
-  readonly #targets = new Map<string, Address>();
+  readonly #senders = new BoundedCache<string, Sender>(PARSED_CACHE_MAX);
+  readonly #targets = new BoundedCache<string, Address>(PARSED_CACHE_MAX);
 
   constructor(opts: GatewayOptions) {
     this.#opts = opts;
@@ -122,10 +123,7 @@ export class GatewayCore {
     if (known !== undefined) return known;
     const parts = splitJid(attr);
     if (parts === undefined) return undefined;
-    const sender: Sender = { parts, full: fullOf(parts) };
-    if (this.#senders.size >= PARSED_CACHE_MAX) this.#senders.clear();
-    this.#senders.set(attr, sender);
-    return sender;
+    return this.#senders.set(attr, { parts, full: fullOf(parts) });
   }
 
   #route(stanza: Element, sender: Sender): Effect[] {
@@ -161,9 +159,7 @@ export class GatewayCore {
         ? { kind: 'gateway' }
         : parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
     if (address.kind === 'error') throw new StanzaError(address.condition, address.text);
-    if (this.#targets.size >= PARSED_CACHE_MAX) this.#targets.clear();
-    this.#targets.set(attr, address);
-    return address;
+    return this.#targets.set(attr, address);
   }
 
   /** What the network and room entities need: the bridge, and the accounts when there are any. */

@@ -114,7 +114,7 @@ export function serializeElement(el: Element): string {
     const v = attrs[k];
     if (v == null) continue;
     const s = typeof v === 'string' ? v : (v as LtxChild).toString(10);
-    out += ` ${k}="${XML_ATTR_SPECIAL.test(s) ? s.replace(XML_ATTR_SPECIAL_ALL, escapeOne) : s}"`;
+    out += ` ${k}="${escapeAttribute(s)}"`;
   }
   const children = el.children as unknown[];
   if (children.length === 0) return `${out}/>`;

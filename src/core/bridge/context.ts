@@ -17,13 +17,14 @@
 import { GroupchatTemplates } from '../muc-stanzas.js';
 import type { Element } from '@xmpp/xml';
 import { buildJid, type Address } from '../address.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { foldCase } from '../casemap.js';
 import { sendStanza, type Effect } from '../effects.js';
 import { StanzaError } from '../errors.js';
 import { element } from '../stanza.js';
 import { ircToXep0393 } from '../formatting.js';
 import { tryBuildLine, type IrcLineRefusal } from '../irc-writer.js';
-import { fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
+import { bareOf, fullOf, splitJid, type BareJid, type FullJid } from '../jid.js';
 import type { CoreLog } from '../log-port.js';
 import type { Archive } from '../history/archive-port.js';
 import type { ChannelStore, ContactStore, IdentityStore, RoomEncodingStore } from '../ports.js';
@@ -86,6 +87,8 @@ export interface BridgeOptions {
 const MAX_CACHED_USERS = 4096;
 /** Bound of the JID cache (`BridgeContext#remember`): about 1 MB of strings. */
 const MAX_CACHED_JIDS = 10_000;
+/** Occupant ids computed lately: a keyed hash per reflected message showed in the profile (occupant-id.ts). */
+const MAX_CACHED_OCCUPANT_IDS = 10_000;
 
 /** What to do when a line cannot be built: the caller's own words for the user. */
 export type OnRefused = (refusal: IrcLineRefusal) => void;
@@ -99,9 +102,9 @@ export class BridgeContext {
   /** Networks with sessions waiting to reconnect (reconnect.ts). */
   readonly recovery = new Map<string, NetworkRecovery>();
   /** XEP-0421 occupant ids by seed, so the keyed hash runs once per occupant (occupant-id.ts). */
-  readonly occupantIds = new Map<string, string>();
+  readonly occupantIds = new BoundedCache<string, string>(MAX_CACHED_OCCUPANT_IDS);
   #out: Effect[] = [];
-  readonly #users = new Map<FullJid, BareJid>();
+  readonly #users = new BoundedCache<FullJid, BareJid>(MAX_CACHED_USERS);
   /** The shared text of each recent channel line's groupchat copies (muc-stanzas.ts). */
   readonly groupchat = new GroupchatTemplates();
 
@@ -180,12 +183,9 @@ export class BridgeContext {
    * holds): a channel line builds the same two for every joined resource of every user,
    * and escaping them was a tenth of fan-out's CPU (issue 11 §2). Emptied when full.
    */
-  readonly #jids = new Map<string, string>();
+  readonly #jids = new BoundedCache<string, string>(MAX_CACHED_JIDS);
   #remember(key: string, address: Address): string {
-    const jid = this.jid(address);
-    if (this.#jids.size >= MAX_CACHED_JIDS) this.#jids.clear();
-    this.#jids.set(key, jid);
-    return jid;
+    return this.#jids.set(key, this.jid(address));
   }
   networkJid(s: Session): string {
     return this.jid({ kind: 'network', network: s.network });
@@ -218,14 +218,7 @@ export class BridgeContext {
    * lookups by it do not hash a new string per stanza (issue 11).
    */
   userOf(from: FullJid): BareJid {
-    let user = this.#users.get(from);
-    if (user === undefined) {
-      const parts = splitJid(from)!;
-      user = (parts.local ? `${parts.local}@${parts.domain}` : parts.domain) as BareJid;
-      if (this.#users.size >= MAX_CACHED_USERS) this.#users.clear();
-      this.#users.set(from, user);
-    }
-    return user;
+    return this.#users.get(from) ?? this.#users.set(from, bareOf(splitJid(from)!));
   }
 
   /**

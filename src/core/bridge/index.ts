@@ -22,6 +22,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import type { Address } from '../address.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { connKey, sendStanza, type ConnKey, type Effect, type IrcConnEvent } from '../effects.js';
 import { StanzaError } from '../errors.js';
 import { NS_STANZAS } from '../namespaces.js';
@@ -167,13 +168,12 @@ export class Bridge {
    * (parsing was 7 % of fan-out's CPU, issue 11 §2). Text handlers only read the
    * message, so sharing it is safe.
    */
-  readonly #parsedText = new Map<string, IrcMessage>();
+  readonly #parsedText = new BoundedCache<string, IrcMessage>(MAX_PARSED_TEXT);
   #parsed(line: string): ParsedLine {
     const cached = this.#parsedText.get(line);
     if (cached !== undefined) return cached;
     const msg = parseIrcLine(line);
     if (msg.kind === 'message' && line.length <= MAX_PARSED_TEXT_CHARS && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) {
-      if (this.#parsedText.size >= MAX_PARSED_TEXT) this.#parsedText.clear();
       this.#parsedText.set(line, msg);
     }
     return msg;

@@ -17,22 +17,12 @@ import { foldCase } from '../casemap.js';
 import type { Channel, Occupant, Session } from '../session.js';
 import type { BridgeContext } from './context.js';
 
-/** Ids computed lately: a keyed hash per reflected message showed in the profile (issue 11). */
-const MAX_CACHED = 10_000;
-
 function id(ctx: BridgeContext, s: Session, channel: Channel | string, who: string): { occupantId?: string } {
   const hash = ctx.o.occupantId;
   if (!hash) return {};
   const name = typeof channel === 'string' ? channel : channel.name;
   const seed = `${s.network} ${foldCase(s.support.casemapping, name)} ${who}`;
-  const ids = ctx.occupantIds;
-  let occupantId = ids.get(seed);
-  if (occupantId === undefined) {
-    if (ids.size >= MAX_CACHED) ids.clear();
-    occupantId = hash(seed);
-    ids.set(seed, occupantId);
-  }
-  return { occupantId };
+  return { occupantId: ctx.occupantIds.get(seed) ?? ctx.occupantIds.set(seed, hash(seed)) };
 }
 
 /** The id of our own user in a room. */
