@@ -20,7 +20,8 @@
 import xml, { type Element } from '@xmpp/xml';
 import { StanzaError } from './errors.js';
 import { NS_DELAY, NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_STANZA_ID } from './namespaces.js';
-import { cloneElement, element, errorElement, escapeAttribute, serializeElement, withSerialization } from './stanza.js';
+import { cloneElement, element, errorElement, escapeAttribute, isPlainAttribute, serializeElement, withSerialization } from './stanza.js';
+import { hasXmlIllegalChar } from './xml-safe.js';
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
 export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
@@ -124,8 +125,22 @@ export function groupchatMessage(m: GroupchatInput): Element {
 
 /** Lines whose text `GroupchatTemplates` keeps: a socket read brings several lines, and a line's copies arrive reads apart. */
 const MAX_TEMPLATES = 256;
+/** Templates of one body (other senders, rooms, occupant ids or delays): rarely more than one. */
+const MAX_VARIANTS = 8;
 /** Where a template's per-copy values go: characters no IRC line or JID can hold. */
 const SLOT = /\u0000([tis])\u0000/;
+
+/** One line's text cut at `to`, `id` and the stanza-id, for the inputs it was made from. */
+interface Template {
+  readonly from: string;
+  readonly roomJid: string;
+  readonly occupantId: string | undefined;
+  readonly delay: string | undefined;
+  /** null when the text cannot be cut so: each copy is then serialised on its own. */
+  readonly parts: readonly string[] | null;
+  /** The parts hold no character `xmlSafe` replaces. */
+  readonly safe: boolean;
+}
 
 /**
  * The text of the groupchat messages of one channel line, made once. Each gateway
@@ -133,23 +148,54 @@ const SLOT = /\u0000([tis])\u0000/;
  * for `to` and the ids; serialising every copy anew was a tenth of the fan-out's CPU
  * (issue 11 §2). The element is still built for each copy (it is what the core's tests
  * and the effect log read); only its text is shared.
+ *
+ * Found by body, then by the other inputs compared in place: the copies of a line share
+ * their body string (irc-to-xmpp/text.ts), so the lookup hashes nothing new per copy; a
+ * key joined from all the inputs cost more than the text it saved. A copy whose parts and
+ * values hold nothing `xmlSafe` would replace is marked safe, and the link writes it
+ * without scanning it again (stanza.ts `wireText`).
  */
 export class GroupchatTemplates {
-  readonly #parts = new Map<string, readonly string[] | null>();
+  readonly #byBody = new Map<string, Template[]>();
 
   message(m: GroupchatInput): Element {
     const el = groupchatMessage(m);
     if (m.payload) return el;
-    const key = `${m.from}\0${m.roomJid}\0${m.occupantId ?? ''}\0${m.delay ?? ''}\0${m.body}`;
-    let parts = this.#parts.get(key);
-    if (parts === undefined) {
-      parts = templateOf(m);
-      if (this.#parts.size >= MAX_TEMPLATES) this.#parts.delete(this.#parts.keys().next().value!);
-      this.#parts.set(key, parts);
-    }
-    if (parts === null) return el;
-    return withSerialization(el, parts[0] + escapeAttribute(m.to) + parts[1] + escapeAttribute(m.id) + parts[2] + escapeAttribute(m.stanzaId) + parts[3]);
+    const t = this.#template(m);
+    if (t.parts === null) return el;
+    copySafe = t.safe;
+    const to = wireAttribute(m.to);
+    const id = wireAttribute(m.id);
+    const stanzaId = m.stanzaId === m.id ? id : wireAttribute(m.stanzaId);
+    const parts = t.parts;
+    return withSerialization(el, parts[0] + to + parts[1] + id + parts[2] + stanzaId + parts[3], copySafe);
   }
+
+  #template(m: GroupchatInput): Template {
+    let variants = this.#byBody.get(m.body);
+    if (variants !== undefined) {
+      for (const t of variants) {
+        if (t.from === m.from && t.roomJid === m.roomJid && t.occupantId === m.occupantId && t.delay === m.delay) return t;
+      }
+    } else {
+      if (this.#byBody.size >= MAX_TEMPLATES) this.#byBody.delete(this.#byBody.keys().next().value!);
+      this.#byBody.set(m.body, (variants = []));
+    }
+    const parts = templateOf(m);
+    const t: Template = { from: m.from, roomJid: m.roomJid, occupantId: m.occupantId, delay: m.delay, parts, safe: parts !== null && !parts.some(hasXmlIllegalChar) };
+    if (variants.length >= MAX_VARIANTS) variants.shift();
+    variants.push(t);
+    return t;
+  }
+}
+
+/** Cleared by `wireAttribute` when a value of the copy being written holds a character `xmlSafe` replaces. */
+let copySafe = true;
+/** An attribute value of a copy as `serializeElement` writes it. */
+function wireAttribute(s: string): string {
+  if (isPlainAttribute(s)) return s;
+  if (hasXmlIllegalChar(s)) copySafe = false;
+  return escapeAttribute(s);
 }
 
 /** The message's text cut at `to`, `id` and the stanza-id, in that order; null when it cannot be cut so. */

@@ -9,6 +9,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { NS_STANZAS } from './namespaces.js';
 import { StanzaError } from './errors.js';
+import { xmlSafe } from './xml-safe.js';
 
 export type StanzaKind = 'iq' | 'message' | 'presence';
 
@@ -67,17 +68,35 @@ export function cloneElement(el: Element): Element {
   return copy;
 }
 
-/** Where `withSerialization` keeps an element's text. */
+/** Where `withSerialization` keeps an element's text, and whether that text is XML-safe as it is. */
 const PRESET = Symbol('serialized');
+const WIRE_SAFE = Symbol('wire-safe');
 
 /**
  * Gives `el` the text `serializeElement` returns for it, made by the builder (muc-stanzas.ts
  * `GroupchatTemplates`: the copies of one channel line differ only in `to` and the ids).
  * Only for an element nobody changes after it is built, as every outgoing stanza is.
+ * `wireSafe`: the builder checked that the text holds no character `xmlSafe` would replace,
+ * so `wireText` need not scan it again.
  */
-export function withSerialization(el: Element, text: string): Element {
-  (el as unknown as Record<symbol, unknown>)[PRESET] = text;
+export function withSerialization(el: Element, text: string, wireSafe = false): Element {
+  const r = el as unknown as Record<symbol, unknown>;
+  r[PRESET] = text;
+  if (wireSafe) r[WIRE_SAFE] = true;
   return el;
+}
+
+/**
+ * What the XMPP link writes for `el`: `xmlSafe(serializeElement(el))` (xml-safe.ts), the
+ * builder's text as it is when the builder vouched for it (`withSerialization`). Per
+ * stanza rather than over a batch: a stanza starts with `<` and ends with `>`, so no
+ * surrogate pair is cut and the result is the batch's, and a shared text is not scanned
+ * once per copy (issue 11 §2).
+ */
+export function wireText(el: Element): string {
+  const r = el as unknown as Record<symbol, unknown>;
+  if (r[WIRE_SAFE] === true) return r[PRESET] as string;
+  return xmlSafe(serializeElement(el));
 }
 
 /** An attribute value as `serializeElement` writes it. */
@@ -85,6 +104,15 @@ export function escapeAttribute(s: string): string {
   return XML_ATTR_SPECIAL.test(s) ? s.replace(XML_ATTR_SPECIAL_ALL, escapeOne) : s;
 }
 
+/**
+ * True when `s` goes into an attribute as it is: nothing to escape and nothing `xmlSafe`
+ * replaces (one test for both, on the per-copy path of muc-stanzas.ts).
+ */
+export function isPlainAttribute(s: string): boolean {
+  return !ATTR_SPECIAL_OR_ILLEGAL.test(s);
+}
+
+const ATTR_SPECIAL_OR_ILLEGAL = /["&'<>\0-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/u;
 const XML_ATTR_SPECIAL = /["&'<>]/;
 const XML_ATTR_SPECIAL_ALL = /["&'<>]/g;
 const XML_TEXT_SPECIAL = /[&<>]/;

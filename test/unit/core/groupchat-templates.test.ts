@@ -5,39 +5,59 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GroupchatTemplates, groupchatMessage, type GroupchatInput } from '../../../src/core/muc-stanzas.js';
-import { serializeElement } from '../../../src/core/stanza.js';
+import { serializeElement, wireText } from '../../../src/core/stanza.js';
+import { xmlSafe } from '../../../src/core/xml-safe.js';
 
-const text = fc.string({ unit: fc.constantFrom('a', 'é', '&', '<', '>', '"', "'", ' ', '/', '%', '#', '\u0000', 't', 'i', 's', '😀'), maxLength: 24 });
+/** Markup, the slot characters, and what XML 1.0 cannot carry (xml-safe.ts): controls, lone surrogates, U+FFFE. */
+const text = fc.string({
+  unit: fc.constantFrom('a', 'é', '&', '<', '>', '"', "'", ' ', '/', '%', '#', '\u0000', 't', 'i', 's', '😀', '\u0001', '\uD800', '\uDC00', '\uFFFE'),
+  maxLength: 24,
+});
+
+/** A copy's inputs, each value drawn from `value`. */
+const inputOf = (value: fc.Arbitrary<string>) =>
+  fc.record({
+    from: value,
+    to: value,
+    id: value,
+    body: value,
+    stanzaId: value,
+    roomJid: value,
+    occupantId: fc.option(value, { nil: undefined }),
+    delay: fc.option(value, { nil: undefined }),
+  });
 
 describe('GroupchatTemplates', () => {
-  it('writes each copy as its element serialises, whatever the text and however copies interleave', () => {
+  it('writes each copy as its element serialises, and to the wire what xmlSafe makes of it, however copies interleave', () => {
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            from: text,
-            to: text,
-            id: text,
-            body: text,
-            stanzaId: text,
-            roomJid: text,
-            occupantId: fc.option(text, { nil: undefined }),
-            delay: fc.option(text, { nil: undefined }),
-          }),
-          { minLength: 1, maxLength: 12 },
-        ),
-        (inputs) => {
-          const templates = new GroupchatTemplates();
-          // Each input twice, the second with another recipient and ids: the shared path.
-          const all: GroupchatInput[] = inputs.flatMap((m) => [m, { ...m, to: `${m.to}2`, id: `${m.id}&`, stanzaId: `x${m.stanzaId}` }]);
-          for (const m of all) {
-            const plain = serializeElement(groupchatMessage(m));
-            expect(serializeElement(templates.message(m))).toBe(plain);
-          }
-        },
-      ),
-      { seed: 20261201, numRuns: 300 },
+      fc.property(fc.array(inputOf(text), { minLength: 1, maxLength: 12 }), text, (inputs, other) => {
+        const templates = new GroupchatTemplates();
+        // Each input again with other recipients and ids (the shared path), once with its
+        // stanza-id as its id (the live path).
+        const all: GroupchatInput[] = inputs.flatMap((m) => [
+          m,
+          { ...m, to: `${m.to}2`, id: `${m.id}&`, stanzaId: `x${m.stanzaId}` },
+          { ...m, to: other, id: m.stanzaId },
+        ]);
+        for (const m of all) {
+          const plain = serializeElement(groupchatMessage(m));
+          const copy = templates.message(m);
+          expect(serializeElement(copy)).toBe(plain);
+          // Unscanned by the link only when nothing in it needed xmlSafe.
+          expect(wireText(copy)).toBe(xmlSafe(plain));
+        }
+      }),
+      { seed: 20261201, numRuns: 500 },
     );
+  });
+
+  it('keeps the variants of one body apart: another sender, room, occupant id or delay', () => {
+    const templates = new GroupchatTemplates();
+    const m = { from: '#c%n@gw/bob', to: 'a@x/r', id: 'l1', body: 'same', stanzaId: 'l1', roomJid: '#c%n@gw' };
+    const variants: GroupchatInput[] = [m, { ...m, from: '#c%n@gw/eve' }, { ...m, roomJid: '#C%n@gw' }, { ...m, occupantId: 'o' }, { ...m, delay: '2026-12-01T00:00:00Z' }];
+    for (let round = 0; round < 2; round++) {
+      for (const v of variants) expect(serializeElement(templates.message(v))).toBe(serializeElement(groupchatMessage(v)));
+    }
   });
 
   it('shares the text of copies that differ only in the recipient and the ids', () => {
