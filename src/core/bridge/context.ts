@@ -167,25 +167,50 @@ export class BridgeContext {
     return fullOf(buildJid(address, { gatewayDomain: this.o.domain, fixedNetwork: this.o.fixedNetwork }));
   }
   roomJid(s: Session, channel: string): string {
-    const key = `c\0${s.network}\0${channel}`;
-    return this.#jids.get(key) ?? this.#remember(key, { kind: 'channel', network: s.network, channel });
+    const room = this.#room(s.network, channel);
+    return room.jid ?? (room.jid = this.jid({ kind: 'channel', network: s.network, channel }));
   }
   occupantJid(s: Session, channel: string, nick: string): string {
-    const key = `o\0${s.network}\0${channel}\0${nick}`;
-    return this.#jids.get(key) ?? this.#remember(key, { kind: 'occupant', network: s.network, channel, nick });
+    const occupants = this.#room(s.network, channel).occupants;
+    return occupants.get(nick) ?? this.#remember(occupants, nick, { kind: 'occupant', network: s.network, channel, nick });
   }
   userJid(s: Session, nick: string): string {
-    const key = `u\0${s.network}\0${nick}`;
-    return this.#jids.get(key) ?? this.#remember(key, { kind: 'user', network: s.network, nick });
+    let users = this.#userJids.get(s.network);
+    if (users === undefined) this.#userJids.set(s.network, (users = new Map()));
+    return users.get(nick) ?? this.#remember(users, nick, { kind: 'user', network: s.network, nick });
   }
   /**
-   * Room, occupant and user JIDs, by their parts joined with NUL (which no IRC name
-   * holds): a channel line builds the same two for every joined resource of every user,
-   * and escaping them was a tenth of fan-out's CPU (issue 11 §2). Emptied when full.
+   * Room, occupant and user JIDs, by network, then channel as spelled, then nick: a channel
+   * line builds the same two for every joined resource of every user, and escaping them was
+   * a tenth of fan-out's CPU (issue 11 §2). Maps in maps rather than one keyed by the parts
+   * joined: each part is a string the session or the shared parsed line holds already, whose
+   * hash is computed once, where a joined key was a new string to hash per copy. Emptied
+   * when MAX_CACHED_JIDS names are held.
    */
-  readonly #jids = new BoundedCache<string, string>(MAX_CACHED_JIDS);
-  #remember(key: string, address: Address): string {
-    return this.#jids.set(key, this.jid(address));
+  readonly #roomJids = new Map<string, Map<string, { jid?: string; readonly occupants: Map<string, string> }>>();
+  readonly #userJids = new Map<string, Map<string, string>>();
+  #cachedJids = 0;
+  #room(network: string, channel: string): { jid?: string; readonly occupants: Map<string, string> } {
+    let rooms = this.#roomJids.get(network);
+    if (rooms === undefined) this.#roomJids.set(network, (rooms = new Map()));
+    let room = rooms.get(channel);
+    if (room === undefined) {
+      this.#count();
+      rooms.set(channel, (room = { occupants: new Map() }));
+    }
+    return room;
+  }
+  #remember(names: Map<string, string>, key: string, address: Address): string {
+    const jid = this.jid(address);
+    this.#count();
+    names.set(key, jid);
+    return jid;
+  }
+  #count(): void {
+    if (++this.#cachedJids <= MAX_CACHED_JIDS) return;
+    this.#roomJids.clear();
+    this.#userJids.clear();
+    this.#cachedJids = 1;
   }
   networkJid(s: Session): string {
     return this.jid({ kind: 'network', network: s.network });
@@ -198,8 +223,10 @@ export class BridgeContext {
     return ircToXep0393(s);
   }
 
+  /** Folding keeps a name's length (each mapping changes one character for one), so most names are told apart by it. */
   isMe(s: Session, nick: string | undefined): boolean {
-    return nick !== undefined && foldCase(s.support.casemapping, nick) === foldCase(s.support.casemapping, s.nick);
+    if (nick === undefined || nick.length !== s.nick.length) return false;
+    return nick === s.nick || foldCase(s.support.casemapping, nick) === foldCase(s.support.casemapping, s.nick);
   }
 
   /** Sends a stanza built per joined resource, from the room name as that resource spelled it. */

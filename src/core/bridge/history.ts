@@ -50,7 +50,7 @@ export function recordLine(
   line: { msgid: string | undefined; at: number; nick: string; kind: ArchiveKind; body: string; statusPrefix?: string | undefined; source?: object },
 ): string {
   const archive = ctx.o.archive;
-  if (!archive || channel.noRecord) return line.msgid ?? ctx.o.newId();
+  if (!archive || channel.noRecord) return line.msgid ?? liveId(ctx, s, line.source);
   return archive.record(s.user, {
     id: line.msgid,
     serverId: line.msgid !== undefined,
@@ -63,6 +63,27 @@ export function recordLine(
     statusPrefix: line.statusPrefix,
     source: line.source,
   });
+}
+
+/**
+ * The id of each parsed line (`source`) the connections took with no archive, and who took
+ * it: the copies of a line share one stanza-id, as the archive names them when it records
+ * (store/archive-store.ts), instead of a fresh id each (a tenth of fan-out's CPU went to
+ * UUIDs, issue 11 §2). A session never gets one id twice: a line the same session receives
+ * again (same text, so the same parsed object) takes a fresh id.
+ */
+const LIVE_IDS = new WeakMap<object, { readonly id: string; readonly takers: Set<Session> }>();
+
+function liveId(ctx: BridgeContext, s: Session, source: object | undefined): string {
+  if (source === undefined) return ctx.o.newId();
+  const known = LIVE_IDS.get(source);
+  if (known !== undefined && !known.takers.has(s)) {
+    known.takers.add(s);
+    return known.id;
+  }
+  const id = ctx.o.newId();
+  LIVE_IDS.set(source, { id, takers: new Set([s]) });
+  return id;
 }
 
 /**

@@ -18,6 +18,7 @@ import xml from '@xmpp/xml';
 import type { FullJid } from '../../jid.js';
 import { MESSAGE_ERRORS } from '../../irc-numerics.js';
 import type { IrcMessage } from '../../irc-message.js';
+import { ircToXep0393 } from '../../formatting.js';
 import { parseCtcp } from '../../irc-writer.js';
 import { chatMessage } from '../context.js';
 import type { Session } from '../../session.js';
@@ -33,26 +34,67 @@ import { motdLine } from './server-text.js';
 /** Services whose NOTICEs are about the user's account, shown by the network entity. */
 const SERVICES = new Set(['nickserv', 'chanserv', 'saslserv', 'hostserv', 'memoserv', 'operserv', 'botserv', 'global', 'q']);
 
-/** What a PRIVMSG or NOTICE says, as the room shows it; undefined for a CTCP query. */
-function readText(ctx: BridgeContext, s: Session, m: IrcMessage) {
+/** What a PRIVMSG or NOTICE says, whoever receives it; null for a CTCP query. */
+interface LineText {
+  readonly target: string;
+  readonly raw: string;
+  readonly nick: string | undefined;
+  readonly fromServer: boolean;
+  readonly ctcp: ReturnType<typeof parseCtcp>;
+  /** The body as the room shows it, without a STATUSMSG mark. */
+  readonly body: string;
+  readonly statusPrefix: string | undefined;
+  /** The channel named by a STATUSMSG target, and the body with its mark. */
+  readonly statusChannel: string | undefined;
+  readonly markedBody: string | undefined;
+  readonly kind: ArchiveKind;
+}
+
+/**
+ * Each parsed line's text, read once: the connections in a channel receive the same
+ * parsed object (bridge/index.ts) and read the same text from it, and the copies then
+ * share one body string (muc-stanzas.ts finds the line's template by it without hashing
+ * anything new). Keyed by the object, which nobody changes; the reading depends on it
+ * alone (formatting.ts is pure), so one map serves every context.
+ */
+const LINE_TEXT = new WeakMap<IrcMessage, LineText | null>();
+
+function lineText(m: IrcMessage): LineText | null {
+  let t = LINE_TEXT.get(m);
+  if (t === undefined) LINE_TEXT.set(m, (t = readLineText(m)));
+  return t;
+}
+
+function readLineText(m: IrcMessage): LineText | null {
   const target = m.params[0] ?? '';
   const raw = m.params[1] ?? '';
   const nick = m.source?.nick;
   const fromServer = !m.source || m.source.isServer || nick === undefined;
   const ctcp = parseCtcp(raw);
-  if (ctcp.kind === 'ctcp') return undefined;
-  let body = ctcp.kind === 'action' ? `/me ${ctx.text(ctcp.text)}` : ctx.text(ctcp.text);
+  if (ctcp.kind === 'ctcp') return null;
+  let body = ctcp.kind === 'action' ? `/me ${ircToXep0393(ctcp.text)}` : ircToXep0393(ctcp.text);
   if (m.command === 'NOTICE' && ctcp.kind !== 'action') body = `[notice] ${body}`;
   // STATUSMSG (`@#chan`: to the channel's operators) is shown in the room, marked.
   const statusPrefix = /^[@+%~&]+(?=[#&!+])/.exec(target)?.[0];
-  const channel = s.channels.get(statusPrefix ? target.slice(statusPrefix.length) : target);
-  if (statusPrefix && channel) body = `[to ${statusPrefix}] ${body}`;
   const kind: ArchiveKind = ctcp.kind === 'action' ? 'action' : m.command === 'NOTICE' ? 'notice' : 'privmsg';
-  return { target, raw, nick, fromServer, ctcp, body, statusPrefix, channel, kind };
+  return {
+    target, raw, nick, fromServer, ctcp, body, statusPrefix, kind,
+    statusChannel: statusPrefix ? target.slice(statusPrefix.length) : undefined,
+    markedBody: statusPrefix ? `[to ${statusPrefix}] ${body}` : undefined,
+  };
+}
+
+/** What a PRIVMSG or NOTICE says, as the room shows it; undefined for a CTCP query. */
+function readText(s: Session, m: IrcMessage) {
+  const t = lineText(m);
+  if (t === null) return undefined;
+  const channel = s.channels.get(t.statusChannel ?? t.target);
+  const body = t.statusPrefix && channel ? t.markedBody! : t.body;
+  return { target: t.target, raw: t.raw, nick: t.nick, fromServer: t.fromServer, ctcp: t.ctcp, body, statusPrefix: t.statusPrefix, channel, kind: t.kind };
 }
 
 export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
-  const read = readText(ctx, s, m);
+  const read = readText(s, m);
   if (!read) return;
   const { target, raw, nick, fromServer, ctcp, body, statusPrefix, channel, kind } = read;
   if (channel) {
@@ -98,7 +140,7 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
  * (no reflection: nothing of ours is waiting for it).
  */
 export function ircReplayedText(ctx: BridgeContext, s: Session, m: IrcMessage, batch: OpenBatch): void {
-  const read = readText(ctx, s, m);
+  const read = readText(s, m);
   if (!read?.channel) return;
   const msgid = m.tags.msgid;
   let at = lineTime(ctx, m);
