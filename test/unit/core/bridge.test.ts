@@ -6,7 +6,7 @@
  */
 import xml from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
-import { connKey } from '../../../src/core/effects.js';
+import { connKey, type Effect } from '../../../src/core/effects.js';
 import {
   GW,
   IRC_SERVER,
@@ -30,6 +30,7 @@ import {
   stanzasTo,
   statusCodes,
   user,
+  type User,
 } from './bridge-harness.js';
 
 const alice = user('alice', 'laptop');
@@ -365,6 +366,18 @@ describe('groupchat messages (XEP-0045 §7.4)', () => {
       expect(m.getChildText('body')).toBe('héllo wörld');
       expect(m.getChild('stanza-id', NS_STANZA_ID)?.attrs).toMatchObject({ id: 'x7', by: s.room('#chan') });
     }
+  });
+
+  it('gives the copies of a line without a msgid one stanza-id, and a user who hears the same text again a new one', () => {
+    const s = inChannel();
+    const carol = user('carol');
+    s.joinChannel(carol, '#chan', { names: '@bob alice carol' });
+    const line = ':bob!b@h PRIVMSG #chan :same again';
+    const idOf = (out: Effect[], u: User) => only(out, u.full).getChild('stanza-id', NS_STANZA_ID)!.attrs.id as string;
+    const first = [idOf(s.irc(alice, line), alice), idOf(s.irc(carol, line), carol)];
+    const second = [idOf(s.irc(alice, line), alice), idOf(s.irc(carol, line), carol)];
+    expect(first[1]).toBe(first[0]);
+    for (const [i, u] of [alice, carol].entries()) expect(second[i], `${u.local}'s second line`).not.toBe(first[i]);
   });
 
   it.each([
