@@ -20,7 +20,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { StanzaError } from './errors.js';
 import { NS_DELAY, NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_STANZA_ID } from './namespaces.js';
-import { cloneElement, element, errorElement, escapeAttribute, isPlainAttribute, serializeElement, withSerialization } from './stanza.js';
+import { cloneElement, element, errorElement, escapeAttribute, escapeText, isPlainAttribute, isPlainText, serializeElement, withSerialization } from './stanza.js';
 import { hasXmlIllegalChar } from './xml-safe.js';
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
@@ -128,9 +128,9 @@ const MAX_TEMPLATES = 256;
 /** Templates of one body (other senders, rooms, occupant ids or delays): rarely more than one. */
 const MAX_VARIANTS = 8;
 /** Where a template's per-copy values go: characters no IRC line or JID can hold. */
-const SLOT = /\u0000([tis])\u0000/;
+const SLOT = /\u0000([tibs])\u0000/;
 
-/** One line's text cut at `to`, `id` and the stanza-id, for the inputs it was made from. */
+/** A message's text cut at its per-copy values, for the inputs it was made from. */
 interface Template {
   readonly from: string;
   readonly roomJid: string;
@@ -140,56 +140,142 @@ interface Template {
   readonly parts: readonly string[] | null;
   /** The parts hold no character `xmlSafe` replaces. */
   readonly safe: boolean;
+  /** The id last written with it, as written, and whether that was safe (`lineId`). */
+  id: string | undefined;
+  idText: string;
+  idSafe: boolean;
 }
 
 /**
- * The text of the groupchat messages of one channel line, made once. Each gateway
- * connection in the channel receives the line and sends its user the same message but
- * for `to` and the ids; serialising every copy anew was a tenth of the fan-out's CPU
- * (issue 11 §2). The element is still built for each copy (it is what the core's tests
- * and the effect log read); only its text is shared.
+ * The text of the groupchat messages the bridge sends most, made once per shape and cut
+ * where the copies differ (issue 11 §2). The element is still built for each copy (it is
+ * what the core's tests and the effect log read); only its text is shared.
  *
- * Found by body, then by the other inputs compared in place: the copies of a line share
- * their body string (irc-to-xmpp/text.ts), so the lookup hashes nothing new per copy; a
- * key joined from all the inputs cost more than the text it saved. A copy whose parts and
- * values hold nothing `xmlSafe` would replace is marked safe, and the link writes it
- * without scanning it again (stanza.ts `wireText`).
+ * - `message`: a channel line. Each gateway connection in the channel receives the line
+ *   and sends its user the same message but for `to` and the ids; serialising every copy
+ *   anew was a tenth of the fan-out's CPU. Found by body, then by the other inputs
+ *   compared in place: the copies of a line share their body string
+ *   (irc-to-xmpp/text.ts), so the lookup hashes nothing new per copy; a key joined from
+ *   all the inputs cost more than the text it saved.
+ * - `ownMessage`: the reflection of a user's own message (reflection.ts). Every message
+ *   has a new body but comes from the same occupant into the same room: cut at the body
+ *   too, found by the sender.
+ *
+ * A copy whose parts and values hold nothing `xmlSafe` would replace is marked safe, and
+ * the link writes it without scanning it again (stanza.ts `wireText`). Messages with
+ * payloads, and reflections of an empty body, are serialised on their own.
  */
 export class GroupchatTemplates {
   readonly #byBody = new Map<string, Template[]>();
+  readonly #bySender = new Map<string, Template[]>();
 
   message(m: GroupchatInput): Element {
-    const el = groupchatMessage(m);
-    if (m.payload) return el;
-    const t = this.#template(m);
-    if (t.parts === null) return el;
-    copySafe = t.safe;
-    const to = wireAttribute(m.to);
-    const id = wireAttribute(m.id);
-    const stanzaId = m.stanzaId === m.id ? id : wireAttribute(m.stanzaId);
+    if (m.payload && m.payload.length > 0) return groupchatMessage(m);
+    const t = findTemplate(this.#byBody, m.body, m, false);
     const parts = t.parts;
-    return withSerialization(el, parts[0] + to + parts[1] + id + parts[2] + stanzaId + parts[3], copySafe);
+    if (parts === null) return groupchatMessage(m);
+    const to = wireRecipient(m.to);
+    const id = lineId(t, m.id);
+    const stanzaId = m.stanzaId === m.id ? id : wireAttribute(m.stanzaId);
+    return withSerialization(lazyGroupchat(m), parts[0] + to + parts[1] + id + parts[2] + stanzaId + parts[3], copySafe);
   }
 
-  #template(m: GroupchatInput): Template {
-    let variants = this.#byBody.get(m.body);
-    if (variants !== undefined) {
-      for (const t of variants) {
-        if (t.from === m.from && t.roomJid === m.roomJid && t.occupantId === m.occupantId && t.delay === m.delay) return t;
-      }
-    } else {
-      if (this.#byBody.size >= MAX_TEMPLATES) this.#byBody.delete(this.#byBody.keys().next().value!);
-      this.#byBody.set(m.body, (variants = []));
-    }
-    const parts = templateOf(m);
-    const t: Template = { from: m.from, roomJid: m.roomJid, occupantId: m.occupantId, delay: m.delay, parts, safe: parts !== null && !parts.some(hasXmlIllegalChar) };
-    if (variants.length >= MAX_VARIANTS) variants.shift();
-    variants.push(t);
-    return t;
+  ownMessage(m: GroupchatInput): Element {
+    if ((m.payload && m.payload.length > 0) || m.body === '') return groupchatMessage(m);
+    const parts = findTemplate(this.#bySender, m.from, m, true).parts;
+    if (parts === null) return groupchatMessage(m);
+    const to = wireRecipient(m.to);
+    const id = wireAttribute(m.id);
+    const body = wireText(m.body);
+    const stanzaId = wireAttribute(m.stanzaId);
+    return withSerialization(lazyGroupchat(m), parts[0] + to + parts[1] + id + parts[2] + body + parts[3] + stanzaId + parts[4], copySafe);
   }
 }
 
-/** Cleared by `wireAttribute` when a value of the copy being written holds a character `xmlSafe` replaces. */
+/** Where a `LazyGroupchat` keeps its children once built, and what it builds them from. */
+const CHILDREN = Symbol('children');
+const INPUT = Symbol('input');
+
+interface LazyFields {
+  [CHILDREN]: Element['children'] | undefined;
+  [INPUT]: GroupchatInput;
+}
+
+/**
+ * A groupchat message whose children are built the first time someone reads them: a
+ * copy with a shared text (`withSerialization`) is written from that text, so in the
+ * gateway nothing reads its children, and building body, stanza-id and occupant-id for
+ * every copy was the fan-out's largest cost after the socket (issue 11 §2). The core's
+ * tests and the effect log still read the same tree `groupchatMessage` builds. `children`
+ * is an accessor on the prototype: ltx's constructor assigns `[]` through its setter, and
+ * every ltx method reads it through `this.children`.
+ */
+class LazyGroupchat extends xml.Element {}
+Object.defineProperty(LazyGroupchat.prototype, 'children', {
+  get(this: LazyGroupchat & LazyFields): Element['children'] {
+    let children = this[CHILDREN];
+    if (children === undefined) {
+      children = groupchatMessage(this[INPUT]).children;
+      for (const child of children) if (typeof child !== 'string') child.parent = this;
+      this[CHILDREN] = children;
+    }
+    return children;
+  },
+  set(this: LazyGroupchat & LazyFields, children: Element['children']) {
+    this[CHILDREN] = children;
+  },
+});
+
+/** `groupchatMessage(m)` with its children built when first read. */
+function lazyGroupchat(m: GroupchatInput): Element {
+  const el = new LazyGroupchat('message') as LazyGroupchat & LazyFields;
+  el[CHILDREN] = undefined;
+  el[INPUT] = m;
+  el.attrs = { from: m.from, to: m.to, type: 'groupchat', id: m.id };
+  return el;
+}
+
+/** `m`'s template, found under `key` (made when missing); sets `copySafe` from it. */
+function findTemplate(templates: Map<string, Template[]>, key: string, m: GroupchatInput, cutBody: boolean): Template {
+  let variants = templates.get(key);
+  let found: Template | undefined;
+  if (variants !== undefined) {
+    for (const t of variants) {
+      if (t.from === m.from && t.roomJid === m.roomJid && t.occupantId === m.occupantId && t.delay === m.delay) {
+        found = t;
+        break;
+      }
+    }
+  } else {
+    if (templates.size >= MAX_TEMPLATES) templates.delete(templates.keys().next().value!);
+    templates.set(key, (variants = []));
+  }
+  if (found === undefined) {
+    const parts = templateOf(m, cutBody);
+    const safe = parts !== null && !parts.some(hasXmlIllegalChar);
+    found = { from: m.from, roomJid: m.roomJid, occupantId: m.occupantId, delay: m.delay, parts, safe, id: undefined, idText: '', idSafe: true };
+    if (variants.length >= MAX_VARIANTS) variants.shift();
+    variants.push(found);
+  }
+  copySafe = found.safe;
+  return found;
+}
+
+/** The id of a channel line's copy: the copies share it (history.ts), so it is tested once per template. */
+function lineId(t: Template, id: string): string {
+  if (t.id !== id) {
+    const before = copySafe;
+    copySafe = true;
+    t.idText = wireAttribute(id);
+    t.idSafe = copySafe;
+    t.id = id;
+    copySafe = before;
+  }
+  if (!t.idSafe) copySafe = false;
+  return t.idText;
+}
+
+/** Cleared when a value of the copy being written holds a character `xmlSafe` replaces. */
 let copySafe = true;
 /** An attribute value of a copy as `serializeElement` writes it. */
 function wireAttribute(s: string): string {
@@ -197,13 +283,40 @@ function wireAttribute(s: string): string {
   if (hasXmlIllegalChar(s)) copySafe = false;
   return escapeAttribute(s);
 }
+/**
+ * Recipients (full JIDs) that go into `to` as they are, remembered: every copy and every
+ * reflection to a resource tests the same string again, and a test cost more than a
+ * lookup by a string whose hash is kept (issue 11 §2). Emptied when full.
+ */
+const PLAIN_RECIPIENTS = new Set<string>();
+const MAX_PLAIN_RECIPIENTS = 10_000;
+function wireRecipient(s: string): string {
+  if (PLAIN_RECIPIENTS.has(s)) return s;
+  if (!isPlainAttribute(s)) return wireAttribute(s);
+  if (PLAIN_RECIPIENTS.size >= MAX_PLAIN_RECIPIENTS) PLAIN_RECIPIENTS.clear();
+  PLAIN_RECIPIENTS.add(s);
+  return s;
+}
+/** A text value of a copy as `serializeElement` writes it. */
+function wireText(s: string): string {
+  if (isPlainText(s)) return s;
+  if (hasXmlIllegalChar(s)) copySafe = false;
+  return escapeText(s);
+}
 
-/** The message's text cut at `to`, `id` and the stanza-id, in that order; null when it cannot be cut so. */
-function templateOf(m: GroupchatInput): readonly string[] | null {
-  const text = serializeElement(groupchatMessage({ ...m, to: '\u0000t\u0000', id: '\u0000i\u0000', stanzaId: '\u0000s\u0000' }));
-  const cut = text.split(SLOT); // [text, slot, text, slot, text, slot, text]
-  if (cut.length !== 7 || cut[1] !== 't' || cut[3] !== 'i' || cut[5] !== 's') return null;
-  return [cut[0]!, cut[2]!, cut[4]!, cut[6]!];
+/** The slots of a template, in the order the message's text holds them. */
+const SLOTS = 'tis';
+const SLOTS_WITH_BODY = 'tibs';
+
+/** The message's text cut at `to`, `id`, the body when asked, and the stanza-id; null when it cannot be cut so. */
+function templateOf(m: GroupchatInput, cutBody: boolean): readonly string[] | null {
+  const slotted = { ...m, to: '\u0000t\u0000', id: '\u0000i\u0000', stanzaId: '\u0000s\u0000' };
+  if (cutBody) slotted.body = '\u0000b\u0000';
+  const cut = serializeElement(groupchatMessage(slotted)).split(SLOT); // text, slot, text, …, slot, text
+  const slots = cutBody ? SLOTS_WITH_BODY : SLOTS;
+  if (cut.length !== 2 * slots.length + 1) return null;
+  for (let k = 0; k < slots.length; k++) if (cut[2 * k + 1] !== slots[k]) return null;
+  return cut.filter((_, k) => k % 2 === 0);
 }
 
 /**

@@ -113,6 +113,17 @@ export function isPlainAttribute(s: string): boolean {
 }
 
 const ATTR_SPECIAL_OR_ILLEGAL = /["&'<>\0-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/u;
+const TEXT_SPECIAL_OR_ILLEGAL = /[&<>\0-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/u;
+
+/** `isPlainAttribute` for text content. */
+export function isPlainText(s: string): boolean {
+  return !TEXT_SPECIAL_OR_ILLEGAL.test(s);
+}
+
+/** Text content as `serializeElement` writes it. */
+export function escapeText(s: string): string {
+  return XML_TEXT_SPECIAL.test(s) ? s.replace(XML_TEXT_SPECIAL_ALL, escapeOne) : s;
+}
 const XML_ATTR_SPECIAL = /["&'<>]/;
 const XML_ATTR_SPECIAL_ALL = /["&'<>]/g;
 const XML_TEXT_SPECIAL = /[&<>]/;
@@ -160,7 +171,7 @@ export function serializeElement(el: Element): string {
       }
       text = c.toString(10);
     }
-    out += XML_TEXT_SPECIAL.test(text) ? text.replace(XML_TEXT_SPECIAL_ALL, escapeOne) : text;
+    out += escapeText(text);
   }
   return `${out}</${el.name}>`;
 }

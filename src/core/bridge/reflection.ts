@@ -14,7 +14,6 @@
  */
 import type { Element } from '@xmpp/xml';
 import type { FullJid } from '../jid.js';
-import { groupchatMessage } from '../muc-stanzas.js';
 import type { Channel, PendingEcho, Session } from '../session.js';
 import type { BridgeContext } from './context.js';
 import { recordLine } from './history.js';
@@ -59,8 +58,23 @@ export function echoed(ctx: BridgeContext, s: Session, channel: Channel, body: s
 /** Archives our message (issue 10: the user's own messages too) and reflects it with that stanza-id. */
 function reflect(ctx: BridgeContext, s: Session, channel: Channel, m: Pick<PendingEcho, 'id' | 'body' | 'payload'>, msgid: string | undefined, at: number): void {
   const stanzaId = recordLine(ctx, s, channel, { msgid, at, nick: s.nick, kind: m.body.startsWith('/me ') ? 'action' : 'privmsg', body: m.body });
-  const occupantId = selfOccupantId(ctx, s, channel);
+  const occupantId = ownOccupantId(ctx, s, channel);
   ctx.broadcast(channel, (to, room) =>
-    groupchatMessage({ from: ctx.occupantJid(s, room, s.nick), to, id: m.id, body: m.body, stanzaId, roomJid: ctx.roomJid(s, room), payload: m.payload, ...occupantId }),
+    ctx.groupchat.ownMessage({ from: ctx.occupantJid(s, room, s.nick), to, id: m.id, body: m.body, stanzaId, roomJid: ctx.roomJid(s, room), payload: m.payload, ...occupantId }),
   );
+}
+
+/**
+ * Our occupant id in each channel, kept on the channel (a session's own, so user and
+ * network never change) while its case mapping stands: the seed string and its lookup
+ * were about 2 % of XMPP → IRC's CPU (issue 11 §2).
+ */
+const OWN_OCCUPANT_IDS = new WeakMap<Channel, { readonly casemapping: string; readonly id: { occupantId?: string } }>();
+
+function ownOccupantId(ctx: BridgeContext, s: Session, channel: Channel): { occupantId?: string } {
+  const known = OWN_OCCUPANT_IDS.get(channel);
+  if (known !== undefined && known.casemapping === s.support.casemapping) return known.id;
+  const id = selfOccupantId(ctx, s, channel);
+  OWN_OCCUPANT_IDS.set(channel, { casemapping: s.support.casemapping, id });
+  return id;
 }

@@ -10,7 +10,7 @@ import { xmlSafe } from '../../../src/core/xml-safe.js';
 
 /** Markup, the slot characters, and what XML 1.0 cannot carry (xml-safe.ts): controls, lone surrogates, U+FFFE. */
 const text = fc.string({
-  unit: fc.constantFrom('a', 'é', '&', '<', '>', '"', "'", ' ', '/', '%', '#', '\u0000', 't', 'i', 's', '😀', '\u0001', '\uD800', '\uDC00', '\uFFFE'),
+  unit: fc.constantFrom('a', 'é', '&', '<', '>', '"', "'", ' ', '/', '%', '#', '\u0000', 't', 'i', 'b', 's', '😀', '\u0001', '\uD800', '\uDC00', '\uFFFE'),
   maxLength: 24,
 });
 
@@ -28,21 +28,29 @@ const inputOf = (value: fc.Arbitrary<string>) =>
   });
 
 describe('GroupchatTemplates', () => {
-  it('writes each copy as its element serialises, and to the wire what xmlSafe makes of it, however copies interleave', () => {
+  it.each([
+    ['a channel line', 'message'],
+    ['a reflection', 'ownMessage'],
+  ] as const)('writes each copy of %s as its element serialises, and to the wire what xmlSafe makes of it, however copies interleave', (_what, method) => {
     fc.assert(
-      fc.property(fc.array(inputOf(text), { minLength: 1, maxLength: 12 }), text, (inputs, other) => {
+      fc.property(fc.array(inputOf(text), { minLength: 1, maxLength: 12 }), text, text, (inputs, other, otherBody) => {
         const templates = new GroupchatTemplates();
-        // Each input again with other recipients and ids (the shared path), once with its
-        // stanza-id as its id (the live path).
+        // Each input again with other recipients and ids (the shared path), twice with its
+        // stanza-id as its id (the live path), once with another body (a reflection's next message).
         const all: GroupchatInput[] = inputs.flatMap((m) => [
           m,
           { ...m, to: `${m.to}2`, id: `${m.id}&`, stanzaId: `x${m.stanzaId}` },
           { ...m, to: other, id: m.stanzaId },
+          { ...m, to: `${other}3`, id: m.stanzaId },
+          { ...m, body: otherBody },
         ]);
         for (const m of all) {
           const plain = serializeElement(groupchatMessage(m));
-          const copy = templates.message(m);
+          const copy = templates[method](m);
           expect(serializeElement(copy)).toBe(plain);
+          // The tree the core's readers see (built when first read) is the element's too.
+          expect(copy.toString()).toBe(plain);
+          expect(copy.getChildText('body')).toBe(m.body);
           // Unscanned by the link only when nothing in it needed xmlSafe.
           expect(wireText(copy)).toBe(xmlSafe(plain));
         }
@@ -56,7 +64,10 @@ describe('GroupchatTemplates', () => {
     const m = { from: '#c%n@gw/bob', to: 'a@x/r', id: 'l1', body: 'same', stanzaId: 'l1', roomJid: '#c%n@gw' };
     const variants: GroupchatInput[] = [m, { ...m, from: '#c%n@gw/eve' }, { ...m, roomJid: '#C%n@gw' }, { ...m, occupantId: 'o' }, { ...m, delay: '2026-12-01T00:00:00Z' }];
     for (let round = 0; round < 2; round++) {
-      for (const v of variants) expect(serializeElement(templates.message(v))).toBe(serializeElement(groupchatMessage(v)));
+      for (const v of variants) {
+        expect(serializeElement(templates.message(v))).toBe(serializeElement(groupchatMessage(v)));
+        expect(serializeElement(templates.ownMessage({ ...v, body: `${round}` }))).toBe(serializeElement(groupchatMessage({ ...v, body: `${round}` })));
+      }
     }
   });
 

@@ -103,11 +103,12 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
       return;
     }
     const stanzaId = recordLine(ctx, s, channel, { msgid: m.tags.msgid, at: lineTime(ctx, m), nick: fromServer ? '' : nick!, kind, body, statusPrefix, source: m });
-    const occupantId = fromServer ? {} : occupantIdOf(ctx, s, channel, channel.occupants.get(nick!), nick!);
+    const occupantId = fromServer ? undefined : occupantIdOf(ctx, s, channel, channel.occupants.get(nick!), nick!).occupantId;
     ctx.broadcast(channel, (to, room) => {
       const roomJid = ctx.roomJid(s, room);
       const from = fromServer ? roomJid : ctx.occupantJid(s, room, nick!);
-      return ctx.groupchat.message({ from, to, id: stanzaId, body, stanzaId, roomJid, ...occupantId });
+      // One shape for every copy (no spread): the templates' lookups stay monomorphic.
+      return ctx.groupchat.message({ from, to, id: stanzaId, body, stanzaId, roomJid, occupantId });
     });
     return;
   }
