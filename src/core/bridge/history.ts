@@ -68,9 +68,10 @@ export function recordLine(
 /**
  * The id of each parsed line (`source`) the connections took with no archive, and who took
  * it: the copies of a line share one stanza-id, as the archive names them when it records
- * (store/archive-store.ts), instead of a fresh id each (a tenth of fan-out's CPU went to
- * UUIDs, issue 11 §2). A session never gets one id twice: a line the same session receives
- * again (same text, so the same parsed object) takes a fresh id.
+ * (store/archive-store.ts), instead of a fresh id each (UUIDs were up to 7 % of the
+ * fan-out's profile, issue 11 §2). A session never gets one id twice: a line the same
+ * session receives again (same text, so the same parsed object) takes a fresh id. An entry
+ * lives as long as its parsed line, which bridge/index.ts keeps for a few dozen lines.
  */
 const LIVE_IDS = new WeakMap<object, { readonly id: string; readonly takers: Set<Session> }>();
 

@@ -77,11 +77,9 @@ function readLineText(m: IrcMessage): LineText | null {
   // STATUSMSG (`@#chan`: to the channel's operators) is shown in the room, marked.
   const statusPrefix = /^[@+%~&]+(?=[#&!+])/.exec(target)?.[0];
   const kind: ArchiveKind = ctcp.kind === 'action' ? 'action' : m.command === 'NOTICE' ? 'notice' : 'privmsg';
-  return {
-    target, raw, nick, fromServer, ctcp, body, statusPrefix, kind,
-    statusChannel: statusPrefix ? target.slice(statusPrefix.length) : undefined,
-    markedBody: statusPrefix ? `[to ${statusPrefix}] ${body}` : undefined,
-  };
+  const statusChannel = statusPrefix ? target.slice(statusPrefix.length) : undefined;
+  const markedBody = statusPrefix ? `[to ${statusPrefix}] ${body}` : undefined;
+  return { target, raw, nick, fromServer, ctcp, body, statusPrefix, statusChannel, markedBody, kind };
 }
 
 /** What a PRIVMSG or NOTICE says, as the room shows it; undefined for a CTCP query. */
