@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { startIdentd } from './adapters/identd.js';
 import { IrcPool, type IrcConnectionInfo } from './adapters/irc-pool.js';
 import { EventLoopDelay } from './adapters/event-loop-delay.js';
@@ -32,6 +32,7 @@ import { AdhocCommands } from './core/adhoc.js';
 import { Bridge } from './core/bridge/index.js';
 import type { ConnKey } from './core/effects.js';
 import { GatewayCore } from './core/gateway.js';
+import { sequentialIds } from './core/stanza-ids.js';
 import { identFor } from './adapters/ident-protocol.js';
 import { installLastResortHandlers } from './last-resort.js';
 import { createLogger, type Logger, type LoggerHandle } from './log.js';
@@ -304,7 +305,7 @@ async function run(config: Config, reread: () => Config): Promise<void> {
       get reconnectPerSecond() {
         return config.irc.reconnect_per_second;
       },
-      newId: randomUUID,
+      newId: sequentialIds(`${randomBytes(9).toString('base64url')}-`),
       random: Math.random,
       now: Date.now,
       identities,

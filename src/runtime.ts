@@ -34,6 +34,16 @@ const seeIrcLine = (o: RuntimeObserver, key: ConnKey): void => o.ircLineIn(key);
 const seeIrcEvent = (o: RuntimeObserver, [key, event]: readonly [ConnKey, IrcConnEvent]): void => o.ircEvent(key, event);
 const seeEffect = (o: RuntimeObserver, effect: Effect): void => o.effect(effect);
 
+// What `Runtime#input` calls: capture-free too, so an input the core takes at once makes
+// no closure (one per IRC line and per stanza before; issue 11 §2). Only an input that
+// must wait for the one being handled is wrapped.
+type Step<A, B> = (core: CoreInputs, a: A, b: B) => Effect[];
+const stanzaStep: Step<Element, undefined> = (core, stanza) => core.onStanza(stanza);
+const ircLineStep: Step<ConnKey, string> = (core, key, line) => core.onIrcLine(key, line);
+const ircEventStep: Step<ConnKey, IrcConnEvent> = (core, key, event) => core.onIrcEvent(key, event);
+const timerStep: Step<string, undefined> = (core, id) => core.onTimer(id);
+const injectedStep: Step<() => Effect[], undefined> = (_core, step) => step();
+
 /** What the runtime needs of the core. */
 export interface CoreInputs {
   onStanza(stanza: Element): Effect[];
@@ -62,22 +72,22 @@ export class Runtime {
 
   onStanza(stanza: Element): void {
     if (this.#observer) this.#see(seeStanza, stanza);
-    this.#input(() => this.#core.onStanza(stanza));
+    this.#input(stanzaStep, stanza, undefined);
   }
 
   onIrcLine(key: ConnKey, line: string): void {
     if (this.#observer) this.#see(seeIrcLine, key);
-    this.#input(() => this.#core.onIrcLine(key, line));
+    this.#input(ircLineStep, key, line);
   }
 
   onIrcEvent(key: ConnKey, event: IrcConnEvent): void {
     if (this.#observer) this.#see(seeIrcEvent, [key, event] as const);
-    this.#input(() => this.#core.onIrcEvent(key, event));
+    this.#input(ircEventStep, key, event);
   }
 
   /** Runs a core step that is not an adapter input (start-up restore, admin actions). */
   inject(step: () => Effect[]): void {
-    this.#input(step);
+    this.#input(injectedStep, step, undefined);
   }
 
   /** Cancels every timer (at shutdown). */
@@ -99,28 +109,31 @@ export class Runtime {
     }
   }
 
-  #input(step: () => Effect[]): void {
+  #input<A, B>(step: Step<A, B>, a: A, b: B): void {
     if (this.#busy) {
-      this.#pending.push(step);
+      this.#pending.push(() => step(this.#core, a, b));
       return;
     }
     this.#busy = true;
     // Not busy means nothing is pending (the loop below drains the queue): the input runs
     // without a trip through it.
     try {
-      for (let next: (() => Effect[]) | undefined = step; next; next = this.#pending.shift()) {
-        let effects: Effect[];
-        try {
-          effects = next();
-        } catch (err) {
-          this.#log.error({ err }, 'core failed on an input');
-          continue;
-        }
-        this.#run(effects);
-      }
+      this.#step(step, a, b);
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) this.#step(injectedStep, next, undefined);
     } finally {
       this.#busy = false;
     }
+  }
+
+  #step<A, B>(step: Step<A, B>, a: A, b: B): void {
+    let effects: Effect[];
+    try {
+      effects = step(this.#core, a, b);
+    } catch (err) {
+      this.#log.error({ err }, 'core failed on an input');
+      return;
+    }
+    this.#run(effects);
   }
 
   #run(effects: Effect[]): void {
@@ -154,7 +167,7 @@ export class Runtime {
         const id = effect.id;
         const t = setTimeout(() => {
           this.#timers.delete(id);
-          this.#input(() => this.#core.onTimer(id));
+          this.#input(timerStep, id, undefined);
         }, effect.delayMs);
         t.unref();
         this.#timers.set(id, t);

@@ -90,10 +90,16 @@ export class EventLoopDelay {
     this.#sampler.unref();
   }
 
+  /**
+   * One sample, and the same timer armed again (`refresh`): a new Timeout per sample, 100
+   * a second, cost 4 % of the gateway's CPU at 2,000 PMs a second (perf, issue 11 §2).
+   */
   readonly #sample = (): void => {
+    const now = performance.now();
     // record() takes a positive integer: nanoseconds, at least 1.
-    this.#histogram.record(Math.max(1, Math.round((performance.now() - this.#due) * 1e6)));
-    this.#arm();
+    this.#histogram.record(Math.max(1, Math.round((now - this.#due) * 1e6)));
+    this.#due = now + this.#resolutionMs;
+    this.#sampler?.refresh();
   };
 
   #pause(): void {

@@ -325,6 +325,8 @@ interface Conn {
   transport: PinnedTransport | undefined;
   /** Lines waiting for the socket or the pacer. */
   queue: string[];
+  /** Unpaced lines sent during this turn, written by `IrcPool#flushTurn`; undefined when none. */
+  turn: string[] | undefined;
   pumpTimer: NodeJS.Timeout | undefined;
   deadlineTimer: NodeJS.Timeout | undefined;
   /** Why we ended it, when we did; wins over what the socket says. */
@@ -425,7 +427,13 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     const onread = {
       buffer: SHARED_READ_BUFFER,
       callback: (nread: number): boolean => {
-        if (socket !== undefined && socket === this.#socket) this.#guard('data', () => this.#onData(SHARED_READ_BUFFER.subarray(0, nread)));
+        if (socket === undefined || socket !== this.#socket) return true;
+        // Inline rather than through `#guard`: a closure per read (issue 11 §2).
+        try {
+          this.#onData(SHARED_READ_BUFFER.subarray(0, nread));
+        } catch (err) {
+          this.#threw('data', err);
+        }
         return true;
       },
     };
@@ -487,9 +495,11 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
         const bytes = buf.subarray(from, end);
         line = markRawBytes(bytes, decodeIrcBytes(bytes, this.#fallbackEncoding));
       }
-      this.#guard('line', () => {
+      try {
         if (this.bypass?.(line) !== true) this.emit('line', line);
-      });
+      } catch (err) {
+        this.#threw('line', err);
+      }
       if (this.#socket === undefined || this.#socket.destroyed) return;
     }
     this.#buffer = start === buf.length ? EMPTY : Buffer.from(buf.subarray(start));
@@ -505,8 +515,12 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     try {
       fn();
     } catch (err) {
-      this.#log.error({ err, event: what }, 'irc-framework threw while handling a socket event');
+      this.#threw(what, err);
     }
+  }
+
+  #threw(what: string, err: unknown): void {
+    this.#log.error({ err, event: what }, 'irc-framework threw while handling a socket event');
   }
 
   writeLine(line: string, cb?: () => void): void {
@@ -560,9 +574,15 @@ export class IrcPool {
   readonly #limits: FrameworkLimits;
   readonly #conns = new Map<ConnKey, Conn>();
   #shuttingDown = false;
-  /** Lines of unpaced connections sent during this turn, written by `#flushTurn`. */
-  readonly #turn = new Map<Conn, string[]>();
-  #flushScheduled = false;
+  /**
+   * Unpaced connections with lines of this turn (`Conn.turn`), written by `#flushTurn`. A
+   * fresh array each turn, and the lines on the connection itself, not a long-lived Map
+   * emptied with `clear()`: V8 allocates a cleared Map's new table in the old generation
+   * when the Map lives there, and every entry put into it then survives each scavenge
+   * until the next full collection. That made every line of a second survive, and the
+   * scavenges 10 ms long (issue 11 §5: the PM latency tail).
+   */
+  #turnConns: Conn[] = [];
   /** Connections holding a dial slot, and those waiting for one (FIFO from `#waitingHead`). */
   #dialing = 0;
   readonly #parallelConnects: number;
@@ -644,6 +664,7 @@ export class IrcPool {
       client: undefined,
       transport: undefined,
       queue: [],
+      turn: undefined,
       pumpTimer: undefined,
       deadlineTimer: undefined,
       localReason: undefined,
@@ -945,13 +966,12 @@ export class IrcPool {
       if (conn.queue.length === 0) return;
       const lines = conn.queue;
       conn.queue = [];
-      const turn = this.#turn.get(conn);
-      if (turn === undefined) this.#turn.set(conn, lines);
-      else for (const line of lines) turn.push(line);
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        queueMicrotask(() => this.#flushTurn());
+      if (conn.turn !== undefined) {
+        for (const line of lines) conn.turn.push(line);
+        return;
       }
+      conn.turn = lines;
+      if (this.#turnConns.push(conn) === 1) queueMicrotask(this.#flushTurn);
       return;
     }
     const due: string[] = [];
@@ -972,18 +992,20 @@ export class IrcPool {
     this.#write(conn, due);
   }
 
-  #flushTurn(): void {
-    this.#flushScheduled = false;
-    for (const [conn, lines] of this.#turn) {
-      if (conn.finished || (conn.state !== 'open' && conn.state !== 'registered')) continue;
+  readonly #flushTurn = (): void => {
+    const conns = this.#turnConns;
+    this.#turnConns = [];
+    for (const conn of conns) {
+      const lines = conn.turn;
+      conn.turn = undefined;
+      if (lines === undefined || conn.finished || (conn.state !== 'open' && conn.state !== 'registered')) continue;
       try {
         this.#write(conn, lines);
       } catch (err) {
         conn.log.error({ err, lines: lines.length }, 'failed to write IRC lines');
       }
     }
-    this.#turn.clear();
-  }
+  };
 
   /**
    * Writes lines already checked by `send`, past irc-framework's `raw` (which would cost a
@@ -1013,9 +1035,9 @@ export class IrcPool {
   #quit(conn: Conn, message: string): void {
     if (conn.finished || conn.state === 'quitting') return;
     // Unpaced lines of this turn were sent before the QUIT: they go out ahead of it.
-    const turn = this.#turn.get(conn);
+    const turn = conn.turn;
     if (turn !== undefined) {
-      this.#turn.delete(conn);
+      conn.turn = undefined;
       if (conn.state === 'open' || conn.state === 'registered') this.#write(conn, turn);
     }
     conn.queue = [];
@@ -1081,7 +1103,7 @@ export class IrcPool {
     conn.deadlineTimer = undefined;
     conn.pumpTimer = undefined;
     conn.queue = [];
-    this.#turn.delete(conn);
+    conn.turn = undefined;
     conn.transport?.close(true);
     if (this.#conns.get(conn.key) === conn) this.#conns.delete(conn.key);
     conn.log.debug({ reason, refused }, 'closed');

@@ -128,7 +128,7 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
     ctx.networkNotice(s, `${nick}: ${ctx.text(ctcp.kind === 'plain' ? ctcp.text : raw)}`);
     return;
   }
-  s.pendingPrivate.delete(nick!);
+  if (s.pendingPrivate.size > 0) s.pendingPrivate.delete(nick!); // a reply: nothing to bounce now
   const id = m.tags.msgid ?? ctx.o.newId();
   ctx.send(chatMessage(ctx.userJid(s, nick!), s.user, id, body));
 }
