@@ -31,59 +31,36 @@
  * - The SQL and the loop that writes a batch are one text for both writers (BATCH_SQL,
  *   WRITE_SOURCE): what the tests run inline is what the worker runs.
  */
-import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { StoreError, type Db } from './database.js';
 
-/**
- * Numbers per line in a batch: channel_id, at, seq, kind, the lengths (UTF-16 code units)
- * of id, nick, body and status prefix (-1: none), then the line's bytes (UTF-8) in `bytes`.
- */
-export const LINE_NUMS = 9;
+/** Numbers per line in a batch: channel_id, at, seq, kind, then the lengths of id, nick, body and status prefix (-1: none). */
+export const LINE_NUMS = 8;
 /** Numbers per STATUSMSG reader: channel_id, at, seq, then the length of the jid. */
 export const RECEIPT_NUMS = 4;
 
 /**
- * A batch as it is handed over: its numbers in one Float64Array and the lines' text in
- * one byte array (both transferred, not copied), the STATUSMSG readers' jids in a string,
- * so the hand-off is no structured clone of an object per line (that was ~0.7 µs a line
- * on the event loop). Lengths, not separators, delimit the strings: a body may hold any
- * character.
+ * A batch as it is handed over: its numbers in one Float64Array (transferred, not copied)
+ * and its strings in one string, so the hand-off is two copies of memory rather than a
+ * structured clone of an object per line (that was ~0.7 µs a line on the event loop).
+ * Lengths, not separators, delimit the strings: a body may hold any character.
  */
 export interface Batch {
   readonly lines: number;
   readonly receipts: number;
   /** LINE_NUMS numbers per line, then RECEIPT_NUMS per receipt (channel ids, times and seqs are below 2^53). */
   readonly nums: Float64Array<ArrayBuffer>;
-  /** Each line's id, nick, body and status prefix, end to end, in UTF-8. */
-  readonly bytes: Uint8Array<ArrayBuffer>;
-  /** Each receipt's jid, end to end. */
-  readonly receiptText: string;
+  /** Each line's id, nick, body and status prefix, then each receipt's jid, end to end. */
+  readonly text: string;
 }
 
-/** Buffer#utf8Write: Buffer#write without its argument handling (~40 % of its cost per line). */
-type Utf8Writable = Buffer & { utf8Write(text: string, offset: number): number };
-
-/** Bytes the first batch's text buffer holds; a batch that needs more doubles it, and the next starts there. */
-const FIRST_BYTES = 256 * 1024;
-
-/**
- * Collects lines and receipts into the next Batch.
- *
- * A line's strings are written into the byte buffer (off the JS heap) when the line is
- * queued, not kept until the batch is taken: then they are still in the CPU's cache, and
- * the queue holds no reference to them. Kept strings (slices of the IRC lines they came
- * from) kept those lines alive until the flush, for the collector to copy and promote, and
- * joining them at the flush read them back from memory (that join alone was ~4 % of the
- * event loop's samples in npm run bench §5, 1 resource).
- */
+/** Collects lines and receipts into the next Batch. */
 export class BatchBuilder {
   #nums = new Float64Array(LINE_NUMS * 1024);
   #used = 0;
   #lines = 0;
-  #bytes = Buffer.allocUnsafeSlow(FIRST_BYTES);
-  #byteCount = 0;
+  #texts: string[] = [];
   #receipts: number[] = [];
   #receiptTexts: string[] = [];
 
@@ -101,13 +78,11 @@ export class BatchBuilder {
     return this.#nums[i * LINE_NUMS + 2]!;
   }
 
-  /** Calls `f` with each queued line's channel id, id and number, in order (decoded again: rare). */
+  /** Calls `f` with each queued line's channel id, id and number, in order. */
   forEachLine(f: (channelId: number, id: string, n: number) => void): void {
-    for (let i = 0, p = 0; i < this.#lines; i++) {
+    for (let i = 0; i < this.#lines; i++) {
       const o = i * LINE_NUMS;
-      const len = this.#nums[o + 8]!;
-      f(this.#nums[o]!, this.#bytes.toString('utf8', p, p + len).slice(0, this.#nums[o + 4]!), i);
-      p += len;
+      f(this.#nums[o]!, this.#texts[i]!.slice(0, this.#nums[o + 4]), i);
     }
   }
 
@@ -121,18 +96,9 @@ export class BatchBuilder {
       grown.set(this.#nums);
       this.#nums = grown;
     }
-    const hasPrefix = prefix !== undefined && prefix !== '';
-    const text = hasPrefix ? `${id}${nick}${body}${prefix}` : `${id}${nick}${body}`;
-    // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4).
-    if (this.#byteCount + 3 * text.length > this.#bytes.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.#bytes.length, this.#byteCount + 3 * text.length));
-      this.#bytes.copy(grown, 0, 0, this.#byteCount);
-      this.#bytes = grown;
-    }
-    const written = (this.#bytes as Utf8Writable).utf8Write(text, this.#byteCount);
-    this.#byteCount += written;
     const n = this.#nums;
     const o = this.#used;
+    const hasPrefix = prefix !== undefined && prefix !== '';
     n[o] = channelId;
     n[o + 1] = at;
     n[o + 2] = seq;
@@ -141,9 +107,14 @@ export class BatchBuilder {
     n[o + 5] = nick.length;
     n[o + 6] = body.length;
     n[o + 7] = hasPrefix ? prefix.length : -1;
-    n[o + 8] = written;
     this.#used = o + LINE_NUMS;
     this.#lines++;
+    // One flat string per line, made now: the pieces are slices of the IRC line, in the
+    // cache now and kept alive by the slices until the flush otherwise (charCodeAt flattens
+    // the concatenation, which lets the line go).
+    const text = hasPrefix ? id + nick + body + prefix : id + nick + body;
+    text.charCodeAt(0);
+    this.#texts.push(text);
   }
 
   receipt(channelId: number, at: number, seq: number, jid: string): void {
@@ -157,12 +128,10 @@ export class BatchBuilder {
     const nums = new Float64Array(this.#used + receipts * RECEIPT_NUMS);
     nums.set(this.#nums.subarray(0, this.#used));
     nums.set(this.#receipts, this.#used);
-    const bytes = new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset, this.#byteCount);
-    const batch: Batch = { lines: this.#lines, receipts, nums, bytes, receiptText: this.#receiptTexts.join('') };
+    const batch: Batch = { lines: this.#lines, receipts, nums, text: this.#texts.join('') + this.#receiptTexts.join('') };
     this.#used = 0;
     this.#lines = 0;
-    this.#bytes = Buffer.allocUnsafeSlow(this.#bytes.length); // the old one goes with the batch
-    this.#byteCount = 0;
+    this.#texts = [];
     this.#receipts = [];
     this.#receiptTexts = [];
     return batch;
@@ -180,8 +149,7 @@ export const SYNC_TIMEOUT_MS = 30_000;
 /**
  * The worker thread's nice value (see the header): 10 gives it about a tenth of a core it
  * shares with a busy thread of default priority (CFS weights 110 against 1,024), all of an
- * idle one. In `npm run bench` §5 on 2 shared cores it is what keeps the writer's ~5 µs a
- * line off the event loop's share.
+ * idle one.
  */
 export const WORKER_NICE = 10;
 
@@ -214,16 +182,15 @@ const WRITE_SOURCE = `
   const insertRows = (n) => inserts[n] || (inserts[n] = db.prepare(sql.insertLines + new Array(n).fill(sql.lineValues).join(', ')));
   const addCount = db.prepare(sql.addCount);
   const insertReceipt = db.prepare(sql.insertReceipt);
-  return db.transaction(({ lines, receipts, nums, bytes, receiptText }) => {
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return db.transaction(({ lines, receipts, nums, text }) => {
+    let p = 0;
+    const str = (len) => text.slice(p, (p += len));
     const rows = new Array(lines);
-    for (let i = 0, o = 0, b = 0; i < lines; i++, o += LINE_NUMS) {
-      const text = buf.utf8Slice(b, (b += nums[o + 8]));
-      const idEnd = nums[o + 4];
-      const nickEnd = idEnd + nums[o + 5];
-      const bodyEnd = nickEnd + nums[o + 6];
-      rows[i] = [nums[o], nums[o + 1], nums[o + 2], text.slice(0, idEnd), text.slice(idEnd, nickEnd), nums[o + 3],
-        text.slice(nickEnd, bodyEnd), nums[o + 7] < 0 ? null : text.slice(bodyEnd)];
+    for (let i = 0, o = 0; i < lines; i++, o += LINE_NUMS) {
+      const id = str(nums[o + 4]);
+      const nick = str(nums[o + 5]);
+      const body = str(nums[o + 6]);
+      rows[i] = [nums[o], nums[o + 1], nums[o + 2], id, nick, nums[o + 3], body, nums[o + 7] < 0 ? null : str(nums[o + 7])];
     }
     rows.sort((a, b) => a[0] - b[0]);
     const params = [];
@@ -241,9 +208,8 @@ const WRITE_SOURCE = `
       }
       if (added > 0) addCount.run(added, channelId);
     }
-    for (let i = 0, o = lines * LINE_NUMS, p = 0; i < receipts; i++, o += RECEIPT_NUMS) {
-      const jid = receiptText.slice(p, (p += nums[o + 3]));
-      insertReceipt.run(nums[o], nums[o + 1], nums[o + 2], jid, nums[o], nums[o + 1], nums[o + 2]);
+    for (let i = 0, o = lines * LINE_NUMS; i < receipts; i++, o += RECEIPT_NUMS) {
+      insertReceipt.run(nums[o], nums[o + 1], nums[o + 2], str(nums[o + 3]), nums[o], nums[o + 1], nums[o + 2]);
     }
   });
 `;
@@ -340,7 +306,7 @@ export function workerBatchWriter(path: string, cacheKiB = 64 * 1024): BatchWrit
       if (exited) throw new StoreError(`the archive writer stopped: ${failure ?? 'no reason given'}`);
       const w = started();
       posted++;
-      w.postMessage(batch, [batch.nums.buffer, batch.bytes.buffer]);
+      w.postMessage(batch, [batch.nums.buffer]);
     },
     sync,
     close() {
