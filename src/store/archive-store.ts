@@ -20,12 +20,15 @@
  * - The page cache is raised to `cacheMiB` (64 by default) for the whole connection: with
  *   SQLite's 2 MiB default, pages of a 1,000,000-line archive are read back from the OS
  *   for every page of MAM, which shows in the tail latency.
- * - Dedup (archive-port.ts header): a server msgid against the queue, then, when the batch
- *   is written, by the unique index on (channel, id) — no read per line; a STATUSMSG line
- *   is looked up in the table, as its next reader must name the stored line. Lines without
- *   a server msgid: by content within DEDUP_WINDOW_MS across connections, from an
- *   in-memory window indexed by body (archive-recent.ts; lost on restart, which only matters for lines recorded in the seconds
- *   around it).
+ * - Dedup (archive-port.ts header): another connection's copy of a line is first known by
+ *   the parsed IRC line it shares with the first (RecentSources), without a channel lookup.
+ *   Otherwise a server msgid by the unique index on (channel, id) when the batch is written
+ *   (INSERT OR IGNORE) — no read and no map entry per line; the queue is indexed by id only
+ *   once something asks (`has`, a STATUSMSG line: its next reader must name the stored
+ *   line, so it is looked up in the queue and the table). Lines without a server msgid: by
+ *   content within DEDUP_WINDOW_MS across connections, from an in-memory window indexed
+ *   by body (archive-recent.ts; lost on restart, which only matters for lines recorded in
+ *   the seconds around it).
  * - A nick filter (MAM `with`) reads at most WITH_SCAN_LIMIT lines per query (see #page).
  * - Paging never uses OFFSET on a result set: a page is a range read on the clustered key
  *   (channel_id, at, seq) between exclusive key bounds, one read per span of the user, so
@@ -54,7 +57,7 @@ import {
   type ArchiveResult,
 } from '../core/history/archive-port.js';
 import { BatchBuilder, inlineBatchWriter, workerBatchWriter, type BatchWriter } from './archive-writer.js';
-import { RecentLines, type RecentLine } from './archive-recent.js';
+import { RecentLines, RecentSources, type RecentLine } from './archive-recent.js';
 import { NetworkFolds } from './casemapped-names.js';
 import type { Config } from '../config/schema.js';
 import type { Db, Statement } from './database.js';
@@ -156,15 +159,28 @@ export class SqliteArchiveStore implements Archive {
   readonly #idTag = randomBytes(4).toString('hex');
   /** The lines and STATUSMSG readers recorded since the last flush. */
   readonly #queue = new BatchBuilder();
-  /** channelId → id → key, for queued lines (two maps: the id's hash is the string's own, no key string to build). */
-  readonly #queuedIds = new Map<number, Map<string, Key>>();
+  /**
+   * channelId → id → the line's number in the queue, built from the queue when first
+   * asked (#queued: `has`, a STATUSMSG line, a line's key) and kept until the next flush;
+   * undefined until then. Not kept for every line: hashing each line's fresh msgid into a
+   * map growing to a batch was 4.5 % of the fan-out's CPU (npm run bench §5), and a copy
+   * it would catch is caught by the source identity, or by the unique index when written.
+   */
+  #queuedIds: Map<number, Map<string, number>> | undefined;
   /** Span opens not yet written (`#writeSpans`), and their user\0channel keys. */
   #pendingSpans: Array<{ user: string; channelId: number; at: number; reopenFrom: number | undefined }> = [];
   readonly #pendingOpen = new Set<string>();
   /** Per channel, the dedup window of lines without a server msgid (archive-recent.ts). */
   readonly #recent = new Map<number, RecentLines<Key>>();
-  /** The line each parsed IRC line (`ArchiveLine.source`) was last recorded as, per channel. */
-  readonly #bySource = new WeakMap<object, { channelId: number; line: RecentLine<Key> }>();
+  /**
+   * The line each recent parsed IRC line (`ArchiveLine.source`) was last recorded as, per
+   * channel: the server's msgid, or the line in the dedup window.
+   */
+  readonly #bySource = new RecentSources<RecentLine<Key> | string>();
+  /** The channel of the last line recorded (#recordingChannel). */
+  #lastNetwork = '';
+  #lastChannel: string | undefined;
+  #lastChannelId = 0;
   #pruneCursor = 0;
   /** Channels to sweep for unreadable lines before the round-robin (removeUser). */
   readonly #sweepFirst = new Set<number>();
@@ -254,67 +270,157 @@ export class SqliteArchiveStore implements Archive {
   // ---- recording ----
 
   record(user: string, line: ArchiveLine): string {
-    const channelId = this.#channelId(line.network, line.channel, true)!;
-    const status = line.statusPrefix !== undefined && line.statusPrefix !== '';
-    const msgid = line.serverId ? line.id : undefined;
-    // A line without a server msgid cannot be archived yet. One with it may be (another
-    // connection's copy, a replay): the queue is asked; one already written is caught by the
-    // unique index when the batch is written (INSERT OR IGNORE), which saves a read per
-    // line. A STATUSMSG line is looked up, as its new reader must name the stored line.
-    const existing = msgid === undefined ? undefined : status ? this.#keyOf(channelId, msgid) : this.#queuedIds.get(channelId)?.get(msgid);
-    if (existing !== undefined) {
-      if (status) this.#queue.receipt(channelId, existing.at, existing.seq, user);
-      return msgid!;
-    }
-    let recent: RecentLines<Key> | undefined;
-    const kind = KIND_CODE[line.kind];
     const prefix = line.statusPrefix ?? '';
-    if (msgid === undefined && !status && line.source !== undefined) {
+    const source = line.source;
+    if (source !== undefined && prefix === '') {
       // Another connection's copy of the very line parsed once (issue 10 §7: the text
-      // lookup below was most of the archive's cost in a busy channel): the same rule, a
-      // reader not yet counted within the window, without comparing text.
-      const known = this.#bySource.get(line.source);
-      if (known !== undefined && known.channelId === channelId && Math.abs(line.at - known.line.at) <= DEDUP_WINDOW_MS) {
-        const before = known.line.receivers.size;
-        if (known.line.receivers.add(user).size !== before) return known.line.id;
+      // lookup below, then the channel lookup, were most of the archive's cost in a busy
+      // channel). With a server msgid it is that line; without, the same rule as the text
+      // path: a reader not yet counted, within the window.
+      const known = this.#bySource.find(source, line.network);
+      if (typeof known === 'string') {
+        if (line.serverId && known === line.id) return known;
+      } else if (known !== undefined && !line.serverId && Math.abs(line.at - known.at) <= DEDUP_WINDOW_MS) {
+        const before = known.receivers.size;
+        if (known.receivers.add(user).size !== before) return known.id;
       }
     }
+    const channelId = this.#recordingChannel(line.network, line.channel);
+    if (prefix !== '') return this.#recordStatus(user, line, channelId, prefix);
+    const kind = KIND_CODE[line.kind];
+    if (line.serverId) {
+      // One asked about since the last flush is that line; any other copy or replay is
+      // caught by the unique index when the batch is written (INSERT OR IGNORE), which
+      // saves a read per line.
+      const msgid = line.id!;
+      if (this.#queuedIds?.get(channelId)?.has(msgid)) return msgid;
+      this.#enqueue(channelId, line.at, ++this.#seq, msgid, line.nick, kind, line.body, undefined);
+      if (source !== undefined) this.#bySource.add(source, line.network, msgid);
+      this.#flushWhenFull();
+      return msgid;
+    }
+    let recent = this.#recent.get(channelId);
+    if (recent !== undefined) {
+      recent.expire(line.at - 2 * DEDUP_WINDOW_MS);
+      const same = recent.claim(user, line.nick, kind, '', line.body, line.at, DEDUP_WINDOW_MS);
+      if (same !== undefined) {
+        if (source !== undefined) this.#bySource.add(source, line.network, same);
+        return same.id;
+      }
+    } else this.#recent.set(channelId, (recent = new RecentLines()));
+    const key: Key = { at: line.at, seq: ++this.#seq };
+    const id = line.id ?? this.#newId(key.seq);
+    this.#enqueue(channelId, key.at, key.seq, id, line.nick, kind, line.body, undefined);
+    const added: RecentLine<Key> = { nick: line.nick, kind, prefix: '', body: line.body, at: line.at, id, key, receivers: new Set<string>().add(user) };
+    recent.add(user, added);
+    if (source !== undefined) this.#bySource.add(source, line.network, added);
+    this.#flushWhenFull();
+    return id;
+  }
+
+  /**
+   * A STATUSMSG line (`@#chan`): its readers are recorded one by one (archive-port.ts,
+   * Visibility), so a copy names the stored line: a server msgid is looked up in the queue
+   * and then the table; without one, the dedup window.
+   */
+  #recordStatus(user: string, line: ArchiveLine, channelId: number, prefix: string): string {
+    const kind = KIND_CODE[line.kind];
+    const msgid = line.serverId ? line.id : undefined;
+    if (msgid !== undefined) {
+      const existing = this.#keyOf(channelId, msgid);
+      if (existing !== undefined) {
+        this.#queue.receipt(channelId, existing.at, existing.seq, user);
+        return msgid;
+      }
+    }
+    let recent: RecentLines<Key> | undefined;
     if (msgid === undefined) {
       recent = this.#recent.get(channelId);
       if (recent !== undefined) {
         recent.expire(line.at - 2 * DEDUP_WINDOW_MS);
         const same = recent.claim(user, line.nick, kind, prefix, line.body, line.at, DEDUP_WINDOW_MS);
         if (same !== undefined) {
-          if (status) this.#queue.receipt(channelId, same.key.at, same.key.seq, user);
-          else if (line.source !== undefined) this.#bySource.set(line.source, { channelId, line: same });
+          this.#queue.receipt(channelId, same.key.at, same.key.seq, user);
           return same.id;
         }
       }
     }
     const key: Key = { at: line.at, seq: ++this.#seq };
-    // Named by the store when the server did not: seq in hex (13 digits until 2112), so ids
-    // grow with time, and this store's tag, so another run's or database's never collide.
-    const id = line.id ?? `${key.seq.toString(16)}-${this.#idTag}`;
-    this.#queue.line(channelId, key.at, key.seq, id, line.nick, kind, line.body, line.statusPrefix);
-    let queued = this.#queuedIds.get(channelId);
-    if (queued === undefined) this.#queuedIds.set(channelId, (queued = new Map()));
-    queued.set(id, key);
-    if (status) this.#queue.receipt(channelId, key.at, key.seq, user);
+    const id = line.id ?? this.#newId(key.seq);
+    this.#enqueue(channelId, key.at, key.seq, id, line.nick, kind, line.body, prefix);
+    this.#queue.receipt(channelId, key.at, key.seq, user);
     if (msgid === undefined) {
       if (recent === undefined) this.#recent.set(channelId, (recent = new RecentLines()));
-      const added: RecentLine<Key> = { nick: line.nick, kind, prefix, body: line.body, at: line.at, id, key, receivers: new Set([user]) };
-      recent.add(user, added);
-      if (!status && line.source !== undefined) this.#bySource.set(line.source, { channelId, line: added });
+      recent.add(user, { nick: line.nick, kind, prefix, body: line.body, at: line.at, id, key, receivers: new Set<string>().add(user) });
     }
-    if (this.#queue.lines >= this.#batchSize) this.flush();
+    this.#flushWhenFull();
     return id;
+  }
+
+  /**
+   * The id of a line the server gave none: seq in hex (13 digits until 2112), so ids grow
+   * with time, and this store's tag, so another run's or database's never collide. Built
+   * from two 32-bit halves: Number#toString(16) of a number above 2^32 costs ~0.7 µs.
+   */
+  #newId(seq: number): string {
+    const high = Math.floor(seq / 0x1_0000_0000);
+    const low = (seq - high * 0x1_0000_0000).toString(16);
+    return `${high.toString(16)}${'00000000'.slice(low.length)}${low}-${this.#idTag}`;
+  }
+
+  /** Queues a new line (the caller then calls #flushWhenFull). */
+  #enqueue(channelId: number, at: number, seq: number, id: string, nick: string, kind: number, body: string, prefix: string | undefined): void {
+    const n = this.#queue.lines;
+    this.#queue.line(channelId, at, seq, id, nick, kind, body, prefix);
+    if (this.#queuedIds !== undefined) this.#index(this.#queuedIds, channelId, id, n);
+  }
+
+  /** The queued lines by channel and id (see #queuedIds). */
+  #queued(): Map<number, Map<string, number>> {
+    if (this.#queuedIds === undefined) {
+      const index = new Map<number, Map<string, number>>();
+      this.#queue.forEachLine((channelId, id, n) => this.#index(index, channelId, id, n));
+      this.#queuedIds = index;
+    }
+    return this.#queuedIds;
+  }
+
+  #index(index: Map<number, Map<string, number>>, channelId: number, id: string, n: number): void {
+    let ids = index.get(channelId);
+    if (ids === undefined) index.set(channelId, (ids = new Map()));
+    if (!ids.has(id)) ids.set(id, n); // the first copy is the line
+  }
+
+  /** Writes the batch once it holds `batchSize` lines. */
+  #flushWhenFull(): void {
+    if (this.#queue.lines >= this.#batchSize) this.flush();
+  }
+
+  /**
+   * The channel a line is recorded in: the last one asked for when it is the same network
+   * and spelling (the lines of a busy channel come one after another), else #channelId.
+   */
+  #recordingChannel(network: string, channel: string): number {
+    if (channel === this.#lastChannel && network === this.#lastNetwork) return this.#lastChannelId;
+    const id = this.#channelId(network, channel, true)!;
+    this.#lastNetwork = network;
+    this.#lastChannel = channel;
+    this.#lastChannelId = id;
+    return id;
+  }
+
+  /** Channel rows were deleted or refolded: ids and spellings are looked up again. */
+  #forgetChannels(): void {
+    this.#bySpelling = new Map();
+    this.#lastChannel = undefined;
+    this.#bySource.clear();
   }
 
   flush(): void {
     if (this.#pendingSpans.length > 0) this.#writeSpans();
     if (this.#queue.empty) return;
     this.#writer.write(this.#queue.take());
-    this.#queuedIds.clear();
+    this.#queuedIds = undefined;
   }
 
   /**
@@ -496,7 +602,7 @@ export class SqliteArchiveStore implements Archive {
   has(network: string, channel: string, id: string): boolean {
     const channelId = this.#channelId(network, channel, false);
     if (channelId === undefined) return false;
-    if (this.#queuedIds.get(channelId)?.has(id)) return true;
+    if (this.#queued().get(channelId)?.has(id)) return true;
     this.#writer.sync();
     return this.#keyOf(channelId, id) !== undefined;
   }
@@ -559,7 +665,7 @@ export class SqliteArchiveStore implements Archive {
     if (!this.#folds.learn(network, mapping)) return;
     this.#sync();
     for (const key of [...this.#channelIds.keys()]) if (key.startsWith(`${network}\0`)) this.#channelIds.delete(key);
-    this.#bySpelling = new Map();
+    this.#forgetChannels();
     this.#db.transaction(() => {
       const rows = this.#s.networkChannels!.all(network) as Array<{ id: number; channel_folded: string; channel: string }>;
       const byFold = new Map(rows.map((r) => [r.channel_folded, r.id]));
@@ -624,8 +730,8 @@ export class SqliteArchiveStore implements Archive {
 
   /** The key of an archived or queued line. */
   #keyOf(channelId: number, id: string): Key | undefined {
-    const queued = this.#queuedIds.get(channelId)?.get(id);
-    if (queued !== undefined) return queued;
+    const queued = this.#queued().get(channelId)?.get(id);
+    if (queued !== undefined) return { at: this.#queue.at(queued), seq: this.#queue.seq(queued) };
     this.#writer.sync(); // it may be in a batch the worker is writing
     const row = this.#s.lineById!.get(channelId, id) as LineRow | undefined;
     return row === undefined ? undefined : { at: row.at, seq: row.seq };
@@ -742,7 +848,7 @@ export class SqliteArchiveStore implements Archive {
     if (cutoff > Number.MIN_SAFE_INTEGER) this.#s.deleteOldSpans!.run(channelId, cutoff);
     if (this.#s.deleteEmptyChannel!.run(channelId, channelId).changes > 0) {
       for (const [k, v] of this.#channelIds) if (v.id === channelId) this.#channelIds.delete(k);
-      this.#bySpelling = new Map();
+      this.#forgetChannels();
       this.#recent.delete(channelId);
     }
     return left;

@@ -15,10 +15,19 @@
  *   shared counter; a worker that does not answer within SYNC_TIMEOUT_MS is an error) and
  *   throws if one failed. The store calls it before every other use of the database, so
  *   its reads see every recorded line and its own writes never wait on SQLite's lock.
- * - The worker opens the file as database.ts does (WAL, synchronous NORMAL, foreign keys,
- *   busy timeout), with the store's page cache, and runs no migration: the main connection
- *   has. It is unref'd: `close()`
- *   must be called at shutdown (it syncs first), or the last batch is lost.
+ * - The worker opens the file as database.ts does (WAL, synchronous NORMAL: a commit is
+ *   durable at the next checkpoint, as on the main connection; busy timeout), with the
+ *   store's page cache, and runs no migration: the main connection has. Foreign keys are
+ *   not checked on its connection (each check was a read of archive_channels per line):
+ *   it only inserts lines of channels whose row the main connection committed before the
+ *   batch was handed over, and the main connection deletes a channel row only after
+ *   `sync()`; a STATUSMSG reader is inserted only where its line is (the EXISTS below).
+ * - The worker runs at a lower scheduling priority (nice WORKER_NICE, its thread alone):
+ *   on a machine whose cores are all busy the event loop, which relays the live messages,
+ *   goes first, and the archive catches up when there is room (reads wait for it, as
+ *   always). On an idle core it runs as fast as before.
+ * - It is unref'd: `close()` must be called at shutdown (it syncs first), or the last
+ *   batch is lost.
  * - The SQL and the loop that writes a batch are one text for both writers (BATCH_SQL,
  *   WRITE_SOURCE): what the tests run inline is what the worker runs.
  */
@@ -59,6 +68,24 @@ export class BatchBuilder {
     return this.#lines;
   }
 
+  /** The time of queued line number `i` (0-based, since the last take). */
+  at(i: number): number {
+    return this.#nums[i * LINE_NUMS + 1]!;
+  }
+
+  /** The seq of queued line number `i`. */
+  seq(i: number): number {
+    return this.#nums[i * LINE_NUMS + 2]!;
+  }
+
+  /** Calls `f` with each queued line's channel id, id and number, in order. */
+  forEachLine(f: (channelId: number, id: string, n: number) => void): void {
+    for (let i = 0; i < this.#lines; i++) {
+      const o = i * LINE_NUMS;
+      f(this.#nums[o]!, this.#texts[i]!.slice(0, this.#nums[o + 4]), i);
+    }
+  }
+
   get empty(): boolean {
     return this.#lines === 0 && this.#receiptTexts.length === 0;
   }
@@ -82,8 +109,12 @@ export class BatchBuilder {
     n[o + 7] = hasPrefix ? prefix.length : -1;
     this.#used = o + LINE_NUMS;
     this.#lines++;
-    this.#texts.push(id, nick, body);
-    if (hasPrefix) this.#texts.push(prefix);
+    // One flat string per line, made now: the pieces are slices of the IRC line, in the
+    // cache now and kept alive by the slices until the flush otherwise (charCodeAt flattens
+    // the concatenation, which lets the line go).
+    const text = hasPrefix ? id + nick + body + prefix : id + nick + body;
+    text.charCodeAt(0);
+    this.#texts.push(text);
   }
 
   receipt(channelId: number, at: number, seq: number, jid: string): void {
@@ -114,6 +145,13 @@ export interface BatchWriter {
 }
 
 export const SYNC_TIMEOUT_MS = 30_000;
+
+/**
+ * The worker thread's nice value (see the header): 10 gives it about a tenth of a core it
+ * shares with a busy thread of default priority (CFS weights 110 against 1,024), all of an
+ * idle one.
+ */
+export const WORKER_NICE = 10;
 
 export const BATCH_SQL = {
   /** Followed by LINE_VALUES once per row: one INSERT writes up to ROWS_PER_INSERT rows. */
@@ -188,9 +226,14 @@ const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.path);
+try {
+  require('node:os').setPriority(workerData.nice); // this thread only (Linux: nice is per thread)
+} catch {
+  // not permitted here: the default priority
+}
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-db.pragma('foreign_keys = ON');
+db.pragma('foreign_keys = OFF');
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = -' + Number(workerData.cacheKiB));
 const write = ((db, sql, LINE_NUMS, RECEIPT_NUMS, ROWS_PER_INSERT) => {${WRITE_SOURCE}})(
@@ -231,6 +274,7 @@ export function workerBatchWriter(path: string, cacheKiB = 64 * 1024): BatchWrit
         lineNums: LINE_NUMS,
         receiptNums: RECEIPT_NUMS,
         rowsPerInsert: ROWS_PER_INSERT,
+        nice: WORKER_NICE,
         state: state.buffer,
       },
     });

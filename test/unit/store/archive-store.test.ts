@@ -285,6 +285,42 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
     });
   });
 
+  describe('text', () => {
+    it('reads back every line as recorded: any script, emoji, status prefixes, long bodies, many batches', () => {
+      const { store } = setup(place, { batchSize: 600 });
+      store.openSpan('u@x', NET, '#chan', T);
+      const bodies = ['café ☕ naïve', '日本語のテキスト', '😀 two 👩‍👩‍👧 emoji', '', 'x'.repeat(4000)];
+      const recorded: Array<{ id: string; nick: string; body: string; statusPrefix?: string }> = [];
+      for (let i = 0; i < 1200; i++) {
+        const body = `${bodies[i % bodies.length]!} ${i}`;
+        const nick = i % 7 === 0 ? 'ñick' : 'bob';
+        const statusPrefix = i % 5 === 0 ? '@' : undefined;
+        const id = store.record('u@x', line({ id: `t€${i}`, at: T + i, nick, body, ...(statusPrefix ? { statusPrefix } : {}) }));
+        recorded.push({ id, nick, body, ...(statusPrefix ? { statusPrefix } : {}) });
+      }
+      const read: typeof recorded = [];
+      let after: string | undefined;
+      for (;;) {
+        const p = page(store.query('u@x', NET, '#chan', { max: 100, ...(after ? { after } : {}) }));
+        for (const l of p.lines) read.push({ id: l.id, nick: l.nick, body: l.body, ...(l.statusPrefix ? { statusPrefix: l.statusPrefix } : {}) });
+        if (p.complete) break;
+        after = p.lines.at(-1)!.id;
+      }
+      expect(read).toEqual(recorded);
+    });
+
+    it('a copy of a line with a server msgid that shares no parsed line with the first is still stored once', () => {
+      const { db, store, sync } = setup(place);
+      for (const u of ['a@x', 'b@x']) store.openSpan(u, NET, '#chan', T);
+      expect(store.record('a@x', line({ id: 'm7', at: T + 1, source: {} }))).toBe('m7');
+      expect(store.record('b@x', line({ id: 'm7', at: T + 2, source: {} }))).toBe('m7');
+      expect(store.record('b@x', line({ id: 'm7', at: T + 3 }))).toBe('m7');
+      sync();
+      expect(db.prepare('SELECT id, at FROM archive_lines').all()).toEqual([{ id: 'm7', at: T + 1 }]);
+      expect(db.prepare('SELECT line_count FROM archive_channels').pluck().get()).toBe(1);
+    });
+  });
+
   describe('queries', () => {
     /** Lines 0..9 at T+0..T+9 s from nicks bob/Carol alternately, a topic at T+5.5 s. */
     function ten(place: () => Db) {
