@@ -75,7 +75,10 @@ import { EventEmitter } from 'node:events';
 import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Client, type ClientOptions, type IrcTransport } from 'irc-framework';
+import type { ClientOptions, IrcTransport } from 'irc-framework';
+// The client class alone, not the package index: that also loads the default transport
+// (socks, ip-address, iconv-lite) we never use, ~3 MB of RSS (issue 11 §3).
+import Client from 'irc-framework/src/client.js';
 import type { ConnKey, IrcConnectParams, IrcConnEvent } from '../core/effects.js';
 import { decodeIrcBytes } from '../core/formatting.js';
 import { classifyAddress } from '../core/ip-policy.js';

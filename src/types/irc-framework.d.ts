@@ -89,3 +89,13 @@ declare module 'irc-framework' {
     removeAllListeners(event?: string): this;
   }
 }
+
+/**
+ * The client class alone (`module.exports = class IrcClient`): the package index also
+ * loads the default transport (socks, ip-address, iconv-lite, net/tls) that Jabirc never
+ * uses, since every connection brings its own transport (irc-pool.ts).
+ */
+declare module 'irc-framework/src/client.js' {
+  import { Client } from 'irc-framework';
+  export default Client;
+}
