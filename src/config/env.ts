@@ -22,25 +22,16 @@
  *   start Jabirc from one, such as the gwbench profile).
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
 import { configSchema } from './schema.js';
+import type { JsonSchema } from './schema-kit.js';
+
+export type { JsonSchema };
 
 export const ENV_PREFIX = 'JABIRC_';
 
-/** The JSON Schema subset the walkers read (zod's `toJSONSchema` of the config schema). */
-export interface JsonSchema {
-  type?: string | string[];
-  description?: string;
-  default?: unknown;
-  enum?: unknown[];
-  properties?: Record<string, JsonSchema>;
-  additionalProperties?: JsonSchema | boolean;
-  items?: JsonSchema;
-  required?: string[];
-}
-
+/** The config schema as JSON Schema (of the input: keys with defaults are not required). */
 export function configJsonSchema(): JsonSchema {
-  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return configSchema.json();
 }
 
 interface EnvKey {

@@ -2,7 +2,7 @@
  * The one configuration schema.
  *
  * Why: the operator's `config.toml` is the only place Jabirc reads settings from, and
- * a mistake in it must be caught before anything connects. This zod schema is the
+ * a mistake in it must be caught before anything connects. This schema (schema-kit.ts) is the
  * single source of three things: the `Config` type used by the code, the validation
  * (strict objects, so an unknown key is an error that names it), and the option
  * reference in the README (rendered by `config/docs.ts`, checked by a test).
@@ -10,13 +10,13 @@
  * Rules: every option has a `.describe()` text; defaults live here and nowhere else;
  * key names are snake_case as TOML users expect.
  */
-import { z } from 'zod';
+import { s, type Infer } from './schema-kit.js';
 import { DEFAULT_PACER_OPTIONS } from '../core/pacing.js';
 import { MAX_PREFIX_LENGTH, parseIpv6Prefix } from '../adapters/source-address.js';
 import { parseListen } from './listen.js';
 
 /** A bare domain JID as used for an XMPP component (RFC 7622 §3.2), e.g. `irc.example.org`. */
-const domainPart = z
+const domainPart = s
   .string()
   .min(1)
   .max(1023)
@@ -28,34 +28,34 @@ const domainPart = z
 /** An IRC network name as it appears in addresses: a host name (`irc.libera.chat`, `localhost`). */
 const networkName = domainPart;
 
-const bareJid = z
+const bareJid = s
   .string()
   .regex(/^[^@/\s]+@[^@/\s]+$/, 'must be a bare JID such as admin@example.org');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const componentSchema = z
+const componentSchema = s
   .strictObject({
     jid: domainPart.describe(
       'The component domain declared on the XMPP server, e.g. `irc.example.org`. Every gateway address ends in it.',
     ),
-    secret: z
+    secret: s
       .string()
       .min(1)
       .optional()
       .describe(
         'Shared secret of the component (XEP-0114). May be left out and given as the environment variable `JABIRC_COMPONENT_SECRET` instead.',
       ),
-    host: z.string().min(1).default('127.0.0.1').describe('Host of the XMPP server\'s component listener.'),
-    port: z.number().int().min(1).max(65535).default(5347).describe('Port of the XMPP server\'s component listener.'),
-    connect_timeout_ms: z
+    host: s.string().min(1).default('127.0.0.1').describe('Host of the XMPP server\'s component listener.'),
+    port: s.number().int().min(1).max(65535).default(5347).describe('Port of the XMPP server\'s component listener.'),
+    connect_timeout_ms: s
       .number()
       .int()
       .min(100)
       .max(600_000)
       .default(10_000)
       .describe('How long the first connection and handshake may take before start-up fails.'),
-    reconnect_max_delay_ms: z
+    reconnect_max_delay_ms: s
       .number()
       .int()
       .min(100)
@@ -66,16 +66,16 @@ const componentSchema = z
   .describe('The link to the XMPP server (XEP-0114).');
 
 /** AES-256 key for stored secrets: 32 bytes in canonical standard base64 (44 characters, `=` padded). */
-export const secretKeySchema = z
+export const secretKeySchema = s
   .string()
   .refine(
     (s) => /^[A-Za-z0-9+/]{43}=$/.test(s) && Buffer.from(s, 'base64').toString('base64') === s,
     'must be 32 bytes in base64 (44 characters), e.g. the output of `openssl rand -base64 32`',
   );
 
-const databaseSchema = z
+const databaseSchema = s
   .strictObject({
-    path: z
+    path: s
       .string()
       .min(1)
       .default('data/jabirc.sqlite')
@@ -88,19 +88,19 @@ const databaseSchema = z
   })
   .describe('Where registrations, settings and history are stored.');
 
-const logSchema = z
+const logSchema = s
   .strictObject({
-    level: z.enum(LOG_LEVELS).default('info').describe('Log level: fatal, error, warn, info, debug, trace or silent. trace logs wire traffic (secrets redacted).'),
+    level: s.enum(LOG_LEVELS).default('info').describe('Log level: fatal, error, warn, info, debug, trace or silent. trace logs wire traffic (secrets redacted).'),
   })
   .describe('Logging (pino JSON lines on standard output).');
 
-const accessSchema = z
+const accessSchema = s
   .strictObject({
-    domains: z
+    domains: s
       .array(domainPart)
       .default([])
       .describe('XMPP domains whose users may use the gateway. Everybody else gets a `forbidden` error. Empty means nobody.'),
-    admins: z.array(bareJid).default([]).describe('Bare JIDs of gateway administrators.'),
+    admins: s.array(bareJid).default([]).describe('Bare JIDs of gateway administrators.'),
   })
   .describe('Who may use the gateway.');
 
@@ -109,11 +109,11 @@ const accessSchema = z
  * interval. Per-network tables override single keys of the global one.
  */
 const floodKeys = {
-  enabled: z
+  enabled: s
     .boolean()
     .describe('Pace the lines sent on each IRC connection. Turn off only for a network you run or where the gateway is exempt from flood limits.'),
-  burst: z.number().int().min(1).max(1000).describe('Lines that may be sent back to back after a quiet period.'),
-  interval_ms: z
+  burst: s.number().int().min(1).max(1000).describe('Lines that may be sent back to back after a quiet period.'),
+  interval_ms: s
     .number()
     .int()
     .min(0)
@@ -121,7 +121,7 @@ const floodKeys = {
     .describe('Time for one line of the burst to come back, in ms: the sustained rate is one line per interval.'),
 };
 
-const floodSchema = z
+const floodSchema = s
   .strictObject({
     enabled: floodKeys.enabled.default(true),
     burst: floodKeys.burst.default(DEFAULT_PACER_OPTIONS.burst),
@@ -129,20 +129,20 @@ const floodSchema = z
   })
   .describe('Flood control of the lines the gateway sends on each IRC connection (RFC 1459 §8.10).');
 
-const networkSchema = z.strictObject({
-  host: z.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
-  port: z.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
-  tls: z.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
-  allow_private_addresses: z
+const networkSchema = s.strictObject({
+  host: s.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
+  port: s.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
+  tls: s.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
+  allow_private_addresses: s
     .boolean()
     .optional()
     .describe('Allow this network\'s host to resolve to loopback, private or link-local addresses; defaults to `irc.allow_private_addresses`.'),
-  user_ports: z
-    .array(z.number().int().min(1).max(65535))
+  user_ports: s
+    .array(s.number().int().min(1).max(65535))
     .max(32)
     .optional()
     .describe('Ports users may choose for this network in their settings, besides `port`. Default none: a port override is ignored, so the gateway cannot be used to probe other ports.'),
-  flood: z
+  flood: s
     .strictObject({
       enabled: floodKeys.enabled.optional(),
       burst: floodKeys.burst.optional(),
@@ -150,7 +150,7 @@ const networkSchema = z.strictObject({
     })
     .optional()
     .describe('Flood control for this network; each key left out comes from `[irc.flood]`.'),
-  ipv6_prefix: z
+  ipv6_prefix: s
     .string()
     .refine((s) => parseIpv6Prefix(s) !== undefined, `must be an IPv6 prefix such as "2001:db8:1:2::/64" (length 1 to ${MAX_PREFIX_LENGTH})`)
     .optional()
@@ -159,43 +159,43 @@ const networkSchema = z.strictObject({
     ),
 });
 
-const ircSchema = z
+const ircSchema = s
   .strictObject({
-    networks: z
+    networks: s
       .record(networkName, networkSchema)
       .default({})
       .describe(
         'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`, `flood`, `ipv6_prefix`.',
       ),
-    allow_unlisted: z
+    allow_unlisted: s
       .boolean()
       .default(false)
       .describe('Also allow networks that are not listed in `irc.networks` (connecting to the network name as host).'),
-    allow_private_addresses: z
+    allow_private_addresses: s
       .boolean()
       .default(false)
       .describe('Allow IRC hosts to resolve to loopback, private or link-local addresses (each listed network may say otherwise). Off by default so the gateway cannot be used to reach internal services. With `allow_unlisted` too, any user can reach any internal host: the gateway warns at start.'),
     fixed_network: networkName
       .optional()
       .describe('Fixed-network mode: the one network of this gateway. Rooms are then `#chan@gw` and users `nick@gw`.'),
-    port: z.number().int().min(1).max(65535).default(6697).describe('Default IRC port.'),
-    tls: z.boolean().default(true).describe('Connect with TLS by default.'),
-    max_connections_per_user: z.number().int().min(1).default(10).describe('How many IRC networks one XMPP user may be connected to at once.'),
-    max_channels_per_user: z.number().int().min(1).default(50).describe('How many channels one XMPP user may have joined at once, over all networks.'),
-    connect_timeout_ms: z
+    port: s.number().int().min(1).max(65535).default(6697).describe('Default IRC port.'),
+    tls: s.boolean().default(true).describe('Connect with TLS by default.'),
+    max_connections_per_user: s.number().int().min(1).default(10).describe('How many IRC networks one XMPP user may be connected to at once.'),
+    max_channels_per_user: s.number().int().min(1).default(50).describe('How many channels one XMPP user may have joined at once, over all networks.'),
+    connect_timeout_ms: s
       .number()
       .int()
       .min(1000)
       .default(30_000)
       .describe('How long connecting to an IRC server and registering may take before joins fail with an error; it runs from the dial, not from a wait for `parallel_connects`.'),
-    parallel_connects: z
+    parallel_connects: s
       .number()
       .int()
       .min(1)
       .max(10_000)
       .default(200)
       .describe('How many IRC connections may be between dialling and registration at once, over all networks; more wait their turn, in order (a burst of joins or a restart of thousands of persistent channels then neither times out nor stalls the gateway).'),
-    reconnect_per_second: z
+    reconnect_per_second: s
       .number()
       .int()
       .min(1)
@@ -206,11 +206,11 @@ const ircSchema = z
   })
   .describe('Which IRC networks may be reached, and how.');
 
-const listenAddress = z
+const listenAddress = s
   .string()
   .refine((s) => parseListen(s) !== undefined, 'must be "host:port", "[IPv6]:port" or a port number');
 
-const metricsSchema = z
+const metricsSchema = s
   .strictObject({
     listen: listenAddress
       .optional()
@@ -220,14 +220,14 @@ const metricsSchema = z
   })
   .describe('Metrics and health checks over HTTP.');
 
-const identdSchema = z
+const identdSchema = s
   .strictObject({
     listen: listenAddress
       .optional()
       .describe(
         'Address of the ident server (RFC 1413): `"host:port"`, or a port alone for every address. IRC servers ask on port 113, which needs `CAP_NET_BIND_SERVICE` (see contrib/jabirc.service). Off when not set.',
       ),
-    ident: z
+    ident: s
       .enum(['hash', 'localpart'])
       .default('hash')
       .describe(
@@ -235,20 +235,20 @@ const identdSchema = z
       ),
   })
   .describe('The ident server, so IRC networks can tell the gateway\'s users apart (and ban one of them).');
-const historySchema = z
+const historySchema = s
   .strictObject({
-    enabled: z
+    enabled: s
       .boolean()
       .default(true)
       .describe('Archive channel messages and serve them by MAM (XEP-0313) and as history on join. Off: nothing is stored and rooms advertise no archive.'),
-    retention_days: z
+    retention_days: s
       .number()
       .int()
       .min(1)
       .max(3650)
       .default(30)
       .describe('Archived messages older than this many days are deleted (in the background, in small chunks).'),
-    max_messages_per_channel: z
+    max_messages_per_channel: s
       .number()
       .int()
       .min(100)
@@ -257,7 +257,7 @@ const historySchema = z
       .describe(
         'At most this many messages are kept per channel; beyond it the oldest go first. The default holds 30 days of a channel with over 3,000 messages a day (about 17 MB per full channel) and bounds what a flood can fill.',
       ),
-    on_join: z
+    on_join: s
       .number()
       .int()
       .min(0)
@@ -267,7 +267,7 @@ const historySchema = z
   })
   .describe('Channel history: what the gateway archives and for how long (see "History" above).');
 
-export const configSchema = z
+export const configSchema = s
   .strictObject({
     component: componentSchema,
     database: databaseSchema.default({ path: 'data/jabirc.sqlite' }),
@@ -278,11 +278,10 @@ export const configSchema = z
     identd: identdSchema.default({ ident: 'hash' }),
     history: historySchema.default(() => historySchema.parse({})),
   })
-  .superRefine((cfg, ctx) => {
+  .superRefine((cfg, addIssue) => {
     const fixed = cfg.irc.fixed_network;
     if (fixed !== undefined && !cfg.irc.allow_unlisted && !(fixed in cfg.irc.networks)) {
-      ctx.addIssue({
-        code: 'custom',
+      addIssue({
         path: ['irc', 'fixed_network'],
         message: `network "${fixed}" must be listed in [irc.networks] (or set irc.allow_unlisted)`,
       });
@@ -290,7 +289,7 @@ export const configSchema = z
   });
 
 /** The validated configuration; `component.secret` is always filled after loading. */
-export type Config = z.infer<typeof configSchema> & {
-  component: z.infer<typeof componentSchema> & { secret: string };
+export type Config = Infer<typeof configSchema> & {
+  component: Infer<typeof componentSchema> & { secret: string };
 };
 export type LogLevel = (typeof LOG_LEVELS)[number];
