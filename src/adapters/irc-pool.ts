@@ -239,6 +239,45 @@ function shareCommandHandlers(client: Client): void {
   ch.handlers = sharedCommandHandlers;
 }
 
+/**
+ * Per-client state irc-framework 4.14 builds and Jabirc never needs (issue 11 §3):
+ * - `NetworkInfo` (src/networkinfo.js) gives each instance its own copy of eight methods,
+ *   and its `cap` one more, that use only `this`: every client takes the first client's;
+ * - the client re-emits eight of its connection's events (client.js `createStructure`);
+ *   neither irc-framework nor this adapter listens on the client for five of them
+ *   (it listens for 'raw' and 'socket close'; 'connecting' also carries irc-framework's
+ *   own CAP reset), so those five listeners go. Nothing else listens on the connection
+ *   for them (client.js, connection.js).
+ */
+const NETWORK_METHODS = [
+  'timeToLocal',
+  'timeToServer',
+  'getServerTimeOffset',
+  'addServerTimeOffset',
+  'supports',
+  'supportsTag',
+  'isChannelName',
+  'extractTargetGroup',
+] as const;
+const UNHEARD_CONNECTION_EVENTS = ['reconnecting', 'close', 'socket error', 'raw socket connected', 'debug'] as const;
+interface FrameworkPerClient {
+  network?: Record<string, unknown> & { cap?: Record<string, unknown> };
+  connection?: { removeAllListeners(event: string): void };
+}
+let sharedNetworkMethods: Record<string, unknown> | undefined;
+function trimClientState(client: Client): void {
+  const { network, connection } = client as unknown as FrameworkPerClient;
+  if (network !== undefined) {
+    const shared = (sharedNetworkMethods ??= Object.fromEntries([
+      ...NETWORK_METHODS.map((m) => [m, network[m]]),
+      ['isEnabled', network.cap?.isEnabled],
+    ]));
+    for (const m of NETWORK_METHODS) if (typeof shared[m] === 'function') network[m] = shared[m];
+    if (network.cap !== undefined && typeof shared.isEnabled === 'function') network.cap.isEnabled = shared.isEnabled;
+  }
+  for (const event of UNHEARD_CONNECTION_EVENTS) connection?.removeAllListeners(event);
+}
+
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
 /** A JOIN with keys: everything after the channel list. */
 const JOIN_KEYS = /^(JOIN +\S+) +\S/i;
@@ -782,6 +821,7 @@ export class IrcPool {
     // irc-framework's (client.js), not in our type declarations.
     (client as unknown as { requestCap(caps: string[]): void }).requestCap(['draft/chathistory', 'chathistory']);
     shareCommandHandlers(client);
+    trimClientState(client);
     conn.client = client;
     conn.state = 'connecting';
     this.#bind(conn, client);
