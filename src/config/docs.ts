@@ -2,7 +2,7 @@
  * Renders the configuration reference from the schema.
  *
  * Why: the README's option table must never drift from what the code accepts. It is
- * generated here from the same schema that validates the file, and a test checks
+ * generated here from the same zod schema that validates the file, and a test checks
  * that the README contains exactly this text (`npm run build && node dist/src/main.js
  * config-docs` prints it).
  */

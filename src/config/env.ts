@@ -22,16 +22,25 @@
  *   start Jabirc from one, such as the gwbench profile).
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
 import { configSchema } from './schema.js';
-import type { JsonSchema } from './schema-kit.js';
-
-export type { JsonSchema };
 
 export const ENV_PREFIX = 'JABIRC_';
 
-/** The config schema as JSON Schema (of the input: keys with defaults are not required). */
+/** The JSON Schema subset the walkers read (zod's `toJSONSchema` of the config schema). */
+export interface JsonSchema {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema;
+  required?: string[];
+}
+
 export function configJsonSchema(): JsonSchema {
-  return configSchema.json();
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }
 
 interface EnvKey {

@@ -12,9 +12,9 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
+import type { z } from 'zod';
 import { applyEnvironment, EnvError } from './env.js';
 import { configSchema, secretKeySchema, type Config } from './schema.js';
-import type { Issue } from './schema-kit.js';
 
 export const SECRET_ENV = 'JABIRC_COMPONENT_SECRET';
 /** Key of the stored secrets; wins over `database.secret_key`, like SECRET_ENV over `component.secret`. */
@@ -32,7 +32,7 @@ function keyPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** Says which environment variable set the key at fault, when one did. */
-function describeIssueFrom(issue: Issue, sources: ReadonlyMap<string, string>): string {
+function describeIssueFrom(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, string>): string {
   const text = describeIssue(issue);
   const path = issue.path.map(String);
   for (let n = path.length; n > 0; n--) {
@@ -42,13 +42,14 @@ function describeIssueFrom(issue: Issue, sources: ReadonlyMap<string, string>): 
   return text;
 }
 
-function describeIssue(issue: Issue): string {
+function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    return (issue.keys ?? []).map((k) => `unknown key "${keyPath([...issue.path, k])}"`).join('; ');
+    return issue.keys.map((k) => `unknown key "${keyPath([...issue.path, k])}"`).join('; ');
   }
   const where = issue.path.length > 0 ? `"${keyPath(issue.path)}"` : 'the file';
   if (issue.code === 'invalid_type') {
-    const received = issue.received;
+    // zod 4 does not keep the input in issues; its message ends with what it received.
+    const received = /received (\w+)$/.exec(issue.message)?.[1];
     return received === 'undefined'
       ? `${where}: missing (expected ${issue.expected})`
       : `${where}: expected ${issue.expected}, got ${received ?? 'another type'}`;

@@ -2,7 +2,7 @@
  * The one configuration schema.
  *
  * Why: the operator's `config.toml` is the only place Jabirc reads settings from, and
- * a mistake in it must be caught before anything connects. This schema (schema-kit.ts) is the
+ * a mistake in it must be caught before anything connects. This zod schema is the
  * single source of three things: the `Config` type used by the code, the validation
  * (strict objects, so an unknown key is an error that names it), and the option
  * reference in the README (rendered by `config/docs.ts`, checked by a test).
@@ -10,13 +10,13 @@
  * Rules: every option has a `.describe()` text; defaults live here and nowhere else;
  * key names are snake_case as TOML users expect.
  */
-import { s, type Infer } from './schema-kit.js';
+import { z } from 'zod';
 import { DEFAULT_PACER_OPTIONS } from '../core/pacing.js';
 import { MAX_PREFIX_LENGTH, parseIpv6Prefix } from '../adapters/source-address.js';
 import { parseListen } from './listen.js';
 
 /** A bare domain JID as used for an XMPP component (RFC 7622 §3.2), e.g. `irc.example.org`. */
-const domainPart = s
+const domainPart = z
   .string()
   .min(1)
   .max(1023)
@@ -28,34 +28,34 @@ const domainPart = s
 /** An IRC network name as it appears in addresses: a host name (`irc.libera.chat`, `localhost`). */
 const networkName = domainPart;
 
-const bareJid = s
+const bareJid = z
   .string()
   .regex(/^[^@/\s]+@[^@/\s]+$/, 'must be a bare JID such as admin@example.org');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const componentSchema = s
+const componentSchema = z
   .strictObject({
     jid: domainPart.describe(
       'The component domain declared on the XMPP server, e.g. `irc.example.org`. Every gateway address ends in it.',
     ),
-    secret: s
+    secret: z
       .string()
       .min(1)
       .optional()
       .describe(
         'Shared secret of the component (XEP-0114). May be left out and given as the environment variable `JABIRC_COMPONENT_SECRET` instead.',
       ),
-    host: s.string().min(1).default('127.0.0.1').describe('Host of the XMPP server\'s component listener.'),
-    port: s.number().int().min(1).max(65535).default(5347).describe('Port of the XMPP server\'s component listener.'),
-    connect_timeout_ms: s
+    host: z.string().min(1).default('127.0.0.1').describe('Host of the XMPP server\'s component listener.'),
+    port: z.number().int().min(1).max(65535).default(5347).describe('Port of the XMPP server\'s component listener.'),
+    connect_timeout_ms: z
       .number()
       .int()
       .min(100)
       .max(600_000)
       .default(10_000)
       .describe('How long the first connection and handshake may take before start-up fails.'),
-    reconnect_max_delay_ms: s
+    reconnect_max_delay_ms: z
       .number()
       .int()
       .min(100)
@@ -66,16 +66,16 @@ const componentSchema = s
   .describe('The link to the XMPP server (XEP-0114).');
 
 /** AES-256 key for stored secrets: 32 bytes in canonical standard base64 (44 characters, `=` padded). */
-export const secretKeySchema = s
+export const secretKeySchema = z
   .string()
   .refine(
     (s) => /^[A-Za-z0-9+/]{43}=$/.test(s) && Buffer.from(s, 'base64').toString('base64') === s,
     'must be 32 bytes in base64 (44 characters), e.g. the output of `openssl rand -base64 32`',
   );
 
-const databaseSchema = s
+const databaseSchema = z
   .strictObject({
-    path: s
+    path: z
       .string()
       .min(1)
       .default('data/jabirc.sqlite')
@@ -88,19 +88,19 @@ const databaseSchema = s
   })
   .describe('Where registrations, settings and history are stored.');
 
-const logSchema = s
+const logSchema = z
   .strictObject({
-    level: s.enum(LOG_LEVELS).default('info').describe('Log level: fatal, error, warn, info, debug, trace or silent. trace logs wire traffic (secrets redacted).'),
+    level: z.enum(LOG_LEVELS).default('info').describe('Log level: fatal, error, warn, info, debug, trace or silent. trace logs wire traffic (secrets redacted).'),
   })
   .describe('Logging (pino JSON lines on standard output).');
 
-const accessSchema = s
+const accessSchema = z
   .strictObject({
-    domains: s
+    domains: z
       .array(domainPart)
       .default([])
       .describe('XMPP domains whose users may use the gateway. Everybody else gets a `forbidden` error. Empty means nobody.'),
-    admins: s.array(bareJid).default([]).describe('Bare JIDs of gateway administrators.'),
+    admins: z.array(bareJid).default([]).describe('Bare JIDs of gateway administrators.'),
   })
   .describe('Who may use the gateway.');
 
@@ -109,11 +109,11 @@ const accessSchema = s
  * interval. Per-network tables override single keys of the global one.
  */
 const floodKeys = {
-  enabled: s
+  enabled: z
     .boolean()
     .describe('Pace the lines sent on each IRC connection. Turn off only for a network you run or where the gateway is exempt from flood limits.'),
-  burst: s.number().int().min(1).max(1000).describe('Lines that may be sent back to back after a quiet period.'),
-  interval_ms: s
+  burst: z.number().int().min(1).max(1000).describe('Lines that may be sent back to back after a quiet period.'),
+  interval_ms: z
     .number()
     .int()
     .min(0)
@@ -121,7 +121,7 @@ const floodKeys = {
     .describe('Time for one line of the burst to come back, in ms: the sustained rate is one line per interval.'),
 };
 
-const floodSchema = s
+const floodSchema = z
   .strictObject({
     enabled: floodKeys.enabled.default(true),
     burst: floodKeys.burst.default(DEFAULT_PACER_OPTIONS.burst),
@@ -129,20 +129,20 @@ const floodSchema = s
   })
   .describe('Flood control of the lines the gateway sends on each IRC connection (RFC 1459 §8.10).');
 
-const networkSchema = s.strictObject({
-  host: s.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
-  port: s.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
-  tls: s.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
-  allow_private_addresses: s
+const networkSchema = z.strictObject({
+  host: z.string().min(1).optional().describe('Host to connect to; defaults to the network name.'),
+  port: z.number().int().min(1).max(65535).optional().describe('Port; defaults to `irc.port`.'),
+  tls: z.boolean().optional().describe('Use TLS; defaults to `irc.tls`.'),
+  allow_private_addresses: z
     .boolean()
     .optional()
     .describe('Allow this network\'s host to resolve to loopback, private or link-local addresses; defaults to `irc.allow_private_addresses`.'),
-  user_ports: s
-    .array(s.number().int().min(1).max(65535))
+  user_ports: z
+    .array(z.number().int().min(1).max(65535))
     .max(32)
     .optional()
     .describe('Ports users may choose for this network in their settings, besides `port`. Default none: a port override is ignored, so the gateway cannot be used to probe other ports.'),
-  flood: s
+  flood: z
     .strictObject({
       enabled: floodKeys.enabled.optional(),
       burst: floodKeys.burst.optional(),
@@ -150,7 +150,7 @@ const networkSchema = s.strictObject({
     })
     .optional()
     .describe('Flood control for this network; each key left out comes from `[irc.flood]`.'),
-  ipv6_prefix: s
+  ipv6_prefix: z
     .string()
     .refine((s) => parseIpv6Prefix(s) !== undefined, `must be an IPv6 prefix such as "2001:db8:1:2::/64" (length 1 to ${MAX_PREFIX_LENGTH})`)
     .optional()
@@ -159,43 +159,43 @@ const networkSchema = s.strictObject({
     ),
 });
 
-const ircSchema = s
+const ircSchema = z
   .strictObject({
-    networks: s
+    networks: z
       .record(networkName, networkSchema)
       .default({})
       .describe(
         'IRC networks users may reach, as tables keyed by network name: `[irc.networks."irc.libera.chat"]` with optional `host`, `port`, `tls`, `flood`, `ipv6_prefix`.',
       ),
-    allow_unlisted: s
+    allow_unlisted: z
       .boolean()
       .default(false)
       .describe('Also allow networks that are not listed in `irc.networks` (connecting to the network name as host).'),
-    allow_private_addresses: s
+    allow_private_addresses: z
       .boolean()
       .default(false)
       .describe('Allow IRC hosts to resolve to loopback, private or link-local addresses (each listed network may say otherwise). Off by default so the gateway cannot be used to reach internal services. With `allow_unlisted` too, any user can reach any internal host: the gateway warns at start.'),
     fixed_network: networkName
       .optional()
       .describe('Fixed-network mode: the one network of this gateway. Rooms are then `#chan@gw` and users `nick@gw`.'),
-    port: s.number().int().min(1).max(65535).default(6697).describe('Default IRC port.'),
-    tls: s.boolean().default(true).describe('Connect with TLS by default.'),
-    max_connections_per_user: s.number().int().min(1).default(10).describe('How many IRC networks one XMPP user may be connected to at once.'),
-    max_channels_per_user: s.number().int().min(1).default(50).describe('How many channels one XMPP user may have joined at once, over all networks.'),
-    connect_timeout_ms: s
+    port: z.number().int().min(1).max(65535).default(6697).describe('Default IRC port.'),
+    tls: z.boolean().default(true).describe('Connect with TLS by default.'),
+    max_connections_per_user: z.number().int().min(1).default(10).describe('How many IRC networks one XMPP user may be connected to at once.'),
+    max_channels_per_user: z.number().int().min(1).default(50).describe('How many channels one XMPP user may have joined at once, over all networks.'),
+    connect_timeout_ms: z
       .number()
       .int()
       .min(1000)
       .default(30_000)
       .describe('How long connecting to an IRC server and registering may take before joins fail with an error; it runs from the dial, not from a wait for `parallel_connects`.'),
-    parallel_connects: s
+    parallel_connects: z
       .number()
       .int()
       .min(1)
       .max(10_000)
       .default(200)
       .describe('How many IRC connections may be between dialling and registration at once, over all networks; more wait their turn, in order (a burst of joins or a restart of thousands of persistent channels then neither times out nor stalls the gateway).'),
-    reconnect_per_second: s
+    reconnect_per_second: z
       .number()
       .int()
       .min(1)
@@ -206,11 +206,11 @@ const ircSchema = s
   })
   .describe('Which IRC networks may be reached, and how.');
 
-const listenAddress = s
+const listenAddress = z
   .string()
   .refine((s) => parseListen(s) !== undefined, 'must be "host:port", "[IPv6]:port" or a port number');
 
-const metricsSchema = s
+const metricsSchema = z
   .strictObject({
     listen: listenAddress
       .optional()
@@ -220,14 +220,14 @@ const metricsSchema = s
   })
   .describe('Metrics and health checks over HTTP.');
 
-const identdSchema = s
+const identdSchema = z
   .strictObject({
     listen: listenAddress
       .optional()
       .describe(
         'Address of the ident server (RFC 1413): `"host:port"`, or a port alone for every address. IRC servers ask on port 113, which needs `CAP_NET_BIND_SERVICE` (see contrib/jabirc.service). Off when not set.',
       ),
-    ident: s
+    ident: z
       .enum(['hash', 'localpart'])
       .default('hash')
       .describe(
@@ -235,20 +235,20 @@ const identdSchema = s
       ),
   })
   .describe('The ident server, so IRC networks can tell the gateway\'s users apart (and ban one of them).');
-const historySchema = s
+const historySchema = z
   .strictObject({
-    enabled: s
+    enabled: z
       .boolean()
       .default(true)
       .describe('Archive channel messages and serve them by MAM (XEP-0313) and as history on join. Off: nothing is stored and rooms advertise no archive.'),
-    retention_days: s
+    retention_days: z
       .number()
       .int()
       .min(1)
       .max(3650)
       .default(30)
       .describe('Archived messages older than this many days are deleted (in the background, in small chunks).'),
-    max_messages_per_channel: s
+    max_messages_per_channel: z
       .number()
       .int()
       .min(100)
@@ -257,7 +257,7 @@ const historySchema = s
       .describe(
         'At most this many messages are kept per channel; beyond it the oldest go first. The default holds 30 days of a channel with over 3,000 messages a day (about 17 MB per full channel) and bounds what a flood can fill.',
       ),
-    on_join: s
+    on_join: z
       .number()
       .int()
       .min(0)
@@ -267,7 +267,7 @@ const historySchema = s
   })
   .describe('Channel history: what the gateway archives and for how long (see "History" above).');
 
-export const configSchema = s
+export const configSchema = z
   .strictObject({
     component: componentSchema,
     database: databaseSchema.default({ path: 'data/jabirc.sqlite' }),
@@ -278,10 +278,11 @@ export const configSchema = s
     identd: identdSchema.default({ ident: 'hash' }),
     history: historySchema.default(() => historySchema.parse({})),
   })
-  .superRefine((cfg, addIssue) => {
+  .superRefine((cfg, ctx) => {
     const fixed = cfg.irc.fixed_network;
     if (fixed !== undefined && !cfg.irc.allow_unlisted && !(fixed in cfg.irc.networks)) {
-      addIssue({
+      ctx.addIssue({
+        code: 'custom',
         path: ['irc', 'fixed_network'],
         message: `network "${fixed}" must be listed in [irc.networks] (or set irc.allow_unlisted)`,
       });
@@ -289,7 +290,7 @@ export const configSchema = s
   });
 
 /** The validated configuration; `component.secret` is always filled after loading. */
-export type Config = Infer<typeof configSchema> & {
-  component: Infer<typeof componentSchema> & { secret: string };
+export type Config = z.infer<typeof configSchema> & {
+  component: z.infer<typeof componentSchema> & { secret: string };
 };
 export type LogLevel = (typeof LOG_LEVELS)[number];
