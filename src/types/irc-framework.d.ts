@@ -86,6 +86,8 @@ declare module 'irc-framework' {
     on(event: 'socket connected' | 'ping timeout', listener: () => void): this;
     on(event: 'socket close', listener: (err: Error | false | undefined) => void): this;
     on(event: 'error', listener: (err: unknown) => void): this;
+    /** eventemitter3: the listener is called with `context` as `this`. */
+    on<C>(event: string, listener: (this: C, ...args: any[]) => void, context: C): this;
     removeAllListeners(event?: string): this;
   }
 }
