@@ -247,7 +247,9 @@ function shareCommandHandlers(client: Client): void {
  *   neither irc-framework nor this adapter listens on the client for five of them
  *   (it listens for 'raw' and 'socket close'; 'connecting' also carries irc-framework's
  *   own CAP reset), so those five listeners go. Nothing else listens on the connection
- *   for them (client.js, connection.js).
+ *   for them (client.js, connection.js);
+ * - the client's own 'away' and 'back' listeners only keep `client.user.away`, which
+ *   nothing reads (irc-framework writes it there alone; the core follows AWAY itself).
  */
 const NETWORK_METHODS = [
   'timeToLocal',
@@ -260,13 +262,16 @@ const NETWORK_METHODS = [
   'extractTargetGroup',
 ] as const;
 const UNHEARD_CONNECTION_EVENTS = ['reconnecting', 'close', 'socket error', 'raw socket connected', 'debug'] as const;
+const UNREAD_CLIENT_EVENTS = ['away', 'back'] as const;
 interface FrameworkPerClient {
   network?: Record<string, unknown> & { cap?: Record<string, unknown> };
   connection?: { removeAllListeners(event: string): void };
+  removeAllListeners(event: string): void;
 }
 let sharedNetworkMethods: Record<string, unknown> | undefined;
 function trimClientState(client: Client): void {
-  const { network, connection } = client as unknown as FrameworkPerClient;
+  const framework = client as unknown as FrameworkPerClient;
+  const { network, connection } = framework;
   if (network !== undefined) {
     const shared = (sharedNetworkMethods ??= Object.fromEntries([
       ...NETWORK_METHODS.map((m) => [m, network[m]]),
@@ -276,6 +281,7 @@ function trimClientState(client: Client): void {
     if (network.cap !== undefined && typeof shared.isEnabled === 'function') network.cap.isEnabled = shared.isEnabled;
   }
   for (const event of UNHEARD_CONNECTION_EVENTS) connection?.removeAllListeners(event);
+  for (const event of UNREAD_CLIENT_EVENTS) framework.removeAllListeners(event);
 }
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
