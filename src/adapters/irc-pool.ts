@@ -75,7 +75,10 @@ import { EventEmitter } from 'node:events';
 import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Client, type ClientOptions, type IrcTransport } from 'irc-framework';
+import type { ClientOptions, IrcErrorEvent, IrcTransport, RawEvent, RegisteredEvent } from 'irc-framework';
+// The client class alone, not the package index: that also loads the default transport
+// (socks, ip-address, iconv-lite) we never use, ~3 MB of RSS (issue 11 §3).
+import Client from 'irc-framework/src/client.js';
 import type { ConnKey, IrcConnectParams, IrcConnEvent } from '../core/effects.js';
 import { decodeIrcBytes } from '../core/formatting.js';
 import { classifyAddress } from '../core/ip-policy.js';
@@ -234,6 +237,51 @@ function shareCommandHandlers(client: Client): void {
   if (ch?.handlers === undefined) return;
   sharedCommandHandlers ??= ch.handlers;
   ch.handlers = sharedCommandHandlers;
+}
+
+/**
+ * Per-client state irc-framework 4.14 builds and Jabirc never needs (issue 11 §3):
+ * - `NetworkInfo` (src/networkinfo.js) gives each instance its own copy of eight methods,
+ *   and its `cap` one more, that use only `this`: every client takes the first client's;
+ * - the client re-emits eight of its connection's events (client.js `createStructure`);
+ *   neither irc-framework nor this adapter listens on the client for five of them
+ *   (it listens for 'raw' and 'socket close'; 'connecting' also carries irc-framework's
+ *   own CAP reset), so those five listeners go. Nothing else listens on the connection
+ *   for them (client.js, connection.js);
+ * - the client's own 'away' and 'back' listeners only keep `client.user.away`, which
+ *   nothing reads (irc-framework writes it there alone; the core follows AWAY itself).
+ */
+const NETWORK_METHODS = [
+  'timeToLocal',
+  'timeToServer',
+  'getServerTimeOffset',
+  'addServerTimeOffset',
+  'supports',
+  'supportsTag',
+  'isChannelName',
+  'extractTargetGroup',
+] as const;
+const UNHEARD_CONNECTION_EVENTS = ['reconnecting', 'close', 'socket error', 'raw socket connected', 'debug'] as const;
+const UNREAD_CLIENT_EVENTS = ['away', 'back'] as const;
+interface FrameworkPerClient {
+  network?: Record<string, unknown> & { cap?: Record<string, unknown> };
+  connection?: { removeAllListeners(event: string): void };
+  removeAllListeners(event: string): void;
+}
+let sharedNetworkMethods: Record<string, unknown> | undefined;
+function trimClientState(client: Client): void {
+  const framework = client as unknown as FrameworkPerClient;
+  const { network, connection } = framework;
+  if (network !== undefined) {
+    const shared = (sharedNetworkMethods ??= Object.fromEntries([
+      ...NETWORK_METHODS.map((m) => [m, network[m]]),
+      ['isEnabled', network.cap?.isEnabled],
+    ]));
+    for (const m of NETWORK_METHODS) if (typeof shared[m] === 'function') network[m] = shared[m];
+    if (network.cap !== undefined && typeof shared.isEnabled === 'function') network.cap.isEnabled = shared.isEnabled;
+  }
+  for (const event of UNHEARD_CONNECTION_EVENTS) connection?.removeAllListeners(event);
+  for (const event of UNREAD_CLIENT_EVENTS) framework.removeAllListeners(event);
 }
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
@@ -567,6 +615,27 @@ function unmapIPv4(address: string): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
+/** What a client listener is called with as `this` (IrcPool#bind). */
+interface Binding {
+  pool: IrcPool;
+  conn: Conn;
+  client: Client;
+}
+// The listeners' event arguments differ per event; each listener declares its own.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = (this: Binding, ...args: any[]) => void;
+
+/** irc-framework runs our listeners inside its socket events: a bug in one is logged, never thrown there. */
+function guarded(event: string, fn: Listener): Listener {
+  return function (this: Binding, ...args: unknown[]): void {
+    try {
+      fn.apply(this, args);
+    } catch (err) {
+      this.conn.log.error({ err, event }, 'IRC event handler failed');
+    }
+  };
+}
+
 export class IrcPool {
   readonly #opts: IrcPoolOptions;
   readonly #log: Logger;
@@ -800,6 +869,7 @@ export class IrcPool {
     // irc-framework's (client.js), not in our type declarations.
     (client as unknown as { requestCap(caps: string[]): void }).requestCap(['draft/chathistory', 'chathistory']);
     shareCommandHandlers(client);
+    trimClientState(client);
     conn.client = client;
     conn.state = 'connecting';
     this.#bind(conn, client);
@@ -811,98 +881,109 @@ export class IrcPool {
     }
   }
 
+  /**
+   * The client's listeners are the same functions for every connection, each called with
+   * its connection's `Binding` as `this` (eventemitter3's listener context): a closure per
+   * listener and connection, with the guard around it and their contexts, was 1.1 kB of
+   * heap per connection (issue 11 §3).
+   */
   #bind(conn: Conn, client: Client): void {
-    const { log } = conn;
-    const guard =
-      <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
-      (...args: A): void => {
-        try {
-          fn(...args);
-        } catch (err) {
-          log.error({ err, event: what }, 'IRC event handler failed');
-        }
-      };
-    client.on(
-      'raw',
-      guard('raw', ({ line, from_server }) => {
-        const trace = log.isLevelEnabled('trace');
-        if (!from_server) {
-          if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc out');
-          this.#opts.onLineSent?.(conn.key);
-          return;
-        }
-        if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
-        if (conn.finished) return;
-        // 'raw' comes before irc-framework dispatches the line: what the lines so far
-        // made it hold is measured here; past a bound its caches are emptied and the
-        // socket is destroyed, so at most this one more line is dispatched.
-        const fp = frameworkFootprint(client, this.#limits.caches);
-        const overflow = frameworkOverflow(fp, this.#limits);
-        if (overflow !== undefined) {
-          log.warn({ ...fp }, 'server exceeded a bound on irc-framework state; disconnecting');
-          (client as unknown as FrameworkInternals).command_handler?.resetCache?.();
-          this.#abort(conn, `disconnected: ${overflow}`);
-          return;
-        }
-        this.#callOnLine(conn, line);
-      }),
-    );
-    client.on(
-      'socket connected',
-      guard('socket connected', () => {
-        if (conn.finished || conn.state !== 'connecting') return;
-        conn.state = 'open';
-        log.debug('socket open, registering');
-        this.#pump(conn);
-      }),
-    );
-    client.on(
-      'registered',
-      guard('registered', ({ nick }) => {
-        if (conn.finished || conn.state === 'quitting') return;
-        if (conn.state === 'registered') {
-          // irc-framework emits 'registered' for every 001; the core hears it once per connect.
-          log.warn({ nick }, 'server sent RPL_WELCOME again; ignored');
-          return;
-        }
-        conn.state = 'registered';
-        clearTimeout(conn.deadlineTimer);
-        conn.deadlineTimer = undefined;
-        this.#releaseSlot(conn);
-        log.debug({ nick }, 'registered');
-        this.#callOnEvent(conn, { kind: 'registered', nick });
-      }),
-    );
-    client.on(
-      'irc error',
-      guard('irc error', (ev) => {
-        if (ev.error === 'irc' && typeof ev.reason === 'string') conn.serverError = ev.reason;
-      }),
-    );
-    client.on(
-      'ping timeout',
-      guard('ping timeout', () => {
-        conn.localReason ??= `ping timeout: no data from the server for ${PING_TIMEOUT_S} s`;
-      }),
-    );
-    client.on(
-      'socket close',
-      guard('socket close', (err) => {
-        const socketReason = err instanceof Error ? describeSocketError(err) : undefined;
-        if (err instanceof Error) log.debug({ err }, 'socket error');
-        const reason =
-          conn.localReason ??
-          conn.serverError ??
-          socketReason ??
-          (conn.state === 'quitting' ? 'disconnected after QUIT' : 'connection closed by the server');
-        this.#finish(conn, reason);
-      }),
-    );
-    client.on(
-      'error',
-      guard('error', (err) => log.error({ err }, 'irc-framework error event')),
-    );
+    const binding: Binding = { pool: this, conn, client };
+    for (const [event, listener] of IrcPool.#LISTENERS) client.on(event, listener, binding);
   }
+
+  static readonly #LISTENERS: ReadonlyArray<readonly [string, Listener]> = (
+    [
+      [
+        'raw',
+        function (this: Binding, { line, from_server }: RawEvent) {
+          const { pool, conn, client } = this;
+          const { log } = conn;
+          const trace = log.isLevelEnabled('trace');
+          if (!from_server) {
+            if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc out');
+            pool.#opts.onLineSent?.(conn.key);
+            return;
+          }
+          if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
+          if (conn.finished) return;
+          // 'raw' comes before irc-framework dispatches the line: what the lines so far
+          // made it hold is measured here; past a bound its caches are emptied and the
+          // socket is destroyed, so at most this one more line is dispatched.
+          const fp = frameworkFootprint(client, pool.#limits.caches);
+          const overflow = frameworkOverflow(fp, pool.#limits);
+          if (overflow !== undefined) {
+            log.warn({ ...fp }, 'server exceeded a bound on irc-framework state; disconnecting');
+            (client as unknown as FrameworkInternals).command_handler?.resetCache?.();
+            pool.#abort(conn, `disconnected: ${overflow}`);
+            return;
+          }
+          pool.#callOnLine(conn, line);
+        },
+      ],
+      [
+        'socket connected',
+        function (this: Binding) {
+          const { pool, conn } = this;
+          if (conn.finished || conn.state !== 'connecting') return;
+          conn.state = 'open';
+          conn.log.debug('socket open, registering');
+          pool.#pump(conn);
+        },
+      ],
+      [
+        'registered',
+        function (this: Binding, { nick }: RegisteredEvent) {
+          const { pool, conn } = this;
+          const { log } = conn;
+          if (conn.finished || conn.state === 'quitting') return;
+          if (conn.state === 'registered') {
+            // irc-framework emits 'registered' for every 001; the core hears it once per connect.
+            log.warn({ nick }, 'server sent RPL_WELCOME again; ignored');
+            return;
+          }
+          conn.state = 'registered';
+          clearTimeout(conn.deadlineTimer);
+          conn.deadlineTimer = undefined;
+          pool.#releaseSlot(conn);
+          log.debug({ nick }, 'registered');
+          pool.#callOnEvent(conn, { kind: 'registered', nick });
+        },
+      ],
+      [
+        'irc error',
+        function (this: Binding, ev: IrcErrorEvent) {
+          if (ev.error === 'irc' && typeof ev.reason === 'string') this.conn.serverError = ev.reason;
+        },
+      ],
+      [
+        'ping timeout',
+        function (this: Binding) {
+          this.conn.localReason ??= `ping timeout: no data from the server for ${PING_TIMEOUT_S} s`;
+        },
+      ],
+      [
+        'socket close',
+        function (this: Binding, err: Error | false | undefined) {
+          const { pool, conn } = this;
+          const socketReason = err instanceof Error ? describeSocketError(err) : undefined;
+          if (err instanceof Error) conn.log.debug({ err }, 'socket error');
+          const reason =
+            conn.localReason ??
+            conn.serverError ??
+            socketReason ??
+            (conn.state === 'quitting' ? 'disconnected after QUIT' : 'connection closed by the server');
+          pool.#finish(conn, reason);
+        },
+      ],
+      [
+        'error',
+        function (this: Binding, err: unknown) {
+          this.conn.log.error({ err }, 'irc-framework error event');
+        },
+      ],
+    ] as Array<[string, Listener]>
+  ).map(([event, fn]) => [event, guarded(event, fn)] as const);
 
   /**
    * PRIVMSG and NOTICE from the server change nothing irc-framework keeps or answers (it

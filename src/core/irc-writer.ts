@@ -240,7 +240,8 @@ export function messagePayloadBudget(input: MessageBudgetInput): number {
   return IRC_MAX_LINE_BYTES - prefix - rest - (input.action === true ? CTCP_ACTION_OVERHEAD_BYTES : 0);
 }
 
-const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** Made at the first line that needs it: creating it maps ~1 MB of ICU data (issue 11 §3). */
+let graphemes: Intl.Segmenter | undefined;
 const LINE_BREAK = /\r\n|\r|\n/;
 /** NUL cannot be sent and \x01 would frame a CTCP: both become U+FFFD, as do lone surrogates. */
 const UNSENDABLE = /[\0\x01]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -270,7 +271,7 @@ function unitsOf(line: string, maxBytes: number): Unit[] {
     }
     return units;
   }
-  for (const { segment, index } of GRAPHEMES.segment(line)) {
+  for (const { segment, index } of (graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(line)) {
     const bytes = utf8ByteLength(segment);
     if (bytes <= maxBytes) {
       units.push({ index, bytes, isSpace: segment === ' ' });

@@ -86,6 +86,18 @@ declare module 'irc-framework' {
     on(event: 'socket connected' | 'ping timeout', listener: () => void): this;
     on(event: 'socket close', listener: (err: Error | false | undefined) => void): this;
     on(event: 'error', listener: (err: unknown) => void): this;
+    /** eventemitter3: the listener is called with `context` as `this`. */
+    on<C>(event: string, listener: (this: C, ...args: any[]) => void, context: C): this;
     removeAllListeners(event?: string): this;
   }
+}
+
+/**
+ * The client class alone (`module.exports = class IrcClient`): the package index also
+ * loads the default transport (socks, ip-address, iconv-lite, net/tls) that Jabirc never
+ * uses, since every connection brings its own transport (irc-pool.ts).
+ */
+declare module 'irc-framework/src/client.js' {
+  import { Client } from 'irc-framework';
+  export default Client;
 }
