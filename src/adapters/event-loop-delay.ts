@@ -12,11 +12,11 @@
  *   `perf_hooks` histogram. Not `monitorEventLoopDelay`: it cannot be paused without
  *   counting the pause as one long delay, nor merged into another histogram;
  * - only while the loop is busy: once a second (one unref'd timer) the loop's
- *   utilisation over that second decides; above `busyUtilisation` (20 %, well above the
- *   sampler's own wake-ups cost) the sampling timer
- *   runs, below it stops. An idle gateway holding thousands of connections thus does not
- *   wake up 100 times a second (that alone cost 0.8 % of a core on a 2-core VM), and the
- *   figures describe the seconds that had work, not the quiet ones;
+ *   utilisation over that second decides; above `busyUtilisation` (20 %, well above
+ *   what the sampler's own wake-ups cost) the sampling timer runs, below it stops. An
+ *   idle gateway holding thousands of connections thus does not wake up 100 times a
+ *   second (that alone cost 0.8 % of a core on a 2-core VM), and the figures describe
+ *   the seconds that had work, not the quiet ones;
  * - never keeps the process alive.
  */
 import { createHistogram, performance, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
@@ -36,8 +36,8 @@ export interface EventLoopDelayOptions {
   /** Sampling interval while busy, in ms; default 10. */
   resolutionMs?: number;
   /**
-   * Utilisation (0–1) over a second above which that second is sampled; default 0.2. Well above
-   * than the sampler's own cost: at 0.01 the 100 wake-ups a second of the sampler alone kept
+   * Utilisation (0–1) over a second above which that second is sampled; default 0.2, well above
+   * the sampler's own cost: at 0.01 the 100 wake-ups a second of the sampler alone kept
    * a gateway holding 5,000 idle connections over it, at 2.4 % of a core (gwbench connect:
    * idle CPU 2.47 %, 0.076 % without the sampler).
    */

@@ -35,8 +35,8 @@
  * `xmlSafe` like every byte of `write` (core/stanza.ts `wireText`: ltx's output byte
  * for byte; a shared channel-line text the builder checked is not scanned again), and
  * the stanzas sent during one turn of the event loop go out as one socket write, from
- * `setImmediate`, straight to the socket. A socket write costs a system call; the fan-out of one IRC line to hundreds
- * of users now costs one. Order is kept: a batch is written before anything sent after
+ * `setImmediate`, straight to the socket. A socket write costs a system call; the
+ * fan-out of one IRC line to hundreds of users now costs one. Order is kept: a batch is written before anything sent after
  * it. Component `send` also set a missing `from` to the domain (XEP-0114 §3); so does
  * ours. A batch for a socket already closing is queued for the next link.
  */

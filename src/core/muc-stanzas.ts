@@ -18,6 +18,7 @@
  * member.
  */
 import xml, { type Element } from '@xmpp/xml';
+import { BoundedCache } from './bounded-cache.js';
 import { StanzaError } from './errors.js';
 import { NS_DELAY, NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_STANZA_ID } from './namespaces.js';
 import { cloneElement, element, errorElement, escapeAttribute, escapeText, isPlainAttribute, isPlainText, serializeElement, withSerialization } from './stanza.js';
@@ -148,8 +149,9 @@ interface Template {
 
 /**
  * The text of the groupchat messages the bridge sends most, made once per shape and cut
- * where the copies differ (issue 11 §2). The element is still built for each copy (it is
- * what the core's tests and the effect log read); only its text is shared.
+ * where the copies differ (issue 11 §2). An element is still made for each copy (it is
+ * what the core's tests and the effect log read), its children only when read
+ * (`LazyGroupchat`); its text is shared.
  *
  * - `message`: a channel line. Each gateway connection in the channel receives the line
  *   and sends its user the same message but for `to` and the ids; serialising every copy
@@ -288,13 +290,11 @@ function wireAttribute(s: string): string {
  * reflection to a resource tests the same string again, and a test cost more than a
  * lookup by a string whose hash is kept (issue 11 §2). Emptied when full.
  */
-const PLAIN_RECIPIENTS = new Set<string>();
-const MAX_PLAIN_RECIPIENTS = 10_000;
+const PLAIN_RECIPIENTS = new BoundedCache<string, true>(10_000);
 function wireRecipient(s: string): string {
-  if (PLAIN_RECIPIENTS.has(s)) return s;
+  if (PLAIN_RECIPIENTS.get(s) === true) return s;
   if (!isPlainAttribute(s)) return wireAttribute(s);
-  if (PLAIN_RECIPIENTS.size >= MAX_PLAIN_RECIPIENTS) PLAIN_RECIPIENTS.clear();
-  PLAIN_RECIPIENTS.add(s);
+  PLAIN_RECIPIENTS.set(s, true);
   return s;
 }
 /** A text value of a copy as `serializeElement` writes it. */

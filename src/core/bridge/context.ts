@@ -185,10 +185,10 @@ export class BridgeContext {
    * a tenth of fan-out's CPU (issue 11 §2). Maps in maps rather than one keyed by the parts
    * joined: each part is a string the session or the shared parsed line holds already, whose
    * hash is computed once, where a joined key was a new string to hash per copy. Emptied
-   * when MAX_CACHED_JIDS names are held.
+   * when MAX_CACHED_JIDS names are held, by new maps as BoundedCache does (bounded-cache.ts).
    */
-  readonly #roomJids = new Map<string, Map<string, { jid?: string; readonly occupants: Map<string, string> }>>();
-  readonly #userJids = new Map<string, Map<string, string>>();
+  #roomJids = new Map<string, Map<string, { jid?: string; readonly occupants: Map<string, string> }>>();
+  #userJids = new Map<string, Map<string, string>>();
   #cachedJids = 0;
   #room(network: string, channel: string): { jid?: string; readonly occupants: Map<string, string> } {
     let rooms = this.#roomJids.get(network);
@@ -208,8 +208,8 @@ export class BridgeContext {
   }
   #count(): void {
     if (++this.#cachedJids <= MAX_CACHED_JIDS) return;
-    this.#roomJids.clear();
-    this.#userJids.clear();
+    this.#roomJids = new Map();
+    this.#userJids = new Map();
     this.#cachedJids = 1;
   }
   networkJid(s: Session): string {
