@@ -373,10 +373,62 @@ export interface MessageLinesInput extends MessageBudgetInput {
  *       → ['PRIVMSG #c hi', 'PRIVMSG #c yo']
  */
 export function buildMessageLines(input: MessageLinesInput): string[] {
-  const chunks = splitMessageText(input.text, messagePayloadBudget(input));
+  const budget = messagePayloadBudget(input);
+  const one = plainMessageLine(input, budget);
+  if (one !== undefined) return [one];
+  const chunks = splitMessageText(input.text, budget);
   return chunks.map((chunk) =>
     buildLine(input.command, [input.target, input.action === true ? ctcpAction(chunk) : chunk]),
   );
+}
+
+/**
+ * The one line of a body that needs nothing of `splitMessageText`, or undefined: the
+ * common message (issue 11 §2: the general path scanned the text six times). One pass
+ * over the text finds what would send it down the general path — CR, LF, NUL, \x01, a
+ * surrogate that is not half of a pair, no visible ASCII character (a text that might
+ * trim to nothing), more bytes than `budget` — and counts its bytes and spaces on the way;
+ * a target that is not a plain middle parameter also goes the general way, which refuses
+ * it. What it returns is what the general path would: `tryBuildLine`'s output, checked
+ * against it by a property in test/fuzz.
+ */
+function plainMessageLine(input: MessageLinesInput, budget: number): string | undefined {
+  const { text, target } = input;
+  let bytes = 0;
+  let space = false;
+  let visible = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 0x0a || c === 0x0d || c <= 0x01) return undefined;
+      if (c === 0x20) space = true;
+      else if (c > 0x20 && c < 0x7f) visible = true;
+      bytes += 1;
+    } else if (c < 0x800) bytes += 2;
+    else if (c < 0xd800 || c > 0xdfff) bytes += 3;
+    else if (c <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 4;
+      i++;
+    } else return undefined;
+  }
+  if (!visible || bytes > budget || !isPlainMiddle(target)) return undefined;
+  const action = input.action === true;
+  // The trailing marker exactly when `tryBuildLine` would put one: an action has a space.
+  const trailing = action || space || text.charCodeAt(0) === 0x3a;
+  const param = action ? `${CTCP_ACTION_PREFIX}${text}${CTCP_DELIM}` : text;
+  const lineBytes = input.command.length + 1 + utf8ByteLength(target) + (trailing ? 2 : 1) + bytes + (action ? CTCP_ACTION_OVERHEAD_BYTES : 0);
+  if (lineBytes + 2 > IRC_MAX_LINE_BYTES) return undefined;
+  return `${input.command} ${target} ${trailing ? ':' : ''}${param}`;
+}
+
+/** A middle parameter as `tryBuildLine` takes it: not empty, no space, CR, LF or NUL, no leading ':'. */
+function isPlainMiddle(s: string): boolean {
+  if (s.length === 0 || s.charCodeAt(0) === 0x3a) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0) return false;
+  }
+  return true;
 }
 
 /** `\x01ACTION text\x01`. Throws RangeError when `text` holds \x01 (it would end the frame). */

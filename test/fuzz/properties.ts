@@ -17,7 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parseIrcLine } from '../../src/core/irc-message.js';
-import { buildMessageLines, IrcLineRefusedError, tryBuildLine, utf8ByteLength } from '../../src/core/irc-writer.js';
+import { buildLine, buildMessageLines, ctcpAction, IrcLineRefusedError, messagePayloadBudget, splitMessageText, tryBuildLine, utf8ByteLength } from '../../src/core/irc-writer.js';
 import { bytesToLine, coreSession, hostileString, ircLine, type CoreAction } from './arbitraries.js';
 import { runCore } from './core-runner.js';
 
@@ -184,6 +184,10 @@ export function writerMessageProperty(m: MessageInput): void {
     .map((l) => l.replace(UNSENDABLE, '\uFFFD'))
     .join('');
   if (pieces.join('') !== expected) throw new Error(`pieces do not concatenate to the text: ${JSON.stringify(pieces).slice(0, 200)}`);
+  // The one-line shortcut of buildMessageLines gives exactly what splitting and building each piece gives.
+  const input = { command: m.command, target: m.target, sender: { nick: m.nick, user: m.user, host: m.host }, action: m.action };
+  const general = splitMessageText(m.text, messagePayloadBudget(input)).map((chunk) => buildLine(m.command, [m.target, m.action ? ctcpAction(chunk) : chunk]));
+  if (JSON.stringify(lines) !== JSON.stringify(general)) throw new Error(`${JSON.stringify(lines).slice(0, 200)} differs from the general path's ${JSON.stringify(general).slice(0, 200)}`);
 }
 
 export const writerMessageInput: fc.Arbitrary<MessageInput> = fc.record({
@@ -192,7 +196,13 @@ export const writerMessageInput: fc.Arbitrary<MessageInput> = fc.record({
   nick: fc.oneof(fc.constantFrom('me', 'a'.repeat(30)), hostileString(20).filter((s) => s.length > 0)),
   user: fc.option(fc.constantFrom('~u', 'jabirc'), { nil: undefined }),
   host: fc.option(fc.constantFrom('gateway.example.org', 'h'), { nil: undefined }),
-  text: fc.oneof(hostileString(80), hostileString(1200), fc.string({ unit: 'grapheme', maxLength: 900 })),
+  text: fc.oneof(
+    hostileString(80),
+    hostileString(1200),
+    fc.string({ unit: 'grapheme', maxLength: 900 }),
+    // Ordinary one-line text, the common message: spaces, a leading ':', accents, CJK, emoji, near the byte budget.
+    fc.string({ unit: fc.constantFrom('a', ' ', ':', '\u00e9', '\u4e00', '\u{1F600}', '\u00a0', '\t'), maxLength: 200 }),
+  ),
   action: fc.boolean(),
 });
 
