@@ -85,7 +85,7 @@ import { classifyAddress } from '../core/ip-policy.js';
 import { RAW_BYTES_TAG } from '../core/irc-message.js';
 import { IRC_MAX_LINE_BYTES, utf8ByteLength } from '../core/irc-writer.js';
 import { DEFAULT_PACER_OPTIONS, createPacer, type Pacer, type PacerOptions } from '../core/pacing.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type LevelLog, type Logger } from '../log.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -371,7 +371,8 @@ export interface IrcConnectionInfo {
 interface Conn {
   readonly key: ConnKey;
   readonly params: IrcConnectParams;
-  readonly log: Logger;
+  /** Made at the connection's first line logged (`lazyChild`). */
+  readonly log: LevelLog;
   /** Null when the network's flood control is off: lines go out as soon as the socket is open. */
   readonly pacer: Pacer | null;
   /** `traceSecretsOf(params)`: scrubbed from this connection's trace lines. */
@@ -440,7 +441,7 @@ interface PinnedTarget {
  */
 class PinnedTransport extends EventEmitter implements IrcTransport {
   readonly #target: PinnedTarget;
-  readonly #log: Logger;
+  readonly #log: LevelLog;
   readonly #fallbackEncoding: string;
   #socket: net.Socket | undefined;
   #tcpConnected = false;
@@ -455,7 +456,7 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
   /** Takes a server line past irc-framework when it returns true (`IrcPool#frameworkBlind`). */
   bypass: ((line: string) => boolean) | undefined;
 
-  constructor(target: PinnedTarget, log: Logger, fallbackEncoding: string) {
+  constructor(target: PinnedTarget, log: LevelLog, fallbackEncoding: string) {
     super();
     this.#target = target;
     this.#log = log;
@@ -760,7 +761,7 @@ export class IrcPool {
       return;
     }
     const space = key.indexOf(' ');
-    const log = this.#log.child({ network: params.network, user: space < 0 ? key : key.slice(0, space) });
+    const log = lazyChild(this.#log, { network: params.network, user: space < 0 ? key : key.slice(0, space) });
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
     const conn: Conn = {
