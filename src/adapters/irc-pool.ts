@@ -53,8 +53,12 @@
  *   parsed) and every line written (`from_server: false`); `registered` fires on
  *   001 with the nick the server gave; `irc error` with `error: 'irc'` carries an
  *   ERROR line's text; `socket close` fires once per socket with the error.
- * - PRIVMSG and NOTICE from the server never reach it (`#frameworkBlind`): they go
- *   straight to `onLine`, logged at trace as its 'raw' handler would.
+ * - Server lines whose handlers in it only emit events we do not hear, or keep state we
+ *   never read (PRIVMSG, NOTICE, JOIN, PART, KICK, QUIT, MODE, TOPIC, INVITE, AWAY,
+ *   ACCOUNT, CHGHOST, SETNAME, 002-004, 250-255, 265, 266, 331-333) never reach it
+ *   (`#frameworkBlind`): they go straight to `onLine`, logged at trace as its 'raw'
+ *   handler would. It still sees registration, CAP, SASL, PING/PONG, NICK, ERROR,
+ *   ISUPPORT and every reply it caches (NAMES, MOTD, WHOIS…: the bounds below).
  * - It answers PING itself, negotiates CAP 302 and SASL PLAIN, and requests,
  *   when offered: cap-notify, batch, multi-prefix, message-tags,
  *   draft/message-tags-0.2, away-notify, invite-notify, account-notify,
@@ -290,8 +294,16 @@ const JOIN_KEYS = /^(JOIN +\S+) +\S/i;
 /** A channel MODE whose mode string sets or clears `k`: its parameters may hold the key. */
 const MODE_KEY = /^(MODE +[#&!+]\S* +[-+]*[A-Za-z]*k[-+A-Za-z]*)(?= )/i;
 
-/** Server lines irc-framework need not see (`IrcPool#frameworkBlind`): tags and source, then PRIVMSG or NOTICE. */
-const FRAMEWORK_BLIND = /^(?:@\S+ +)?(?::\S+ +)?(?:PRIVMSG|NOTICE) /i;
+/**
+ * Server lines irc-framework need not see (`IrcPool#frameworkBlind`): tags and source, then
+ * a command whose handler in irc-framework 4.14 (src/commands/handlers/) only emits an event
+ * nobody listens to, or sets client state nothing reads (user modes, `network.ircd`). Not
+ * here: what it answers or negotiates (PING, CAP, AUTHENTICATE, 90x), what it tracks and
+ * uses (001, 005, NICK, PONG, ERROR, BATCH) and replies it caches until their end (NAMES,
+ * MOTD, WHOIS, WHO, lists), which `frameworkFootprint` bounds.
+ */
+const FRAMEWORK_BLIND =
+  /^(?:@\S+ +)?(?::\S+ +)?(?:PRIVMSG|NOTICE|JOIN|PART|KICK|QUIT|MODE|TOPIC|INVITE|AWAY|ACCOUNT|CHGHOST|SETNAME|00[234]|25[0-5]|26[56]|33[123])(?: |$)/i;
 
 /** Where every connection's socket reads land (`PinnedTransport`, `onread`); consumed before the next read. */
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -1027,10 +1039,11 @@ export class IrcPool {
   ).map(([event, fn]) => [event, guarded(event, fn)] as const);
 
   /**
-   * PRIVMSG and NOTICE from the server change nothing irc-framework keeps or answers (it
-   * answers no CTCP: `version` is null; its ping time-out is reset by PONG), so they go
-   * to the core as its 'raw' handler would send them, without irc-framework's parsing,
-   * events and middleware: most of the per-line cost of a busy channel (issue 11 §2).
+   * PRIVMSG, NOTICE and the other `FRAMEWORK_BLIND` lines change nothing irc-framework
+   * keeps or answers (it answers no CTCP: `version` is null; its ping time-out is reset by
+   * PONG), so they go to the core as its 'raw' handler would send them, without
+   * irc-framework's parsing, events, middleware and a timer reset per line: most of the
+   * per-line cost of a busy channel (issue 11 §2), and 11 of the ~20 lines of a join.
    */
   #frameworkBlind(conn: Conn, line: string): boolean {
     if (!FRAMEWORK_BLIND.test(line)) return false;
