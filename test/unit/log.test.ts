@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger, lazyChild, MAX_OPERATOR_SECRETS } from '../../src/log.js';
 
@@ -62,6 +63,31 @@ describe('logger', () => {
     const msgs = out.text().trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toEqual(['module debug', 'user debug', 'later debug', 'later warn']);
     expect([log.level, module.level, perUser.level, later.level]).toEqual(['warn', 'warn', 'warn', 'warn']);
+  });
+
+  it('serialises every kind of value as pino with the same redaction does, secrets at depth 1-3 redacted', () => {
+    const values: Record<string, unknown> = {
+      s: 'plain "quoted" \\ back\nslash \u0000 \u2028 é 𝄞 \ud800 lone',
+      n: 42.5,
+      nan: Number.NaN,
+      inf: Number.POSITIVE_INFINITY,
+      neg: -0,
+      t: true,
+      f: false,
+      nil: null,
+      big: 12n,
+      arr: [1, 'two', { password: 'pw-a' }],
+      nested: { a: { password: 'pw-b', keep: 'k' }, password: 'pw-c' },
+      password: 'pw-d',
+    };
+    const ours = capture();
+    createLogger('info', ours.stream).log.info(values, 'values');
+    const plain = capture();
+    pino({ base: { name: 'jabirc' }, redact: { paths: ['password', '*.password', '*.*.password'], censor: '[Redacted]' } }, plain.stream).info(values, 'values');
+    const untimed = (line: string): string => line.replace(/"time":\d+,/, '');
+    expect(untimed(ours.text())).toBe(untimed(plain.text()));
+    expect(ours.text()).not.toMatch(/pw-[bcd]/);
+    expect(ours.text()).toContain('"keep":"k"');
   });
 
   it('a lazy child logs with its bindings, at the level the root has when it logs, redacted like the others', () => {
