@@ -53,8 +53,12 @@
  *   parsed) and every line written (`from_server: false`); `registered` fires on
  *   001 with the nick the server gave; `irc error` with `error: 'irc'` carries an
  *   ERROR line's text; `socket close` fires once per socket with the error.
- * - PRIVMSG and NOTICE from the server never reach it (`#frameworkBlind`): they go
- *   straight to `onLine`, logged at trace as its 'raw' handler would.
+ * - Server lines whose handlers in it only emit events we do not hear, or keep state we
+ *   never read (PRIVMSG, NOTICE, JOIN, PART, KICK, QUIT, MODE, TOPIC, INVITE, AWAY,
+ *   ACCOUNT, CHGHOST, SETNAME, 002-004, 250-255, 265, 266, 331-333) never reach it
+ *   (`#frameworkBlind`): they go straight to `onLine`, logged at trace as its 'raw'
+ *   handler would. It still sees registration, CAP, SASL, PING/PONG, NICK, ERROR,
+ *   ISUPPORT and every reply it caches (NAMES, MOTD, WHOIS…: the bounds below).
  * - It answers PING itself, negotiates CAP 302 and SASL PLAIN, and requests,
  *   when offered: cap-notify, batch, multi-prefix, message-tags,
  *   draft/message-tags-0.2, away-notify, invite-notify, account-notify,
@@ -85,7 +89,7 @@ import { classifyAddress } from '../core/ip-policy.js';
 import { RAW_BYTES_TAG } from '../core/irc-message.js';
 import { IRC_MAX_LINE_BYTES, utf8ByteLength } from '../core/irc-writer.js';
 import { DEFAULT_PACER_OPTIONS, createPacer, type Pacer, type PacerOptions } from '../core/pacing.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type LevelLog, type Logger } from '../log.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -290,12 +294,28 @@ const JOIN_KEYS = /^(JOIN +\S+) +\S/i;
 /** A channel MODE whose mode string sets or clears `k`: its parameters may hold the key. */
 const MODE_KEY = /^(MODE +[#&!+]\S* +[-+]*[A-Za-z]*k[-+A-Za-z]*)(?= )/i;
 
-/** Server lines irc-framework need not see (`IrcPool#frameworkBlind`): tags and source, then PRIVMSG or NOTICE. */
-const FRAMEWORK_BLIND = /^(?:@\S+ +)?(?::\S+ +)?(?:PRIVMSG|NOTICE) /i;
+/**
+ * Server lines irc-framework need not see (`IrcPool#frameworkBlind`): tags and source, then
+ * a command whose handler in irc-framework 4.14 (src/commands/handlers/) only emits an event
+ * nobody listens to, or sets client state nothing reads (user modes, `network.ircd`). Not
+ * here: what it answers or negotiates (PING, CAP, AUTHENTICATE, 90x), what it tracks and
+ * uses (001, 005, NICK, PONG, ERROR, BATCH) and replies it caches until their end (NAMES,
+ * MOTD, WHOIS, WHO, lists), which `frameworkFootprint` bounds.
+ */
+const FRAMEWORK_BLIND =
+  /^(?:@\S+ +)?(?::\S+ +)?(?:PRIVMSG|NOTICE|JOIN|PART|KICK|QUIT|MODE|TOPIC|INVITE|AWAY|ACCOUNT|CHGHOST|SETNAME|00[234]|25[0-5]|26[56]|33[123])(?: |$)/i;
 
 /** Where every connection's socket reads land (`PinnedTransport`, `onread`); consumed before the next read. */
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const EMPTY = Buffer.alloc(0);
+
+/** Transports with lines written this turn; one microtask writes them all (`PinnedTransport#writeLine`). */
+let pendingWrites: PinnedTransport[] = [];
+function flushPendingWrites(): void {
+  const transports = pendingWrites;
+  pendingWrites = [];
+  for (const t of transports) t.flushWrites();
+}
 
 /**
  * A line that was not valid UTF-8 carries its original bytes in the client-only tag
@@ -363,7 +383,8 @@ export interface IrcConnectionInfo {
 interface Conn {
   readonly key: ConnKey;
   readonly params: IrcConnectParams;
-  readonly log: Logger;
+  /** Made at the connection's first line logged (`lazyChild`). */
+  readonly log: LevelLog;
   /** Null when the network's flood control is off: lines go out as soon as the socket is open. */
   readonly pacer: Pacer | null;
   /** `traceSecretsOf(params)`: scrubbed from this connection's trace lines. */
@@ -432,7 +453,7 @@ interface PinnedTarget {
  */
 class PinnedTransport extends EventEmitter implements IrcTransport {
   readonly #target: PinnedTarget;
-  readonly #log: Logger;
+  readonly #log: LevelLog;
   readonly #fallbackEncoding: string;
   #socket: net.Socket | undefined;
   #tcpConnected = false;
@@ -441,10 +462,13 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
   #index = 0;
   #lastError: Error | undefined;
   #buffer: Buffer = EMPTY;
+  /** Lines written since the last flush, each with its CRLF (`writeLine`). */
+  #pending = '';
+  #pendingCallbacks: Array<() => void> | undefined;
   /** Takes a server line past irc-framework when it returns true (`IrcPool#frameworkBlind`). */
   bypass: ((line: string) => boolean) | undefined;
 
-  constructor(target: PinnedTarget, log: Logger, fallbackEncoding: string) {
+  constructor(target: PinnedTarget, log: LevelLog, fallbackEncoding: string) {
     super();
     this.#target = target;
     this.#log = log;
@@ -571,11 +595,39 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     this.#log.error({ err, event: what }, 'irc-framework threw while handling a socket event');
   }
 
+  /**
+   * Lines written during one event (irc-framework's CAP LS, NICK and USER on connect, a
+   * CAP REQ, our lines) go out as one socket write, from a microtask once the event is
+   * handled (`flushPendingWrites`): on loopback each write system call cost ~40 µs, and a
+   * join made six (issue 11: joins). Order is kept; `close` sends what is pending first.
+   */
   writeLine(line: string, cb?: () => void): void {
-    if (this.#socket !== undefined && this.#open && !this.#socket.destroyed) {
-      this.#socket.write(`${line}\r\n`, 'utf8', cb);
-    } else if (cb) {
-      process.nextTick(cb);
+    if (!this.#writable()) {
+      if (cb) process.nextTick(cb);
+      return;
+    }
+    if (this.#pending === '' && pendingWrites.push(this) === 1) queueMicrotask(flushPendingWrites);
+    this.#pending += `${line}\r\n`;
+    if (cb) (this.#pendingCallbacks ??= []).push(cb);
+  }
+
+  #writable(): boolean {
+    return this.#socket !== undefined && this.#open && !this.#socket.destroyed;
+  }
+
+  /** One write of the lines pending; their callbacks run once it is done (or at once when it cannot be). */
+  flushWrites(): void {
+    const data = this.#pending;
+    const callbacks = this.#pendingCallbacks;
+    this.#pending = '';
+    this.#pendingCallbacks = undefined;
+    if (data === '') return;
+    const done = callbacks === undefined ? undefined : (): void => callbacks.forEach((cb) => cb());
+    try {
+      if (this.#writable()) this.#socket!.write(data, 'utf8', done);
+      else if (done) process.nextTick(done);
+    } catch (err) {
+      this.#threw('write', err);
     }
   }
 
@@ -583,6 +635,7 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     this.#closing = true;
     const socket = this.#socket;
     if (socket === undefined) return;
+    this.flushWrites();
     if (force || !this.#open) socket.destroy();
     else socket.end();
   }
@@ -720,7 +773,7 @@ export class IrcPool {
       return;
     }
     const space = key.indexOf(' ');
-    const log = this.#log.child({ network: params.network, user: space < 0 ? key : key.slice(0, space) });
+    const log = lazyChild(this.#log, { network: params.network, user: space < 0 ? key : key.slice(0, space) });
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
     const conn: Conn = {
@@ -986,10 +1039,11 @@ export class IrcPool {
   ).map(([event, fn]) => [event, guarded(event, fn)] as const);
 
   /**
-   * PRIVMSG and NOTICE from the server change nothing irc-framework keeps or answers (it
-   * answers no CTCP: `version` is null; its ping time-out is reset by PONG), so they go
-   * to the core as its 'raw' handler would send them, without irc-framework's parsing,
-   * events and middleware: most of the per-line cost of a busy channel (issue 11 §2).
+   * PRIVMSG, NOTICE and the other `FRAMEWORK_BLIND` lines change nothing irc-framework
+   * keeps or answers (it answers no CTCP: `version` is null; its ping time-out is reset by
+   * PONG), so they go to the core as its 'raw' handler would send them, without
+   * irc-framework's parsing, events, middleware and a timer reset per line: most of the
+   * per-line cost of a busy channel (issue 11 §2), and 11 of the ~20 lines of a join.
    */
   #frameworkBlind(conn: Conn, line: string): boolean {
     if (!FRAMEWORK_BLIND.test(line)) return false;

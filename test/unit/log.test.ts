@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, MAX_OPERATOR_SECRETS } from '../../src/log.js';
+import { createLogger, lazyChild, MAX_OPERATOR_SECRETS } from '../../src/log.js';
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -62,6 +63,49 @@ describe('logger', () => {
     const msgs = out.text().trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toEqual(['module debug', 'user debug', 'later debug', 'later warn']);
     expect([log.level, module.level, perUser.level, later.level]).toEqual(['warn', 'warn', 'warn', 'warn']);
+  });
+
+  it('serialises every kind of value as pino with the same redaction does, secrets at depth 1-3 redacted', () => {
+    const values: Record<string, unknown> = {
+      s: 'plain "quoted" \\ back\nslash \u0000 \u2028 é 𝄞 \ud800 lone',
+      n: 42.5,
+      nan: Number.NaN,
+      inf: Number.POSITIVE_INFINITY,
+      neg: -0,
+      t: true,
+      f: false,
+      nil: null,
+      big: 12n,
+      arr: [1, 'two', { password: 'pw-a' }],
+      nested: { a: { password: 'pw-b', keep: 'k' }, password: 'pw-c' },
+      password: 'pw-d',
+    };
+    const ours = capture();
+    createLogger('info', ours.stream).log.info(values, 'values');
+    const plain = capture();
+    pino({ base: { name: 'jabirc' }, redact: { paths: ['password', '*.password', '*.*.password'], censor: '[Redacted]' } }, plain.stream).info(values, 'values');
+    const untimed = (line: string): string => line.replace(/"time":\d+,/, '');
+    expect(untimed(ours.text())).toBe(untimed(plain.text()));
+    expect(ours.text()).not.toMatch(/pw-[bcd]/);
+    expect(ours.text()).toContain('"keep":"k"');
+  });
+
+  it('a lazy child logs with its bindings, at the level the root has when it logs, redacted like the others', () => {
+    const out = capture();
+    const { log, setLevel } = createLogger('info', out.stream);
+    const conn = lazyChild(log.child({ module: 'irc' }), { network: 'irc.example.org', user: 'alice@example.org' });
+    conn.debug({ n: 1 }, 'hidden at info');
+    expect(conn.isLevelEnabled('debug')).toBe(false);
+    setLevel('debug');
+    expect(conn.isLevelEnabled('debug')).toBe(true);
+    conn.debug({ n: 2, password: 'pw-789' }, 'shown at debug');
+    setLevel('warn');
+    conn.info('hidden at warn');
+    conn.error('shown at warn');
+    const lines = out.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ module: 'irc', network: 'irc.example.org', user: 'alice@example.org', n: 2, password: '[Redacted]', msg: 'shown at debug', level: 20 });
+    expect(lines[1]).toMatchObject({ network: 'irc.example.org', msg: 'shown at warn', level: 50 });
   });
 });
 

@@ -59,18 +59,21 @@ export function identityOf(ctx: BridgeContext, user: string, network: string): N
 /**
  * A new session in the registry, not yet connected (`connect` or a reconnect timer starts
  * it). Its nick: the registered one; else the nick of the join that opened it (made
- * IRC-safe: the user asked for it); else the JID's localpart.
+ * IRC-safe: the user asked for it); else the JID's localpart. `id` is the user's identity
+ * when the caller has just read it (a join, which connects at once with the same).
  */
-export function addSession(ctx: BridgeContext, user: BareJid, network: string, requestedNick?: string): Session {
-  const nick = identityOf(ctx, user, network).nick ?? ircSafeNick(requestedNick ?? splitJid(user)?.local ?? 'user');
+export function addSession(ctx: BridgeContext, user: BareJid, network: string, requestedNick?: string, id = identityOf(ctx, user, network)): Session {
+  const nick = id.nick ?? ircSafeNick(requestedNick ?? splitJid(user)?.local ?? 'user');
   return ctx.registry.add(newSession(connKey(user, network), user, network, nick));
 }
 
-/** Asks the adapter for a connection with the user's identity over the operator's settings. */
-export function connect(ctx: BridgeContext, s: Session, settings: NetworkSettings): void {
+/**
+ * Asks the adapter for a connection with the user's identity over the operator's settings;
+ * `id` when the caller read it in this same step (two store reads fewer per join).
+ */
+export function connect(ctx: BridgeContext, s: Session, settings: NetworkSettings, id = identityOf(ctx, s.user, s.network)): void {
   s.state = 'connecting';
   s.nickTries = 0;
-  const id = identityOf(ctx, s.user, s.network);
   s.wantedNick = id.nick ?? s.wantedNick;
   s.nickservPassword = id.nickservPassword;
   // A SASL password without an account logs in as the nick (as biboumi does): most

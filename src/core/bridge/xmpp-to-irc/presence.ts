@@ -19,7 +19,7 @@ import { oneLine, reasonText } from '../../irc-writer.js';
 import type { FullJid } from '../../jid.js';
 import { NS_MUC } from '../../namespaces.js';
 import type { Channel, Session } from '../../session.js';
-import { addSession, connect, connectNow } from '../connection.js';
+import { addSession, connect, connectNow, identityOf } from '../connection.js';
 import { refuseWith, type BridgeContext } from '../context.js';
 import { contactPresence } from '../contacts.js';
 import { leaveRoom, openChannel, sendRoomState } from '../rooms.js';
@@ -73,8 +73,9 @@ function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: strin
   // XEP-0045 §7.2.6: the room password is the channel key.
   const password = stanza.getChild('x', NS_MUC)?.getChildText('password') ?? undefined;
   if (!s) {
-    s = addSession(ctx, user, network, nick);
-    connect(ctx, s, settings);
+    const id = identityOf(ctx, user, network);
+    s = addSession(ctx, user, network, nick, id);
+    connect(ctx, s, settings, id);
   } else if (s.state === 'waiting') {
     connectNow(ctx, s, settings);
   }
