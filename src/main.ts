@@ -191,7 +191,6 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-/** `reread` loads the configuration again, for a reload (SIGHUP). */
 /**
  * HMAC-SHA-256 of an occupant-id seed under the component secret, 22 base64url characters.
  * The key is imported once per secret value (a KeyObject): given as a string, node imports
@@ -211,6 +210,7 @@ function occupantIdHash(secretOf: () => string): (seed: string) => string {
   };
 }
 
+/** `reread` loads the configuration again, for a reload (SIGHUP). */
 async function run(config: Config, reread: () => Config): Promise<void> {
   const logger = createLogger(config.log.level);
   const { log, addSecret } = logger;

@@ -314,7 +314,15 @@ let pendingWrites: PinnedTransport[] = [];
 function flushPendingWrites(): void {
   const transports = pendingWrites;
   pendingWrites = [];
-  for (const t of transports) t.flushWrites();
+  // One connection's failure (its error handler throwing) must not leave the others'
+  // lines pending for ever: a transport is queued again only when its buffer is empty.
+  for (const t of transports) {
+    try {
+      t.flushWrites();
+    } catch {
+      // flushWrites has already emptied that transport's buffer and reported the error.
+    }
+  }
 }
 
 /**

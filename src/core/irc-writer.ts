@@ -411,7 +411,8 @@ function plainMessageLine(input: MessageLinesInput, budget: number): string | un
       i++;
     } else return undefined;
   }
-  if (!visible || bytes > budget || !isPlainMiddle(target)) return undefined;
+  // A budget under 4 is refused by `splitMessageText` (RangeError → not-acceptable): leave it to it.
+  if (!visible || budget < 4 || bytes > budget || !isPlainMiddle(target)) return undefined;
   const action = input.action === true;
   // The trailing marker exactly when `tryBuildLine` would put one: an action has a space.
   const trailing = action || space || text.charCodeAt(0) === 0x3a;

@@ -234,6 +234,16 @@ describe('splitMessageText', () => {
 });
 
 describe('buildMessageLines', () => {
+  it('refuses a target so long that under 4 bytes are left for the text, even a short one-line text', () => {
+    const sender = { nick: 'alice', user: 'a', host: 'h' };
+    for (const left of [1, 2, 3]) {
+      let target = 'x'.repeat(400);
+      target += 'x'.repeat(messagePayloadBudget({ command: 'PRIVMSG', target, sender }) - left);
+      expect(messagePayloadBudget({ command: 'PRIVMSG', target, sender })).toBe(left);
+      expect(() => buildMessageLines({ command: 'PRIVMSG', target, sender, text: 'hi' })).toThrow(RangeError);
+    }
+  });
+
   const sender = { nick: 'alice' };
 
   it('turns an injected line break into two PRIVMSGs and never a QUIT', () => {
