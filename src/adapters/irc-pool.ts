@@ -133,6 +133,8 @@ export interface IrcPoolOptions {
   fallbackEncoding?: string;
   /** Bounds on what a server can make irc-framework hold; default DEFAULT_FRAMEWORK_LIMITS. */
   frameworkLimits?: Partial<FrameworkLimits>;
+  /** PING and ping timeout; default DEFAULT_KEEP_ALIVE. */
+  keepAlive?: Partial<KeepAliveOptions>;
 }
 
 /** Lines we send are at most this many bytes, CRLF excluded (RFC 1459 §2.3). */
@@ -146,12 +148,27 @@ const QUIT_GRACE_MS = 5_000;
 /** Lines that may wait behind the pacer on one connection (minutes of traffic at 2 lines/s). */
 const MAX_QUEUED_LINES = 2_000;
 /**
- * irc-framework keep-alive, in seconds: PING every 60 s once registered; give up after
- * 120 s without an answer. Each PING and its PONG cost the gateway about 0.2 ms: at 30 s,
- * 19,900 idle connections kept 14 % of a core busy (gwbench connect --n 19900).
+ * Keep-alive (`IrcPool#sweep`): a registered connection that heard nothing from its server
+ * for 60 s sends a PING; one that heard nothing for 120 s since its socket opened or its
+ * last line is dropped ("ping timeout"). Each PING and its PONG cost the gateway about
+ * 0.2 ms: at 30 s, 19,900 idle connections kept 14 % of a core busy (gwbench connect
+ * --n 19900).
+ *
+ * Why not irc-framework's own (`ping_interval`, `ping_timeout`, off here): it keeps two
+ * timers per connection, with their closures, and re-arms one (a new Timeout, a closure,
+ * a lodash pull from the connection's timer list) for every line it dispatches; ~1 kB of
+ * heap per connection (issue 11 §3). Here a line only sets a flag, and one unref'd timer
+ * a second looks at every connection.
  */
-const PING_INTERVAL_S = 60;
-const PING_TIMEOUT_S = 120;
+export interface KeepAliveOptions {
+  /** Silence before a registered connection sends PING, ms (60,000). */
+  pingAfterMs: number;
+  /** Silence after which the connection is given up, ms (120,000). */
+  timeoutMs: number;
+  /** How often the connections are looked at, ms (1,000): PINGs go out within this of being due. */
+  sweepMs: number;
+}
+export const DEFAULT_KEEP_ALIVE: KeepAliveOptions = { pingAfterMs: 60_000, timeoutMs: 120_000, sweepMs: 1_000 };
 
 const DEFAULT_FALLBACK_ENCODING = 'windows-1252';
 
@@ -254,6 +271,12 @@ function shareCommandHandlers(client: Client): void {
  *   for them (client.js, connection.js);
  * - the client's own 'away' and 'back' listeners only keep `client.user.away`, which
  *   nothing reads (irc-framework writes it there alone; the core follows AWAY itself).
+ *
+ * eventemitter3 removes an event with `delete` on its `_events` object, which turns that
+ * object into a hash table of its own (V8 dictionary mode: ~0.45–0.8 kB each) where the
+ * untouched ones share one hidden class and keep a small property array. The two
+ * emitters trimmed here get their `_events` copied into a fresh object of the same
+ * prototype, in the same order (so every client's copy shares one hidden class).
  */
 const NETWORK_METHODS = [
   'timeToLocal',
@@ -267,10 +290,20 @@ const NETWORK_METHODS = [
 ] as const;
 const UNHEARD_CONNECTION_EVENTS = ['reconnecting', 'close', 'socket error', 'raw socket connected', 'debug'] as const;
 const UNREAD_CLIENT_EVENTS = ['away', 'back'] as const;
-interface FrameworkPerClient {
-  network?: Record<string, unknown> & { cap?: Record<string, unknown> };
-  connection?: { removeAllListeners(event: string): void };
+interface Emitter {
+  _events?: object;
   removeAllListeners(event: string): void;
+}
+interface FrameworkPerClient extends Emitter {
+  network?: Record<string, unknown> & { cap?: Record<string, unknown> };
+  connection?: Emitter;
+}
+/** `events` removed from `emitter`, its listener table left in V8's fast mode (see above). */
+function dropListeners(emitter: Emitter, events: readonly string[]): void {
+  for (const event of events) emitter.removeAllListeners(event);
+  const table = emitter._events;
+  if (table === undefined) return;
+  emitter._events = Object.assign(Object.create(Object.getPrototypeOf(table) as object | null) as object, table);
 }
 let sharedNetworkMethods: Record<string, unknown> | undefined;
 function trimClientState(client: Client): void {
@@ -284,8 +317,8 @@ function trimClientState(client: Client): void {
     for (const m of NETWORK_METHODS) if (typeof shared[m] === 'function') network[m] = shared[m];
     if (network.cap !== undefined && typeof shared.isEnabled === 'function') network.cap.isEnabled = shared.isEnabled;
   }
-  for (const event of UNHEARD_CONNECTION_EVENTS) connection?.removeAllListeners(event);
-  for (const event of UNREAD_CLIENT_EVENTS) framework.removeAllListeners(event);
+  if (connection !== undefined) dropListeners(connection, UNHEARD_CONNECTION_EVENTS);
+  dropListeners(framework, UNREAD_CLIENT_EVENTS);
 }
 
 const SECRET_COMMANDS = /^(PASS|AUTHENTICATE|OPER)( |$)/i;
@@ -413,6 +446,10 @@ interface Conn {
   finished: boolean;
   /** Its place among the connections being dialled and registered (`parallelConnects`). */
   slot: 'waiting' | 'held' | 'none';
+  /** Keep-alive (`IrcPool#sweep`): a server line came since the last sweep; when the silence began; PING sent in it. */
+  heard: boolean;
+  quietSince: number;
+  pinged: boolean;
   readonly done: Promise<void>;
   resolveDone(): void;
 }
@@ -718,6 +755,9 @@ export class IrcPool {
   readonly #parallelConnects: number;
   #waiting: Conn[] = [];
   #waitingHead = 0;
+  readonly #keepAlive: KeepAliveOptions;
+  /** `#sweep`, every `sweepMs` from the first open socket on; unref'd. */
+  #keepAliveTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: IrcPoolOptions) {
     this.#opts = opts;
@@ -725,6 +765,7 @@ export class IrcPool {
     this.#lookup = opts.lookup ?? defaultLookup;
     this.#parallelConnects = opts.parallelConnects ?? DEFAULT_PARALLEL_CONNECTS;
     this.#limits = { ...DEFAULT_FRAMEWORK_LIMITS, ...opts.frameworkLimits };
+    this.#keepAlive = { ...DEFAULT_KEEP_ALIVE, ...opts.keepAlive };
     // Fail at start-up, not on the first non-UTF-8 line: TextDecoder throws on an unknown label.
     new TextDecoder(opts.fallbackEncoding ?? DEFAULT_FALLBACK_ENCODING);
   }
@@ -801,6 +842,9 @@ export class IrcPool {
       serverError: undefined,
       finished: false,
       slot: 'none',
+      heard: false,
+      quietSince: 0,
+      pinged: false,
       done,
       resolveDone,
     };
@@ -914,8 +958,9 @@ export class IrcPool {
       enable_echomessage: true,
       enable_chghost: true,
       auto_reconnect: false,
-      ping_interval: PING_INTERVAL_S,
-      ping_timeout: PING_TIMEOUT_S,
+      // The pool's keep-alive instead (DEFAULT_KEEP_ALIVE).
+      ping_interval: 0,
+      ping_timeout: 0,
       sasl_disconnect_on_fail: false,
       account: params.sasl ? { account: params.sasl.account, password: params.sasl.password } : {},
       // Connection constructs the transport itself; hand it the one that holds our pinned target.
@@ -966,6 +1011,7 @@ export class IrcPool {
             pool.#opts.onLineSent?.(conn.key);
             return;
           }
+          conn.heard = true;
           if (trace) log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
           if (conn.finished) return;
           // 'raw' comes before irc-framework dispatches the line: what the lines so far
@@ -988,6 +1034,8 @@ export class IrcPool {
           const { pool, conn } = this;
           if (conn.finished || conn.state !== 'connecting') return;
           conn.state = 'open';
+          conn.heard = true;
+          pool.#keepAliveTimer ??= setInterval(() => pool.#sweep(), pool.#keepAlive.sweepMs).unref();
           conn.log.debug('socket open, registering');
           pool.#pump(conn);
         },
@@ -1015,12 +1063,6 @@ export class IrcPool {
         'irc error',
         function (this: Binding, ev: IrcErrorEvent) {
           if (ev.error === 'irc' && typeof ev.reason === 'string') this.conn.serverError = ev.reason;
-        },
-      ],
-      [
-        'ping timeout',
-        function (this: Binding) {
-          this.conn.localReason ??= `ping timeout: no data from the server for ${PING_TIMEOUT_S} s`;
         },
       ],
       [
@@ -1055,6 +1097,7 @@ export class IrcPool {
    */
   #frameworkBlind(conn: Conn, line: string): boolean {
     if (!FRAMEWORK_BLIND.test(line)) return false;
+    conn.heard = true;
     if (conn.log.isLevelEnabled('trace')) conn.log.trace({ line: redactLine(line, conn.traceSecrets) }, 'irc in');
     if (!conn.finished) this.#callOnLine(conn, line);
     return true;
@@ -1208,6 +1251,29 @@ export class IrcPool {
     }, QUIT_GRACE_MS);
   }
 
+  /** The keep-alive (see DEFAULT_KEEP_ALIVE): PING after a silence, drop after a longer one. */
+  #sweep(): void {
+    const now = performance.now();
+    const { pingAfterMs, timeoutMs } = this.#keepAlive;
+    for (const conn of this.#conns.values()) {
+      if (conn.finished || (conn.state !== 'open' && conn.state !== 'registered')) continue;
+      if (conn.heard) {
+        conn.heard = false;
+        conn.quietSince = now;
+        conn.pinged = false;
+        continue;
+      }
+      const quiet = now - conn.quietSince;
+      if (quiet >= timeoutMs) {
+        conn.log.debug({ quietMs: Math.round(quiet) }, 'ping timeout');
+        this.#abort(conn, `ping timeout: no data from the server for ${timeoutMs / 1000} s`);
+      } else if (!conn.pinged && quiet >= pingAfterMs && conn.state === 'registered') {
+        conn.pinged = true;
+        conn.client?.raw(`PING :${Date.now()}`);
+      }
+    }
+  }
+
   /**
    * Quits every connection, waits up to `deadlineMs` for the servers to close
    * them, then destroys what is left. Every connection reports `closed`; new
@@ -1215,6 +1281,8 @@ export class IrcPool {
    */
   async closeAll(message: string, deadlineMs: number): Promise<void> {
     this.#shuttingDown = true;
+    clearInterval(this.#keepAliveTimer);
+    this.#keepAliveTimer = undefined;
     const conns = [...this.#conns.values()];
     for (const conn of conns) this.#quit(conn, message);
     let timer: NodeJS.Timeout | undefined;

@@ -143,10 +143,16 @@ export function isChannelName(support: Pick<ServerSupport, 'chantypes'>, name: s
  * set as `#foo`. It keeps the spelling last given to `set`/`rename`, which is
  * what {@link CaseMappedMap.entries} and {@link CaseMappedMap.nameOf} return.
  * Every operation folds its argument once and does one Map lookup.
+ *
+ * Memory (issue 11 §3; every session holds several, and one per channel with an entry per
+ * member): values are kept by folded name, and a spelling only where it differs from the
+ * folded name (`#spellings`), instead of a `{ name, value }` record per entry; neither Map
+ * exists until something is stored.
  */
 export class CaseMappedMap<V> implements Iterable<[name: string, value: V]> {
   #mapping: CaseMapping;
-  readonly #entries = new Map<string, { name: string; value: V }>();
+  #values: Map<string, V> | undefined;
+  #spellings: Map<string, string> | undefined;
 
   constructor(mapping: CaseMapping, entries: Iterable<readonly [string, V]> = []) {
     this.#mapping = mapping;
@@ -158,30 +164,33 @@ export class CaseMappedMap<V> implements Iterable<[name: string, value: V]> {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#values?.size ?? 0;
   }
 
   get(name: string): V | undefined {
-    return this.#entries.get(foldCase(this.#mapping, name))?.value;
+    return this.#values?.get(foldCase(this.#mapping, name));
   }
 
   has(name: string): boolean {
-    return this.#entries.has(foldCase(this.#mapping, name));
+    return this.#values?.has(foldCase(this.#mapping, name)) ?? false;
   }
 
   /** The stored spelling of `name`, e.g. `nameOf('#FOO')` → `'#Foo'`. */
   nameOf(name: string): string | undefined {
-    return this.#entries.get(foldCase(this.#mapping, name))?.name;
+    const key = foldCase(this.#mapping, name);
+    return this.#values?.has(key) ? this.#spellingOf(key) : undefined;
   }
 
   /** Sets the value and takes `name` as the spelling from now on. */
   set(name: string, value: V): this {
-    this.#entries.set(foldCase(this.#mapping, name), { name, value });
+    this.#put(foldCase(this.#mapping, name), name, value);
     return this;
   }
 
   delete(name: string): boolean {
-    return this.#entries.delete(foldCase(this.#mapping, name));
+    const key = foldCase(this.#mapping, name);
+    this.#spellings?.delete(key);
+    return this.#values?.delete(key) ?? false;
   }
 
   /**
@@ -191,10 +200,12 @@ export class CaseMappedMap<V> implements Iterable<[name: string, value: V]> {
    */
   rename(from: string, to: string): boolean {
     const key = foldCase(this.#mapping, from);
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return false;
-    this.#entries.delete(key);
-    this.#entries.set(foldCase(this.#mapping, to), { name: to, value: entry.value });
+    const values = this.#values;
+    if (values === undefined || !values.has(key)) return false;
+    const value = values.get(key) as V;
+    values.delete(key);
+    this.#spellings?.delete(key);
+    this.#put(foldCase(this.#mapping, to), to, value);
     return true;
   }
 
@@ -204,29 +215,44 @@ export class CaseMappedMap<V> implements Iterable<[name: string, value: V]> {
    */
   remap(mapping: CaseMapping): void {
     if (mapping === this.#mapping) return;
-    const old = [...this.#entries.values()];
+    const old = [...this.entries()];
     this.#mapping = mapping;
-    this.#entries.clear();
-    for (const { name, value } of old) this.set(name, value);
+    this.clear();
+    for (const [name, value] of old) this.set(name, value);
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#values?.clear();
+    this.#spellings?.clear();
   }
 
   *entries(): IterableIterator<[name: string, value: V]> {
-    for (const { name, value } of this.#entries.values()) yield [name, value];
+    if (this.#values === undefined) return;
+    for (const [key, value] of this.#values) yield [this.#spellingOf(key), value];
   }
 
   *names(): IterableIterator<string> {
-    for (const { name } of this.#entries.values()) yield name;
+    if (this.#values === undefined) return;
+    for (const key of this.#values.keys()) yield this.#spellingOf(key);
   }
 
-  *values(): IterableIterator<V> {
-    for (const { value } of this.#entries.values()) yield value;
+  values(): IterableIterator<V> {
+    return (this.#values ?? NO_VALUES).values() as IterableIterator<V>;
   }
 
   [Symbol.iterator](): IterableIterator<[name: string, value: V]> {
     return this.entries();
   }
+
+  #spellingOf(key: string): string {
+    return this.#spellings?.get(key) ?? key;
+  }
+
+  #put(key: string, name: string, value: V): void {
+    (this.#values ??= new Map()).set(key, value);
+    if (name !== key) (this.#spellings ??= new Map()).set(key, name);
+    else this.#spellings?.delete(key);
+  }
 }
+
+const NO_VALUES = new Map<string, never>();

@@ -89,6 +89,8 @@ const MAX_CACHED_USERS = 4096;
 const MAX_CACHED_JIDS = 10_000;
 /** Occupant ids computed lately: a keyed hash per reflected message showed in the profile (occupant-id.ts). */
 const MAX_CACHED_OCCUPANT_IDS = 10_000;
+/** Nicks and masks seen lately (`BridgeContext#shared`). */
+const MAX_SHARED_NAMES = 20_000;
 
 /** What to do when a line cannot be built: the caller's own words for the user. */
 export type OnRefused = (refusal: IrcLineRefusal) => void;
@@ -103,6 +105,7 @@ export class BridgeContext {
   readonly recovery = new Map<string, NetworkRecovery>();
   /** XEP-0421 occupant ids by seed, so the keyed hash runs once per occupant (occupant-id.ts). */
   readonly occupantIds = new BoundedCache<string, string>(MAX_CACHED_OCCUPANT_IDS);
+  readonly #names = new BoundedCache<string, string>(MAX_SHARED_NAMES);
   #out: Effect[] = [];
   readonly #users = new BoundedCache<FullJid, BareJid>(MAX_CACHED_USERS);
   /** The shared text of each recent channel line's groupchat copies (muc-stanzas.ts). */
@@ -170,6 +173,16 @@ export class BridgeContext {
     const room = this.#room(s.network, channel);
     return room.jid ?? (room.jid = this.jid({ kind: 'channel', network: s.network, channel }));
   }
+  /**
+   * One string for a nick or mask seen lately, however many sessions keep it: each session
+   * in a channel keeps a record per member (nick and mask), built from its own copy of the
+   * line (a NAMES reply names its recipient, so each is parsed apart), and 5,000 users in
+   * shared channels held one copy each (issue 11 §3).
+   */
+  shared(name: string): string {
+    return this.#names.get(name) ?? this.#names.set(name, name);
+  }
+
   occupantJid(s: Session, channel: string, nick: string): string {
     const occupants = this.#room(s.network, channel).occupants;
     return occupants.get(nick) ?? this.#remember(occupants, nick, { kind: 'occupant', network: s.network, channel, nick });

@@ -4,11 +4,12 @@
  * every irc-framework cache (NAMES before 366, BATCH before its end, MOTD…), the CAP
  * set and the ISUPPORT tokens are bounded; past a bound that one connection is dropped
  * with a `closed` reason that says why, and the pool and its other connections go on.
+ * A server that falls silent is sent PING, and dropped when it stays silent (keep-alive).
  * Scripted servers on loopback, milliseconds each.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_FRAMEWORK_LIMITS, IrcPool, type FrameworkLimits } from '../../../src/adapters/irc-pool.js';
+import { DEFAULT_FRAMEWORK_LIMITS, IrcPool, type FrameworkLimits, type KeepAliveOptions } from '../../../src/adapters/irc-pool.js';
 import { connKey, type ConnKey, type IrcConnEvent } from '../../../src/core/effects.js';
 import { createLogger } from '../../../src/log.js';
 
@@ -45,7 +46,10 @@ async function scriptedServer(script: Script): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function newPool(limits?: Partial<FrameworkLimits>): { pool: IrcPool; events: Array<{ key: ConnKey; ev: IrcConnEvent }>; lines: string[]; logs: string[] } {
+function newPool(
+  limits?: Partial<FrameworkLimits>,
+  keepAlive?: KeepAliveOptions,
+): { pool: IrcPool; events: Array<{ key: ConnKey; ev: IrcConnEvent }>; lines: string[]; logs: string[] } {
   const events: Array<{ key: ConnKey; ev: IrcConnEvent }> = [];
   const lines: string[] = [];
   const logs: string[] = [];
@@ -57,6 +61,7 @@ function newPool(limits?: Partial<FrameworkLimits>): { pool: IrcPool; events: Ar
     connectTimeoutMs: 5_000,
     pacer: { burst: 1000, intervalMs: 1 },
     ...(limits ? { frameworkLimits: limits } : {}),
+    ...(keepAlive ? { keepAlive } : {}),
   });
   cleanups.push(() => pool.closeAll('test over', 200));
   return { pool, events, lines, logs };
@@ -191,5 +196,46 @@ describe('IrcPool bounds on irc-framework state', () => {
     await expect.poll(() => lines.includes(':irc.hostile NOTICE good :still fine'), { timeout: 5_000 }).toBe(true);
     expect(pool.has(goodKey)).toBe(true);
     expect(events.filter((e) => e.key === goodKey).map((e) => e.ev.kind)).toEqual(['registered']);
+  });
+});
+
+describe('IrcPool keep-alive', () => {
+  const keepAlive: KeepAliveOptions = { pingAfterMs: 40, timeoutMs: 400, sweepMs: 10 };
+
+  it('sends PING to a registered server that falls silent, and again after each answer', async () => {
+    const pings: string[] = [];
+    const port = await scriptedServer((say, line) => {
+      if (line.startsWith('USER ')) say(':irc.quiet 001 me :Welcome');
+      if (line.startsWith('PING ')) {
+        pings.push(line);
+        say(`:irc.quiet PONG irc.quiet ${line.slice(5)}`);
+      }
+    });
+    const { pool, events } = newPool(undefined, keepAlive);
+    const key = connect(pool, port);
+    await expect.poll(() => pings.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
+    expect(pings.every((l) => /^PING :\d+$/.test(l))).toBe(true);
+    expect(events.filter((e) => e.key === key).map((e) => e.ev.kind)).toEqual(['registered']);
+    expect(pool.has(key)).toBe(true);
+  });
+
+  it('drops a server that answers nothing, with a reason that says so', async () => {
+    const pings: string[] = [];
+    const port = await scriptedServer((say, line) => {
+      if (line.startsWith('USER ')) say(':irc.mute 001 me :Welcome');
+      if (line.startsWith('PING ')) pings.push(line);
+    });
+    const { pool, events } = newPool(undefined, keepAlive);
+    const key = connect(pool, port);
+    expect(await closedReason(events, key)).toBe('ping timeout: no data from the server for 0.4 s');
+    expect(pings).toHaveLength(1);
+    expect(pool.has(key)).toBe(false);
+  });
+
+  it('drops a server that accepts the socket and never registers us', async () => {
+    const port = await scriptedServer(() => undefined);
+    const { pool, events } = newPool(undefined, keepAlive);
+    const key = connect(pool, port);
+    expect(await closedReason(events, key)).toMatch(/^ping timeout/);
   });
 });

@@ -52,15 +52,15 @@ export function ircJoin(ctx: BridgeContext, s: Session, m: IrcMessage): void {
     return;
   }
   if (!channel) return;
-  const mask = `${nick}!${m.source?.user ?? '*'}@${m.source?.host ?? '*'}`;
+  const mask = ctx.shared(`${nick}!${m.source?.user ?? '*'}@${m.source?.host ?? '*'}`);
   // IRCv3 extended-join: JOIN #chan account :realname ('*' when logged out); else account-tag.
   const account = s.caps.has('extended-join') ? m.params[1] : m.tags.account;
   if (channel.occupants.size >= MAX_MEMBERS && !channel.occupants.has(nick)) {
     dropForOverflow(ctx, s, `members of ${channel.name}`);
     return;
   }
-  const o: Occupant = { nick, prefixes: '', mask, ...ircOccupantId(ctx, s, channel, mask, account) };
-  channel.occupants.set(nick, o);
+  const o: Occupant = { nick: ctx.shared(nick), prefixes: '', mask, ...ircOccupantId(ctx, s, channel, mask, account) };
+  channel.occupants.set(o.nick, o);
   ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, nick), to, ...mucStanding(''), occupantId: o.occupantId }));
 }
 
@@ -77,10 +77,10 @@ export function names(ctx: BridgeContext, s: Session, p: readonly string[]): voi
       dropForOverflow(ctx, s, `names of ${channel.name}`);
       return;
     }
-    const mask = `${e.nick}!${e.user ?? '*'}@${e.host ?? '*'}`;
+    const mask = ctx.shared(`${e.nick}!${e.user ?? '*'}@${e.host ?? '*'}`);
     // An occupant already known (a NAMES after the join) keeps the id it was given.
     const occupantId = channel.occupants.get(e.nick)?.occupantId ?? ircOccupantId(ctx, s, channel, mask).occupantId;
-    channel.namesBuffer.push({ nick: e.nick, prefixes: e.prefixes, mask, ...(occupantId !== undefined ? { occupantId } : {}) });
+    channel.namesBuffer.push({ nick: ctx.shared(e.nick), prefixes: e.prefixes, mask, ...(occupantId !== undefined ? { occupantId } : {}) });
   }
 }
 
