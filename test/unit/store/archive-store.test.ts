@@ -235,6 +235,28 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
       expect(db.prepare('SELECT id FROM archive_lines ORDER BY at, seq').pluck().all()).toEqual(['a1', 'a2', 'b3', 'b4', 'b5']);
     });
 
+    it('with more readers than a word of bits, and new readers after the old ones’ lines left the window: each copy is the line once', () => {
+      const { db, store, sync } = setup(place);
+      const users = (p: string) => Array.from({ length: 100 }, (_, i) => `${p}${i}@x`);
+      for (const u of [...users('u'), ...users('v')]) store.openSpan(u, NET, '#chan', T);
+      const parsed = {};
+      const hey = (at: number, source?: object) => line({ serverId: false, at, body: 'hey', ...(source ? { source } : {}) });
+      // Half the copies through the parsed line, half through the text.
+      const first = users('u').map((u, i) => store.record(u, hey(T + i, i % 2 ? parsed : undefined)));
+      expect(new Set(first)).toEqual(new Set([first[0]]));
+      const repeat = store.record('u7@x', hey(T + 200, parsed));
+      expect(repeat).not.toBe(first[0]);
+      expect(store.record('u8@x', hey(T + 201))).toBe(repeat);
+      // A minute later: the u readers' lines have left the window, and the v readers take their slots.
+      const later = users('v').map((u, i) => store.record(u, hey(T + 60_000 + i, i % 2 ? {} : undefined)));
+      expect(new Set(later)).toEqual(new Set([later[0]]));
+      expect([first[0], repeat]).not.toContain(later[0]);
+      expect(store.record('u7@x', hey(T + 60_200))).toBe(later[0]);
+      expect(store.record('v3@x', hey(T + 60_201))).not.toBe(later[0]);
+      sync();
+      expect(db.prepare('SELECT count(*) FROM archive_lines').pluck().get()).toBe(4);
+    });
+
     it('names a line without msgid when the bridge gives no id: one id for every copy, growing with time', () => {
       const { db, store, sync } = setup(place);
       for (const u of ['a@x', 'b@x']) store.openSpan(u, NET, '#chan', T);
