@@ -368,14 +368,21 @@ export class SqliteArchiveStore implements Archive {
 
   /** Queues a new line (the caller then calls #flushWhenFull). */
   #enqueue(channelId: number, at: number, seq: number, id: string, nick: string, kind: number, body: string, prefix: string | undefined): void {
-    const n = this.#queue.lines;
+    const n = this.#queue.held;
     this.#queue.line(channelId, at, seq, id, nick, kind, body, prefix);
     if (this.#queuedIds !== undefined) this.#index(this.#queuedIds, channelId, id, n);
+    else if (this.#queue.partReady) this.#writer.write(this.#queue.ready()); // a part filled: hand it over while hot
   }
 
-  /** The queued lines by channel and id (see #queuedIds). */
+  /**
+   * The queued lines by channel and id (see #queuedIds), numbered as the queue holds them.
+   * Lines already handed over in parts are in neither the queue nor the table until their
+   * batch commits: commit it first (rare: `has`, a STATUSMSG copy). While the index exists,
+   * parts are kept in the queue.
+   */
   #queued(): Map<number, Map<string, number>> {
     if (this.#queuedIds === undefined) {
+      if (this.#queue.handedOver) this.#sync();
       const index = new Map<number, Map<string, number>>();
       this.#queue.forEachLine((channelId, id, n) => this.#index(index, channelId, id, n));
       this.#queuedIds = index;
