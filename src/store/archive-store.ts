@@ -171,12 +171,12 @@ export class SqliteArchiveStore implements Archive {
   #pendingSpans: Array<{ user: string; channelId: number; at: number; reopenFrom: number | undefined }> = [];
   readonly #pendingOpen = new Set<string>();
   /** Per channel, the dedup window of lines without a server msgid (archive-recent.ts). */
-  readonly #recent = new Map<number, RecentLines<Key>>();
+  readonly #recent = new Map<number, RecentLines>();
   /**
    * The line each recent parsed IRC line (`ArchiveLine.source`) was last recorded as, per
    * channel: the server's msgid, or the line in the dedup window.
    */
-  readonly #bySource = new RecentSources<RecentLine<Key> | string>();
+  readonly #bySource = new RecentSources<RecentLine | string>();
   /** The channel of the last line recorded (#recordingChannel). */
   #lastNetwork = '';
   #lastChannel: string | undefined;
@@ -281,8 +281,7 @@ export class SqliteArchiveStore implements Archive {
       if (typeof known === 'string') {
         if (line.serverId && known === line.id) return known;
       } else if (known !== undefined && !line.serverId && Math.abs(line.at - known.at) <= DEDUP_WINDOW_MS) {
-        const before = known.receivers.size;
-        if (known.receivers.add(user).size !== before) return known.id;
+        if (known.window.claimCopy(user, known)) return known.id;
       }
     }
     const channelId = this.#recordingChannel(line.network, line.channel);
@@ -308,11 +307,10 @@ export class SqliteArchiveStore implements Archive {
         return same.id;
       }
     } else this.#recent.set(channelId, (recent = new RecentLines()));
-    const key: Key = { at: line.at, seq: ++this.#seq };
-    const id = line.id ?? this.#newId(key.seq);
-    this.#enqueue(channelId, key.at, key.seq, id, line.nick, kind, line.body, undefined);
-    const added: RecentLine<Key> = { nick: line.nick, kind, prefix: '', body: line.body, at: line.at, id, key, receivers: new Set<string>().add(user) };
-    recent.add(user, added);
+    const seq = ++this.#seq;
+    const id = line.id ?? this.#newId(seq);
+    this.#enqueue(channelId, line.at, seq, id, line.nick, kind, line.body, undefined);
+    const added = recent.add(user, line.nick, kind, '', line.body, line.at, id, seq);
     if (source !== undefined) this.#bySource.add(source, line.network, added);
     this.#flushWhenFull();
     return id;
@@ -333,25 +331,25 @@ export class SqliteArchiveStore implements Archive {
         return msgid;
       }
     }
-    let recent: RecentLines<Key> | undefined;
+    let recent: RecentLines | undefined;
     if (msgid === undefined) {
       recent = this.#recent.get(channelId);
       if (recent !== undefined) {
         recent.expire(line.at - 2 * DEDUP_WINDOW_MS);
         const same = recent.claim(user, line.nick, kind, prefix, line.body, line.at, DEDUP_WINDOW_MS);
         if (same !== undefined) {
-          this.#queue.receipt(channelId, same.key.at, same.key.seq, user);
+          this.#queue.receipt(channelId, same.at, same.seq, user);
           return same.id;
         }
       }
     }
-    const key: Key = { at: line.at, seq: ++this.#seq };
-    const id = line.id ?? this.#newId(key.seq);
-    this.#enqueue(channelId, key.at, key.seq, id, line.nick, kind, line.body, prefix);
-    this.#queue.receipt(channelId, key.at, key.seq, user);
+    const seq = ++this.#seq;
+    const id = line.id ?? this.#newId(seq);
+    this.#enqueue(channelId, line.at, seq, id, line.nick, kind, line.body, prefix);
+    this.#queue.receipt(channelId, line.at, seq, user);
     if (msgid === undefined) {
       if (recent === undefined) this.#recent.set(channelId, (recent = new RecentLines()));
-      recent.add(user, { nick: line.nick, kind, prefix, body: line.body, at: line.at, id, key, receivers: new Set<string>().add(user) });
+      recent.add(user, line.nick, kind, prefix, line.body, line.at, id, seq);
     }
     this.#flushWhenFull();
     return id;
@@ -370,14 +368,21 @@ export class SqliteArchiveStore implements Archive {
 
   /** Queues a new line (the caller then calls #flushWhenFull). */
   #enqueue(channelId: number, at: number, seq: number, id: string, nick: string, kind: number, body: string, prefix: string | undefined): void {
-    const n = this.#queue.lines;
+    const n = this.#queue.held;
     this.#queue.line(channelId, at, seq, id, nick, kind, body, prefix);
     if (this.#queuedIds !== undefined) this.#index(this.#queuedIds, channelId, id, n);
+    else if (this.#queue.partReady) this.#writer.write(this.#queue.ready()); // a part filled: hand it over while hot
   }
 
-  /** The queued lines by channel and id (see #queuedIds). */
+  /**
+   * The queued lines by channel and id (see #queuedIds), numbered as the queue holds them.
+   * Lines already handed over in parts are in neither the queue nor the table until their
+   * batch commits: commit it first (rare: `has`, a STATUSMSG copy). While the index exists,
+   * parts are kept in the queue.
+   */
   #queued(): Map<number, Map<string, number>> {
     if (this.#queuedIds === undefined) {
+      if (this.#queue.handedOver) this.#sync();
       const index = new Map<number, Map<string, number>>();
       this.#queue.forEachLine((channelId, id, n) => this.#index(index, channelId, id, n));
       this.#queuedIds = index;

@@ -3,6 +3,7 @@ import type { ArchiveLine, ArchiveQuery, ArchiveResult } from '../../../src/core
 import { SqliteArchiveStore, WITH_SCAN_LIMIT, archiveFromConfig, type ArchiveStoreOptions } from '../../../src/store/archive-store.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Db } from '../../../src/store/database.js';
+import { PART_LINES } from '../../../src/store/archive-writer.js';
 import { DB_PLACES } from './db-places.js';
 
 const NET = 'irc.example.net';
@@ -235,6 +236,28 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
       expect(db.prepare('SELECT id FROM archive_lines ORDER BY at, seq').pluck().all()).toEqual(['a1', 'a2', 'b3', 'b4', 'b5']);
     });
 
+    it('with more readers than a word of bits, and new readers after the old ones’ lines left the window: each copy is the line once', () => {
+      const { db, store, sync } = setup(place);
+      const users = (p: string) => Array.from({ length: 100 }, (_, i) => `${p}${i}@x`);
+      for (const u of [...users('u'), ...users('v')]) store.openSpan(u, NET, '#chan', T);
+      const parsed = {};
+      const hey = (at: number, source?: object) => line({ serverId: false, at, body: 'hey', ...(source ? { source } : {}) });
+      // Half the copies through the parsed line, half through the text.
+      const first = users('u').map((u, i) => store.record(u, hey(T + i, i % 2 ? parsed : undefined)));
+      expect(new Set(first)).toEqual(new Set([first[0]]));
+      const repeat = store.record('u7@x', hey(T + 200, parsed));
+      expect(repeat).not.toBe(first[0]);
+      expect(store.record('u8@x', hey(T + 201))).toBe(repeat);
+      // A minute later: the u readers' lines have left the window, and the v readers take their slots.
+      const later = users('v').map((u, i) => store.record(u, hey(T + 60_000 + i, i % 2 ? {} : undefined)));
+      expect(new Set(later)).toEqual(new Set([later[0]]));
+      expect([first[0], repeat]).not.toContain(later[0]);
+      expect(store.record('u7@x', hey(T + 60_200))).toBe(later[0]);
+      expect(store.record('v3@x', hey(T + 60_201))).not.toBe(later[0]);
+      sync();
+      expect(db.prepare('SELECT count(*) FROM archive_lines').pluck().get()).toBe(4);
+    });
+
     it('names a line without msgid when the bridge gives no id: one id for every copy, growing with time', () => {
       const { db, store, sync } = setup(place);
       for (const u of ['a@x', 'b@x']) store.openSpan(u, NET, '#chan', T);
@@ -263,6 +286,25 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
     });
 
     // Transactions are counted on this connection, where only the inline writer commits:
+    it('a batch handed over in parts: its lines are found by has() and a replay is not stored again', () => {
+      const { db, store, sync } = setup(place);
+      store.openSpan('u@x', NET, '#chan', T);
+      const lines = 2 * PART_LINES + 100;
+      for (let i = 0; i < lines; i++) store.record('u@x', line({ id: `p${i}`, at: T + i }));
+      expect(store.has(NET, '#chan', 'p5')).toBe(true); // in a part handed over
+      expect(store.record('v@x', line({ id: 'p5', at: T + 5 }))).toBe('p5');
+      expect(store.has(NET, '#chan', `p${lines - 1}`)).toBe(true);
+      for (let i = 0; i < PART_LINES; i++) store.record('u@x', line({ id: `q${i}`, at: T + lines + i }));
+      // A STATUSMSG copy of a line handed over in a part names that line.
+      store.record('u@x', line({ id: 's1', at: T + 5_000, statusPrefix: '@' }));
+      for (let i = 0; i < PART_LINES; i++) store.record('u@x', line({ id: `r${i}`, at: T + 6_000 + i }));
+      expect(store.record('v@x', line({ id: 's1', at: T + 5_000, statusPrefix: '@' }))).toBe('s1');
+      sync();
+      expect(db.prepare('SELECT count(*) FROM archive_lines').pluck().get()).toBe(lines + 2 * PART_LINES + 1);
+      expect(db.prepare('SELECT line_count FROM archive_channels').pluck().get()).toBe(lines + 2 * PART_LINES + 1);
+      expect(db.prepare('SELECT jid FROM archive_status_recipients ORDER BY jid').pluck().all()).toEqual(['u@x', 'v@x']);
+    });
+
     // defined for that writer alone rather than skipped for the other.
     if (mode !== 'worker') it('queued lines are written in one transaction per flush, or per full batch', () => {
       const { db, store, transactions } = setup(place, { batchSize: 4 });
@@ -282,6 +324,19 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
       expect(page(store.query('u@x', NET, '#chan', { max: 50 })).lines).toHaveLength(13); // a read flushes
       expect(transactions()).toBe(before + 4);
       expect(db.prepare('SELECT line_count FROM archive_channels').pluck().get()).toBe(13);
+    });
+
+    if (mode !== 'worker') it('a batch larger than a part is still one transaction', () => {
+      const { db, store, transactions } = setup(place);
+      store.openSpan('u@x', NET, '#chan', T);
+      store.flush();
+      const before = transactions();
+      for (let i = 0; i < 3 * PART_LINES + 7; i++) store.record('u@x', line({ at: T + i }));
+      expect(transactions()).toBe(before);
+      expect(db.prepare('SELECT count(*) FROM archive_lines').pluck().get()).toBe(0);
+      store.flush();
+      expect(transactions()).toBe(before + 1);
+      expect(db.prepare('SELECT count(*) FROM archive_lines').pluck().get()).toBe(3 * PART_LINES + 7);
     });
   });
 
