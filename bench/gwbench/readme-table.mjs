@@ -90,4 +90,23 @@ if (ours.length > 0) {
     ['PM XMPP → IRC p99 ≤ 1.5× null floor (tuned)', ratio(get(J('tuned'), 'pm', 'x2i_p99_ms'), get('null floor', 'pm', 'x2i_p99_ms'))],
   ];
   for (const [g, m] of goals) console.log(`| ${g} | ${m} |`);
+  // Against the floor of a Node relay (bench/gwbench/node-null.sh), when the run has it: what
+  // is left to Jabirc's own work, and where a goal is below what Node itself costs here.
+  const N = 'node-null floor';
+  if (pairs.includes(N)) {
+    console.log('\n| against the Node relay floor (node-null) | Jabirc tuned / node-null | node-null / null |');
+    console.log('| --- | ---: | ---: |');
+    const floors = [
+      ['connect', 'rss_base_kb', 'RSS before any connection'],
+      ['connect', 'rss_per_conn_kb', 'RSS per connection'],
+      ['xmpp2irc', 'cpu_ms_per_1k', 'XMPP → IRC CPU per 1,000'],
+      ['pm', 'i2x_cpu_ms_per_1k', 'PM IRC → XMPP CPU per 1,000'],
+      ['pm', 'x2i_cpu_ms_per_1k', 'PM XMPP → IRC CPU per 1,000'],
+      ['pm', 'i2x_p99_ms', 'PM IRC → XMPP p99'],
+      ['pm', 'x2i_p99_ms', 'PM XMPP → IRC p99'],
+    ];
+    for (const [sc, field, label] of floors) {
+      console.log(`| ${label} | ${ratio(get(J('tuned'), sc, field), get(N, sc, field))} | ${ratio(get(N, sc, field), get('null floor', sc, field))} |`);
+    }
+  }
 }
