@@ -71,27 +71,39 @@ export interface OccupantPresenceInput {
   occupantId?: string;
 }
 
-/** Occupant presence, XEP-0045 §7.2.3 (and §7.6 nick change, §8.2 kick). */
+/** A text child as `xml` adds one: none for the empty string. */
+function textOf(text: string): string[] {
+  return text === '' ? [] : [text];
+}
+
+/**
+ * Occupant presence, XEP-0045 §7.2.3 (and §7.6 nick change, §8.2 kick). Built with
+ * `element`, not `xml` (stanza.ts): a join burst builds one per occupant for every joining
+ * resource, and `xml`'s per-call arrays (rest children, `Object.entries` pairs, rewritten
+ * values) were most of the garbage of a 5,000-join burst (issue 11 §3). Same elements,
+ * same attribute and child order, so the same text on the wire.
+ */
 export function occupantPresence(p: OccupantPresenceInput): Element {
-  const item = xml(
-    'item',
-    { affiliation: p.affiliation, role: p.unavailable ? 'none' : p.role, nick: p.nick },
-    p.actor !== undefined ? xml('actor', { nick: p.actor }) : null,
-    p.reason !== undefined ? xml('reason', {}, p.reason) : null,
-  );
-  return xml(
-    'presence',
-    { from: p.from, to: p.to, type: p.unavailable ? 'unavailable' : undefined },
-    p.show ? xml('show', {}, p.show) : null,
-    p.status !== undefined ? xml('status', {}, p.status) : null,
-    xml('x', { xmlns: NS_MUC_USER }, item, ...(p.statuses ?? []).map((code) => xml('status', { code: String(code) }))),
-    p.occupantId !== undefined ? xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: p.occupantId }) : null,
-  );
+  const itemAttrs: Record<string, string> = { affiliation: p.affiliation, role: p.unavailable ? 'none' : p.role };
+  if (p.nick !== undefined) itemAttrs.nick = p.nick;
+  const itemChildren: Element[] = [];
+  if (p.actor !== undefined) itemChildren.push(element('actor', { nick: p.actor }));
+  if (p.reason !== undefined) itemChildren.push(element('reason', {}, textOf(p.reason)));
+  const x: Element[] = [element('item', itemAttrs, itemChildren)];
+  if (p.statuses) for (const code of p.statuses) x.push(element('status', { code: String(code) }));
+  const attrs: Record<string, string> = { from: p.from, to: p.to };
+  if (p.unavailable) attrs.type = 'unavailable';
+  const children: Element[] = [];
+  if (p.show) children.push(element('show', {}, [p.show]));
+  if (p.status !== undefined) children.push(element('status', {}, textOf(p.status)));
+  children.push(element('x', { xmlns: NS_MUC_USER }, x));
+  if (p.occupantId !== undefined) children.push(element('occupant-id', { xmlns: NS_OCCUPANT_ID, id: p.occupantId }));
+  return element('presence', attrs, children);
 }
 
 /** Room subject, XEP-0045 §7.2.15: sent last on join; empty when the channel has no topic. */
 export function subjectMessage(from: string, to: string, subject: string, id: string): Element {
-  return xml('message', { from, to, type: 'groupchat', id }, xml('subject', {}, subject));
+  return element('message', { from, to, type: 'groupchat', id }, [element('subject', {}, textOf(subject))]);
 }
 
 export interface GroupchatInput {

@@ -79,7 +79,10 @@ function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: strin
   } else if (s.state === 'waiting') {
     connectNow(ctx, s, settings);
   }
-  const resource = { jid: from, requestedNick: nick, joined: false, room: channelName, joinPresence: stanza };
+  // The join presence waits for the history it asks for (history.ts `historyOnJoin`); a gateway
+  // that keeps no history keeps no stanza: held for the seconds a join takes, the parsed trees of a
+  // join burst outlived V8's young generation and went to the old one (issue 11 §3).
+  const resource = { jid: from, requestedNick: nick, joined: false, room: channelName, joinPresence: ctx.o.archive ? stanza : undefined };
   if (existing) {
     existing.resources.set(from, resource);
     if (existing.state === 'joined') sendRoomState(ctx, s, existing, from);
