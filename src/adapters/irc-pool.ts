@@ -435,8 +435,6 @@ interface Conn {
   transport: PinnedTransport | undefined;
   /** Lines waiting for the socket or the pacer. */
   queue: string[];
-  /** Unpaced lines sent during this turn, written by `IrcPool#flushTurn`; undefined when none. */
-  turn: string[] | undefined;
   pumpTimer: NodeJS.Timeout | undefined;
   deadlineTimer: NodeJS.Timeout | undefined;
   /** Why we ended it, when we did; wins over what the socket says. */
@@ -741,15 +739,6 @@ export class IrcPool {
   readonly #limits: FrameworkLimits;
   readonly #conns = new Map<ConnKey, Conn>();
   #shuttingDown = false;
-  /**
-   * Unpaced connections with lines of this turn (`Conn.turn`), written by `#flushTurn`. A
-   * fresh array each turn, and the lines on the connection itself, not a long-lived Map
-   * emptied with `clear()`: V8 allocates a cleared Map's new table in the old generation
-   * when the Map lives there, and every entry put into it then survives each scavenge
-   * until the next full collection. That made every line of a second survive, and the
-   * scavenges 10 ms long (issue 11 §5: the PM latency tail).
-   */
-  #turnConns: Conn[] = [];
   /** Connections holding a dial slot, and those waiting for one (FIFO from `#waitingHead`). */
   #dialing = 0;
   readonly #parallelConnects: number;
@@ -835,7 +824,6 @@ export class IrcPool {
       client: undefined,
       transport: undefined,
       queue: [],
-      turn: undefined,
       pumpTimer: undefined,
       deadlineTimer: undefined,
       localReason: undefined,
@@ -1138,8 +1126,9 @@ export class IrcPool {
 
   /**
    * Unpaced, the lines sent while handling one event (all the stanzas of one read from the
-   * XMPP server) go out as one socket write per connection, from a microtask once that
-   * handling is done (issue 11: one write system call per line was 40 % of the XMPP → IRC
+   * XMPP server) go out as one socket write per connection: the transport gathers what is
+   * written during one event and writes it from a microtask (`PinnedTransport#writeLine`;
+   * issue 11: one write system call per line was 40 % of the XMPP → IRC
    * CPU; a microtask rather than `setImmediate` adds no loop phase to a lone message);
    * paced, the lines the pacer lets go together are one write. FIFO order holds either way.
    */
@@ -1152,12 +1141,7 @@ export class IrcPool {
       if (conn.queue.length === 0) return;
       const lines = conn.queue;
       conn.queue = [];
-      if (conn.turn !== undefined) {
-        for (const line of lines) conn.turn.push(line);
-        return;
-      }
-      conn.turn = lines;
-      if (this.#turnConns.push(conn) === 1) queueMicrotask(this.#flushTurn);
+      this.#write(conn, lines);
       return;
     }
     const due: string[] = [];
@@ -1177,21 +1161,6 @@ export class IrcPool {
     }
     this.#write(conn, due);
   }
-
-  readonly #flushTurn = (): void => {
-    const conns = this.#turnConns;
-    this.#turnConns = [];
-    for (const conn of conns) {
-      const lines = conn.turn;
-      conn.turn = undefined;
-      if (lines === undefined || conn.finished || (conn.state !== 'open' && conn.state !== 'registered')) continue;
-      try {
-        this.#write(conn, lines);
-      } catch (err) {
-        conn.log.error({ err, lines: lines.length }, 'failed to write IRC lines');
-      }
-    }
-  };
 
   /**
    * Writes lines already checked by `send`, past irc-framework's `raw` (which would cost a
@@ -1220,12 +1189,6 @@ export class IrcPool {
 
   #quit(conn: Conn, message: string): void {
     if (conn.finished || conn.state === 'quitting') return;
-    // Unpaced lines of this turn were sent before the QUIT: they go out ahead of it.
-    const turn = conn.turn;
-    if (turn !== undefined) {
-      conn.turn = undefined;
-      if (conn.state === 'open' || conn.state === 'registered') this.#write(conn, turn);
-    }
     conn.queue = [];
     clearTimeout(conn.pumpTimer);
     conn.pumpTimer = undefined;
@@ -1314,7 +1277,6 @@ export class IrcPool {
     conn.deadlineTimer = undefined;
     conn.pumpTimer = undefined;
     conn.queue = [];
-    conn.turn = undefined;
     conn.transport?.close(true);
     if (this.#conns.get(conn.key) === conn) this.#conns.delete(conn.key);
     conn.log.debug({ reason, refused }, 'closed');
