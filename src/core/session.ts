@@ -39,8 +39,11 @@ export interface JoinedResource {
    * room JID, even when IRC folds it to another spelling (rfc1459: `#a[]` is `#a{}`).
    */
   room: string;
-  /** The join presence, until its discussion history (XEP-0045 §7.2.14) has been sent. */
-  joinPresence?: import('@xmpp/xml').Element | undefined;
+  /**
+   * What the join presence's `<history/>` asked for (XEP-0045 §7.2.14), until that history has
+   * been sent; undefined when the gateway keeps no history or it has been sent.
+   */
+  historyRequest?: import('./history/on-join.js').HistoryRequest | undefined;
 }
 
 /** A message sent to IRC and waiting for its echo (IRCv3 echo-message). */

@@ -21,7 +21,7 @@ import type { Element } from '@xmpp/xml';
 import type { ArchiveKind } from '../history/archive-port.js';
 import { parseDateTime } from '../history/datetime.js';
 import { answerMamIq, type MamRoom } from '../history/mam.js';
-import { discussionHistory } from '../history/on-join.js';
+import { historyStanzas } from '../history/on-join.js';
 import type { IrcMessage } from '../irc-message.js';
 import type { BareJid } from '../jid.js';
 import type { Channel, JoinedResource, Session } from '../session.js';
@@ -111,10 +111,10 @@ function mamRoom(ctx: BridgeContext, s: Session, room: string): MamRoom {
 /** XEP-0045 §7.2.14: the history the join presence asked for, to the resource that joined. */
 export function historyOnJoin(ctx: BridgeContext, s: Session, channel: Channel, res: JoinedResource): void {
   const archive = ctx.o.archive;
-  const presence = res.joinPresence;
-  res.joinPresence = undefined; // asked once, answered once; nothing kept past the join
-  if (!archive || !presence) return;
-  const stanzas = discussionHistory(presence, {
+  const req = res.historyRequest;
+  res.historyRequest = undefined; // asked once, answered once; nothing kept past the join
+  if (!archive || !req) return;
+  const stanzas = historyStanzas(req, {
     archive,
     user: s.user,
     to: res.jid,

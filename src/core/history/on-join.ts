@@ -60,6 +60,9 @@ export interface HistoryTarget {
   readonly now: number;
 }
 
+/** A join without `<history/>` (or with one that carries no limit): the default count applies. */
+export const NO_HISTORY_REQUEST: HistoryRequest = Object.freeze({});
+
 /** The `<history/>` request of a join presence; undefined when it has none. */
 export function parseHistoryRequest(presence: Element): HistoryRequest | undefined {
   const history = presence.getChild('x', NS_MUC)?.getChild('history');
@@ -111,7 +114,14 @@ export function historyMessage(to: string, room: MamRoom, line: ArchivedLine): E
 
 /** The history a join presence asks for, as stanzas to send before the subject. */
 export function discussionHistory(presence: Element, t: HistoryTarget): Element[] {
-  const req = parseHistoryRequest(presence);
+  return historyStanzas(parseHistoryRequest(presence), t);
+}
+
+/**
+ * The history a parsed request asks for (`parseHistoryRequest`; undefined or
+ * `NO_HISTORY_REQUEST` when the join carried no `<history/>`: the default count).
+ */
+export function historyStanzas(req: HistoryRequest | undefined, t: HistoryTarget): Element[] {
   const stanzas = selectHistory(req, t).map((line) => historyMessage(t.to, t.room, line));
   if (req?.maxchars === undefined) return stanzas;
   // The newest whole stanzas whose characters add up to at most maxchars.

@@ -15,6 +15,7 @@ import type { Address } from '../../address.js';
 import { isValidChannelName } from '../../address.js';
 import { foldCase } from '../../casemap.js';
 import { StanzaError } from '../../errors.js';
+import { NO_HISTORY_REQUEST, parseHistoryRequest } from '../../history/on-join.js';
 import { oneLine, reasonText } from '../../irc-writer.js';
 import type { FullJid } from '../../jid.js';
 import { NS_MUC } from '../../namespaces.js';
@@ -79,10 +80,11 @@ function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: strin
   } else if (s.state === 'waiting') {
     connectNow(ctx, s, settings);
   }
-  // The join presence waits for the history it asks for (history.ts `historyOnJoin`); a gateway
-  // that keeps no history keeps no stanza: held for the seconds a join takes, the parsed trees of a
+  // Only what the join's `<history/>` asks for waits for the join to finish (history.ts
+  // `historyOnJoin`), not the stanza: held for the seconds a join takes, the parsed trees of a
   // join burst outlived V8's young generation and went to the old one (issue 11 §3).
-  const resource = { jid: from, requestedNick: nick, joined: false, room: channelName, joinPresence: ctx.o.archive ? stanza : undefined };
+  const historyRequest = ctx.o.archive ? (parseHistoryRequest(stanza) ?? NO_HISTORY_REQUEST) : undefined;
+  const resource = { jid: from, requestedNick: nick, joined: false, room: channelName, historyRequest };
   if (existing) {
     existing.resources.set(from, resource);
     if (existing.state === 'joined') sendRoomState(ctx, s, existing, from);
