@@ -36,6 +36,11 @@
  * is printed beside it. Compare ratios across machines, not absolute rates. The full
  * figures go to dist/bench-results.json.
  *
+ * `BENCH_SECTIONS=5 npm run bench` runs section 5 alone (~1 min), to repeat the archive's
+ * cost; `BENCH_ARCHIVE_AA=1` gives both of its sides no archive (the bench's own noise).
+ * Sections 1–4's gateways are dropped before section 5 either way, so both ways measure
+ * section 5 on the same heap.
+ *
  * Needs `global.gc`: without `--expose-gc` the script runs itself again with it.
  */
 import { spawnSync } from 'node:child_process';
@@ -76,6 +81,8 @@ const ARCHIVE_REPS = 25;
 const ARCHIVE_RATE_MS = 250;
 /** BENCH_ARCHIVE_AA=1: the "on" gateways get no archive either, to show the bench's own noise. */
 const ARCHIVE_AA = process.env.BENCH_ARCHIVE_AA === '1';
+/** BENCH_SECTIONS=5: section 5 alone (~1 min instead of ~3), e.g. to repeat the archive's cost several times. */
+const ONLY_ARCHIVE = process.env.BENCH_SECTIONS === '5';
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 
 interface Figure {
@@ -178,11 +185,8 @@ function memoryPerSession(users: number): { bytesPerSession: number; buildMs: nu
   return { bytesPerSession: (after - before) / users, buildMs };
 }
 
-function main(): void {
-  const t0 = performance.now();
-  console.log(`Jabirc core benchmark · node ${process.version} · ${cpus().length} CPUs · ${process.platform}/${process.arch}`);
-  console.log('reproduce: npm run bench\n');
-
+/** Sections 1–4: the core's memory and rates; their figures for the results file. */
+function coreSections(): Record<string, unknown> {
   const mem = { small: [] as number[], large: [] as number[], buildLarge: [] as number[] };
   for (let r = 0; r < MEMORY_REPS; r++) {
     const order = r % 2 === 0 ? [SMALL, LARGE] : [LARGE, SMALL];
@@ -251,7 +255,30 @@ function main(): void {
   console.log(`   5 resources: ${spread(fan5)} messages/s = ${fmt(fan5.median * 5)} stanzas/s`);
   console.log(`   message rate 5/1: ${ratio(fan5.median / fan1.median)}; stanza rate 5/1: ${ratio((fan5.median * 5) / fan1.median)}\n`);
 
-  // ------------------------------------------------------------------ 5. archive cost
+  return {
+    memory: { bytesPerSession1k: memSmall, bytesPerSession10k: memLarge, ratio10kTo1k: memLarge.median / memSmall.median, sessionsJoinedPerSecond: joinRate },
+    ircToXmpp: { linesPerSecond10: in10, linesPerSecond10k: in10k, ratio10kTo10: in10k.median / in10.median },
+    xmppToIrc: {
+      shortBodyBytes: bodies.short.length,
+      longBodyBytes: bodies.long.length,
+      longBodyLines: longLines,
+      stanzasPerSecondShort: outShort,
+      stanzasPerSecondLong: outLong,
+      ratioLongToShort: outLong.median / outShort.median,
+    },
+    fanOut: {
+      messagesPerSecond1: fan1,
+      messagesPerSecond5: fan5,
+      messageRatio5To1: fan5.median / fan1.median,
+      stanzaRatio5To1: (fan5.median * 5) / fan1.median,
+    },
+  };
+}
+
+// ------------------------------------------------------------------ 5. archive cost
+
+/** Section 5: the archive's cost on fan-out; its figures for the results file. */
+function archiveSection(): Record<string, unknown> {
   const dbDir = mkdtempSync(join(tmpdir(), 'jabirc-bench-'));
   const store = openDatabase(join(dbDir, 'jabirc.sqlite'));
   // As src/main.ts builds it from the default [history] (a file: the worker writer).
@@ -323,32 +350,7 @@ function main(): void {
   console.log(row(`5 resources, ${fmt(ARCHIVE_USERS)} sessions`, off5, on5, cpuOff5, cpuOn5, pairs[1], cpuPairs[1]));
   console.log(row(`${FAN_USERS} users in one channel (${FAN_USERS} stanzas a line)`, offFan, onFan, cpuOffFan, cpuOnFan, pairs[2], cpuPairs[2]));
   console.log(`   (${fmt(archivedCount)} and ${fmt(archivedFan)} lines archived; 1 = free, 0.90 = the 10 % budget)\n`);
-
-  const seconds = (performance.now() - t0) / 1000;
-  const results = {
-    node: process.version,
-    platform: `${process.platform}/${process.arch}`,
-    cpus: cpus().length,
-    date: new Date().toISOString(),
-    command: 'npm run bench',
-    seconds,
-    config: { reps: REPS, archiveReps: ARCHIVE_REPS, archiveRateMs: ARCHIVE_RATE_MS, memoryReps: MEMORY_REPS, rateMs: RATE_MS, occupants: OCCUPANTS },
-    memory: { bytesPerSession1k: memSmall, bytesPerSession10k: memLarge, ratio10kTo1k: memLarge.median / memSmall.median, sessionsJoinedPerSecond: joinRate },
-    ircToXmpp: { linesPerSecond10: in10, linesPerSecond10k: in10k, ratio10kTo10: in10k.median / in10.median },
-    xmppToIrc: {
-      shortBodyBytes: bodies.short.length,
-      longBodyBytes: bodies.long.length,
-      longBodyLines: longLines,
-      stanzasPerSecondShort: outShort,
-      stanzasPerSecondLong: outLong,
-      ratioLongToShort: outLong.median / outShort.median,
-    },
-    fanOut: {
-      messagesPerSecond1: fan1,
-      messagesPerSecond5: fan5,
-      messageRatio5To1: fan5.median / fan1.median,
-      stanzaRatio5To1: (fan5.median * 5) / fan1.median,
-    },
+  return {
     archiveCost: {
       sessions: ARCHIVE_USERS,
       messagesPerSecond1Off: off1,
@@ -370,6 +372,24 @@ function main(): void {
       cpuMicrosPerMessage: { off1: cpuOff1, on1: cpuOn1, off5: cpuOff5, on5: cpuOn5, offFan: cpuOffFan, onFan: cpuOnFan },
       cpuRatioOnOff: { one: cpuOn1.median / cpuOff1.median, five: cpuOn5.median / cpuOff5.median, fan: cpuOnFan.median / cpuOffFan.median },
     },
+  };
+}
+
+function main(): void {
+  const t0 = performance.now();
+  console.log(`Jabirc core benchmark · node ${process.version} · ${cpus().length} CPUs · ${process.platform}/${process.arch}`);
+  console.log(`reproduce: ${ONLY_ARCHIVE ? 'BENCH_SECTIONS=5 ' : ''}npm run bench\n`);
+  const figures = { ...(ONLY_ARCHIVE ? {} : coreSections()), ...archiveSection() };
+  const seconds = (performance.now() - t0) / 1000;
+  const results = {
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    cpus: cpus().length,
+    date: new Date().toISOString(),
+    command: `${ONLY_ARCHIVE ? 'BENCH_SECTIONS=5 ' : ''}npm run bench`,
+    seconds,
+    config: { reps: REPS, archiveReps: ARCHIVE_REPS, archiveRateMs: ARCHIVE_RATE_MS, memoryReps: MEMORY_REPS, rateMs: RATE_MS, occupants: OCCUPANTS },
+    ...figures,
   };
   mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);

@@ -184,6 +184,34 @@ describe.each(PLACES)('SqliteArchiveStore on %s', (_name, place, mode) => {
   });
 
   describe('one copy per line', () => {
+    it('one batch of two channels interleaved, with STATUSMSG lines and second copies among them: each line once, in order, counts exact', () => {
+      const { db, store, sync } = setup(place);
+      for (const c of ['#a', '#b']) store.openSpan('u@x', NET, c, T);
+      const want: Record<string, string[]> = { '#a': [], '#b': [] };
+      // More lines per channel than one INSERT takes, so a channel spans several statements.
+      for (let i = 0; i < 150; i++) {
+        const channel = i % 3 === 0 ? '#b' : '#a';
+        // STATUSMSG lines last: the first makes the store index its queue, which then catches copies itself.
+        const statusPrefix = i >= 120 && i % 10 === 0 ? '@' : undefined;
+        const id = store.record('u@x', line({ id: `x${i}`, channel, at: T + i, ...(statusPrefix ? { statusPrefix } : {}) }));
+        want[channel]!.push(id);
+        // A second copy of an earlier line (a replay), queued in the same batch: the writer drops it.
+        if (i % 25 === 24 && i < 120) store.record('u@x', line({ id: `x${i - 10}`, channel: (i - 10) % 3 === 0 ? '#b' : '#a', at: T + i, body: 'the replay' }));
+      }
+      store.flush();
+      sync();
+      for (const c of ['#a', '#b'] as const) {
+        const got = page(store.query('u@x', NET, c, { max: 200 }));
+        expect(got.lines.map((l) => l.id)).toEqual(want[c]);
+        expect(got.lines.some((l) => l.body === 'the replay')).toBe(false);
+        expect(got.lines.filter((l) => l.statusPrefix === '@').length).toBe(want[c]!.filter((id) => Number(id.slice(1)) >= 120 && Number(id.slice(1)) % 10 === 0).length);
+      }
+      expect(db.prepare('SELECT channel, line_count FROM archive_channels ORDER BY channel').all()).toEqual([
+        { channel: '#a', line_count: want['#a']!.length },
+        { channel: '#b', line_count: want['#b']!.length },
+      ]);
+    });
+
     it('a line whose server msgid is archived is not stored again, queued or written, and has() knows it', () => {
       const { db, store, sync } = setup(place);
       store.openSpan('u@x', NET, '#chan', T);
