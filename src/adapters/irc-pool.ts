@@ -597,7 +597,7 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
     // One UTF-8 check for the chunk's complete lines; only a chunk that fails it is decoded
     // line by line with the fallback (most servers send nothing but UTF-8).
     const complete = buf.lastIndexOf(0x0a) + 1;
-    const utf8 = complete > 0 && isUtf8(buf.subarray(0, complete));
+    const utf8 = complete > 0 && isUtf8(complete === buf.length ? buf : buf.subarray(0, complete));
     let start = 0;
     for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
       const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl;

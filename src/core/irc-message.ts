@@ -110,7 +110,6 @@ const TAG_ESCAPES: Readonly<Record<string, string>> = { ':': ';', s: ' ', '\\': 
  *     parseIrcLine('@a=b')                                  → { kind: 'malformed', reason: 'no-command' }
  */
 export function parseIrcLine(line: string, limits: ParseLimits = {}): ParsedLine {
-  const malformed = (reason: MalformedReason): IrcMalformed => ({ kind: 'malformed', reason });
   if (/[\0\r\n]/.test(line)) return malformed('forbidden-char');
   let pos = skipSpaces(line, 0);
   if (pos === line.length) return malformed('empty');
@@ -125,7 +124,9 @@ export function parseIrcLine(line: string, limits: ParseLimits = {}): ParsedLine
     tags = parseTags(line.slice(pos + 1, end));
     pos = skipSpaces(line, end);
   }
-  if (utf8ByteLength(line.slice(pos)) > (limits.maxBodyBytes ?? IRC_MAX_BODY_BYTES)) return malformed('body-too-long');
+  const maxBody = limits.maxBodyBytes ?? IRC_MAX_BODY_BYTES;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short rest needs no count.
+  if ((line.length - pos) * 3 > maxBody && utf8ByteLength(line.slice(pos)) > maxBody) return malformed('body-too-long');
 
   let source: IrcSource | undefined;
   if (line[pos] === ':') {
@@ -138,8 +139,15 @@ export function parseIrcLine(line: string, limits: ParseLimits = {}): ParsedLine
 
   if (pos === line.length) return malformed('no-command');
   const commandEnd = indexOrEnd(line, ' ', pos);
-  const command = line.slice(pos, commandEnd);
-  if (!COMMAND.test(command)) return malformed('bad-command');
+  const raw = line.slice(pos, commandEnd);
+  // The commands the gateway reads, as the constants the dispatch table is keyed by: a
+  // slice of the line would be hashed and looked up in V8's string table at each use as a
+  // key (issue 11 §2); anything else is checked and upper-cased.
+  let command = KNOWN_COMMANDS.get(raw);
+  if (command === undefined) {
+    if (!COMMAND.test(raw)) return malformed('bad-command');
+    command = raw.toUpperCase();
+  }
 
   const params: string[] = [];
   pos = skipSpaces(line, commandEnd);
@@ -153,10 +161,21 @@ export function parseIrcLine(line: string, limits: ParseLimits = {}): ParsedLine
     pos = skipSpaces(line, end);
   }
 
-  const message: IrcMessage = { kind: 'message', tags, command: command.toUpperCase(), params };
+  const message: IrcMessage = { kind: 'message', tags, command, params };
   if (source !== undefined) message.source = source;
   return message;
 }
+
+function malformed(reason: MalformedReason): IrcMalformed {
+  return { kind: 'malformed', reason };
+}
+
+/** Commands servers send most, spelled as they send them (upper case). */
+const KNOWN_COMMANDS = new Map(
+  ['PRIVMSG', 'NOTICE', 'JOIN', 'PART', 'QUIT', 'KICK', 'NICK', 'MODE', 'TOPIC', 'AWAY', 'PING', 'PONG', 'CAP', 'BATCH', 'ACCOUNT', 'CHGHOST', 'INVITE', 'ERROR', 'TAGMSG'].map(
+    (c) => [c, c] as const,
+  ),
+);
 
 function skipSpaces(s: string, pos: number): number {
   while (s[pos] === ' ') pos++;

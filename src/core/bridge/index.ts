@@ -37,6 +37,7 @@ import { isonDue } from './contacts.js';
 import { closed, reconnectDue, registered } from './connection.js';
 import { BridgeContext, type BridgeOptions } from './context.js';
 import { dispatchIrc } from './irc-to-xmpp/dispatch.js';
+import { mayReachSeveral } from './irc-to-xmpp/text.js';
 import { restore } from './persistence.js';
 import { releaseDue } from './reconnect.js';
 import { mam, PRUNE_TIMER, pruneDue, schedulePruning } from './history.js';
@@ -166,14 +167,19 @@ export class Bridge {
    * A channel's PRIVMSG or NOTICE reaches every user's own connection as the same line,
    * and a socket read holds several: the last MAX_PARSED_TEXT such lines are parsed once
    * (parsing was 7 % of fan-out's CPU, issue 11 §2). Text handlers only read the
-   * message, so sharing it is safe.
+   * message, so sharing it is safe. A private message reaches one connection: not kept.
    */
   readonly #parsedText = new BoundedCache<string, IrcMessage>(MAX_PARSED_TEXT);
   #parsed(line: string): ParsedLine {
     const cached = this.#parsedText.get(line);
     if (cached !== undefined) return cached;
     const msg = parseIrcLine(line);
-    if (msg.kind === 'message' && line.length <= MAX_PARSED_TEXT_CHARS && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) {
+    if (
+      msg.kind === 'message' &&
+      line.length <= MAX_PARSED_TEXT_CHARS &&
+      (msg.command === 'PRIVMSG' || msg.command === 'NOTICE') &&
+      mayReachSeveral(msg.params[0] ?? '')
+    ) {
       this.#parsedText.set(line, msg);
     }
     return msg;

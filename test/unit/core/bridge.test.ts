@@ -7,6 +7,7 @@
 import xml from '@xmpp/xml';
 import { describe, expect, it } from 'vitest';
 import { connKey, type Effect } from '../../../src/core/effects.js';
+import { mayReachSeveral } from '../../../src/core/bridge/irc-to-xmpp/text.js';
 import {
   GW,
   IRC_SERVER,
@@ -466,6 +467,51 @@ describe('private messages', () => {
     const m = only(out, alice.bare);
     expect(m.attrs).toMatchObject({ type: 'chat', from: s.ircUser('bob') });
     expect(m.getChildText('body')).toBe('hi back');
+  });
+
+  it.each([
+    ['#chan', true],
+    ['&ops', true],
+    ['!ABCDEchan', true],
+    ['+modeless', true],
+    ['@#chan', true],
+    ['%#chan', true],
+    ['~#chan', true],
+    ['$*.example.net', true],
+    ['*', true],
+    ['', true],
+    ['alice', false],
+    ['Alice', false],
+    ['[bot]', false],
+    ['\\o/', false],
+    ['^_^', false],
+    ['`tick', false],
+    ['{curly}', false],
+    ['|pipe', false],
+  ])('tells a line to %j as one that may reach several connections: %s', (target, several) => {
+    expect(mayReachSeveral(target)).toBe(several);
+  });
+
+  it('shows nothing for the echo of our own private message (echo-message), whatever it holds or how our nick is cased', () => {
+    const s = inChannel({ caps: ['echo-message'] });
+    expect(ircLines(s.stanza(chat(alice, s.ircUser('bob'), 'hey there')))).toEqual(['PRIVMSG bob :hey there']);
+    for (const echo of [':alice!a@h PRIVMSG bob :hey there', ':ALICE!a@h PRIVMSG bob :\x01ACTION waves\x01', ':alice!a@h NOTICE bob :\x02hi\x02']) {
+      expect(s.irc(alice, echo)).toEqual([]);
+    }
+    // bob's answer still arrives.
+    expect(only(s.irc(alice, ':bob!b@h PRIVMSG alice :hi back'), alice.bare).getChildText('body')).toBe('hi back');
+  });
+
+  it('delivers the same private line twice as two messages, read alike, with their own ids (not kept parsed)', () => {
+    const s = inChannel();
+    const line = ':bob!b@h PRIVMSG alice :\x02same\x02 again';
+    const first = only(s.irc(alice, line), alice.bare);
+    const second = only(s.irc(alice, line), alice.bare);
+    for (const m of [first, second]) {
+      expect(m.attrs).toMatchObject({ type: 'chat', from: s.ircUser('bob') });
+      expect(m.getChildText('body')).toBe('*same* again');
+    }
+    expect(second.attrs.id).not.toBe(first.attrs.id);
   });
 
   it('sends an in-room private message to the nick', () => {

@@ -190,6 +190,35 @@ describe('parseIrcLine: refusals', () => {
     expect(parseIrcLine(`${head}${fill(IRC_MAX_BODY_BYTES)}x`)).toEqual({ kind: 'malformed', reason: 'body-too-long' });
   });
 
+  it('counts the bytes of a rest that three-byte characters or surrogate pairs take past 512', () => {
+    const head = 'PRIVMSG #c :';
+    // 12 + 166 × 3 + 2 = 512 bytes.
+    const three = `${head}${'€'.repeat(166)}ab`;
+    expect(parseIrcLine(three).kind).toBe('message');
+    expect(parseIrcLine(`${three}x`)).toEqual({ kind: 'malformed', reason: 'body-too-long' });
+    // 😀 is two UTF-16 units and four bytes: 12 + 125 × 4 = 512.
+    const four = `${head}${'😀'.repeat(125)}`;
+    expect(parseIrcLine(four).kind).toBe('message');
+    expect(parseIrcLine(`${four}x`)).toEqual({ kind: 'malformed', reason: 'body-too-long' });
+    expect(parseIrcLine('PRIVMSG #c :€€', { maxBodyBytes: 17 })).toEqual({ kind: 'malformed', reason: 'body-too-long' });
+    expect(parseIrcLine('PRIVMSG #c :€€', { maxBodyBytes: 18 }).kind).toBe('message');
+  });
+
+  it('reads a command in any case, known to the gateway or not, as upper case', () => {
+    for (const [line, command] of [
+      ['PRIVMSG #c :x', 'PRIVMSG'],
+      ['Privmsg #c :x', 'PRIVMSG'],
+      ['tagmsg #c', 'TAGMSG'],
+      ['WALLOPS :x', 'WALLOPS'],
+      ['wallops :x', 'WALLOPS'],
+      ['353 me = #c :a', '353'],
+    ] as const) {
+      const m = parseIrcLine(line);
+      expect(m.kind === 'message' && m.command).toBe(command);
+    }
+    expect(parseIrcLine('PRIV_MSG #c :x')).toEqual({ kind: 'malformed', reason: 'bad-command' });
+  });
+
   it('takes raised limits from the caller', () => {
     const long = `PRIVMSG #c :${'a'.repeat(1000)}`;
     expect(parseIrcLine(long).kind).toBe('malformed');
