@@ -8,7 +8,8 @@
 # Without a mounted file, JABIRC_<SECTION>_<KEY> variables alone configure it.
 #
 # Two stages: the build stage has the compilers better-sqlite3 may need (when no
-# prebuilt binary fits) and the dev dependencies for tsc; the runtime stage gets only
+# prebuilt binary fits) and the dev dependencies for tsc and rolldown (package.json's
+# build: dist/src/main.js is bundled, see rolldown.config.mjs); the runtime stage gets only
 # the compiled program and the production node_modules, and runs as `jabirc`.
 
 FROM node:20-bookworm-slim AS build
@@ -18,7 +19,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json ./
+COPY tsconfig.json rolldown.config.mjs ./
 COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev

@@ -28,10 +28,13 @@
  * that decides once whether to log at a level (a hook attached only when trace is on)
  * follows from its next decision, not at once.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+import { cjsRequire } from './cjs-require.js';
 import type { LogLevel } from './config/schema.js';
 
 export type { Logger } from 'pino';
+
+const { pino } = cjsRequire<typeof import('pino')>('pino');
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 

@@ -81,15 +81,19 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ClientOptions, IrcErrorEvent, IrcTransport, RawEvent, RegisteredEvent } from 'irc-framework';
 // The client class alone, not the package index: that also loads the default transport
-// (socks, ip-address, iconv-lite) we never use, ~3 MB of RSS (issue 11 §3).
-import Client from 'irc-framework/src/client.js';
+// (socks, ip-address, iconv-lite) we never use, ~3 MB of RSS (issue 11 §3); through
+// require(), not import (cjs-require.ts says why).
 import type { ConnKey, IrcConnectParams, IrcConnEvent } from '../core/effects.js';
 import { decodeIrcBytes } from '../core/formatting.js';
 import { classifyAddress } from '../core/ip-policy.js';
+import { cjsRequire } from '../cjs-require.js';
 import { RAW_BYTES_TAG } from '../core/irc-message.js';
 import { IRC_MAX_LINE_BYTES, utf8ByteLength } from '../core/irc-writer.js';
 import { DEFAULT_PACER_OPTIONS, createPacer, type Pacer, type PacerOptions } from '../core/pacing.js';
 import { lazyChild, type LevelLog, type Logger } from '../log.js';
+
+const Client = cjsRequire<typeof import('irc-framework/src/client.js').default>('irc-framework/src/client.js');
+type Client = InstanceType<typeof Client>;
 
 export interface ResolvedAddress {
   address: string;

@@ -14,7 +14,9 @@
  *     (the same string on every call, every connection, every restart)
  */
 import { createHash } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
+import { cjsRequire } from '../cjs-require.js';
+
+const ipaddr = cjsRequire<typeof import('ipaddr.js')>('ipaddr.js');
 
 /** The longest prefix we accept: at least 2^8 addresses to spread users over. */
 export const MAX_PREFIX_LENGTH = 120;
