@@ -75,11 +75,16 @@ const PARSED_CACHE_MAX = 4096;
 interface Sender {
   readonly parts: JidParts;
   readonly full: FullJid;
+  /** Whether its domain may use the gateway, as of configuration `allowedAt` (`#isAllowed`). */
+  allowed: boolean;
+  allowedAt: number;
 }
 
 export class GatewayCore {
   readonly #opts: GatewayOptions;
   #allowed: ReadonlySet<string>;
+  /** Bumped when the allowed domains change: what a cached sender knows of them is then stale. */
+  #allowedVersion = 0;
   readonly #log: CoreLog;
   readonly #senders = new BoundedCache<string, Sender>(PARSED_CACHE_MAX);
   readonly #targets = new BoundedCache<string, Address>(PARSED_CACHE_MAX);
@@ -93,6 +98,16 @@ export class GatewayCore {
   /** The XMPP domains whose users may use the gateway, from now on (a configuration reload). */
   setAllowedDomains(domains: readonly string[]): void {
     this.#allowed = new Set(domains.map((d) => d.toLowerCase()));
+    this.#allowedVersion++;
+  }
+
+  /** Whether the sender's domain may use the gateway: one set lookup per sender and configuration, not per stanza. */
+  #isAllowed(sender: Sender): boolean {
+    if (sender.allowedAt !== this.#allowedVersion) {
+      sender.allowed = this.#allowed.has(sender.parts.domain);
+      sender.allowedAt = this.#allowedVersion;
+    }
+    return sender.allowed;
   }
 
   /** Handles one inbound stanza from the XMPP server. */
@@ -107,7 +122,7 @@ export class GatewayCore {
       this.#log.warn({ stanza: stanza.name, from: stanza.attrs.from }, 'dropped a stanza without a valid from');
       return [];
     }
-    if (isErrorStanza(stanza) && this.#allowed.has(sender.parts.domain)) {
+    if (isErrorStanza(stanza) && this.#isAllowed(sender)) {
       // A bounce from a user's resource: the bridge removes that resource (never answered).
       return withErrorBoundary(stanza, this.#log, () => this.#route(stanza, sender));
     }
@@ -123,7 +138,7 @@ export class GatewayCore {
     if (known !== undefined) return known;
     const parts = splitJid(attr);
     if (parts === undefined) return undefined;
-    return this.#senders.set(attr, { parts, full: fullOf(parts) });
+    return this.#senders.set(attr, { parts, full: fullOf(parts), allowed: false, allowedAt: -1 });
   }
 
   #route(stanza: Element, sender: Sender): Effect[] {
@@ -131,7 +146,7 @@ export class GatewayCore {
     if (stanza.name === 'iq' && !isErrorStanza(stanza) && stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set') {
       throw new StanzaError('bad-request', 'an iq must be of type get, set, result or error');
     }
-    if (!this.#allowed.has(from.domain)) {
+    if (!this.#isAllowed(sender)) {
       throw new StanzaError('forbidden', `users of ${from.domain} may not use this gateway`);
     }
     const address = this.#target(stanza.attrs.to ?? '');

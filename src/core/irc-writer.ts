@@ -236,7 +236,10 @@ export function messagePayloadBudget(input: MessageBudgetInput): number {
     (user === undefined ? DEFAULT_USER_BYTES : utf8ByteLength(user)) +
     1 +
     (host === undefined ? DEFAULT_HOST_BYTES : utf8ByteLength(host));
-  const rest = utf8ByteLength(` ${input.command} ${input.target} :`) + 2;
+  // ` ${command} ${target} :` and CRLF, counted by part: spaces stand between the parts, so
+  // no surrogate pair spans two of them and the sum is the joined text's count, without
+  // building that text and flattening it to scan it for every message (issue 11 §2).
+  const rest = 1 + utf8ByteLength(input.command) + 1 + utf8ByteLength(input.target) + 2 + 2;
   return IRC_MAX_LINE_BYTES - prefix - rest - (input.action === true ? CTCP_ACTION_OVERHEAD_BYTES : 0);
 }
 

@@ -157,6 +157,8 @@ interface Template {
   id: string | undefined;
   idText: string;
   idSafe: boolean;
+  /** A reflection's text up to its id, for the last few recipients (`recipientHead`). */
+  heads?: Array<{ readonly to: string; readonly text: string; readonly safe: boolean }>;
 }
 
 /**
@@ -194,15 +196,26 @@ export class GroupchatTemplates {
     return withSerialization(lazyGroupchat(m), parts[0] + to + parts[1] + id + parts[2] + stanzaId + parts[3], copySafe);
   }
 
-  ownMessage(m: GroupchatInput): Element {
+  /**
+   * `memo` keeps the template last used for it (reflection.ts keeps one per channel): a
+   * user's messages to a room are all of one shape, so the lookup by sender is skipped
+   * while the shape stays (a template is right for its inputs even once dropped here).
+   */
+  ownMessage(m: GroupchatInput, memo?: TemplateMemo): Element {
     if ((m.payload && m.payload.length > 0) || m.body === '') return groupchatMessage(m);
-    const parts = findTemplate(this.#bySender, m.from, m, true).parts;
+    let t = memo?.template as Template | undefined;
+    if (t !== undefined && sameShape(t, m)) copySafe = t.safe;
+    else {
+      t = findTemplate(this.#bySender, m.from, m, true);
+      if (memo !== undefined) memo.template = t;
+    }
+    const parts = t.parts;
     if (parts === null) return groupchatMessage(m);
-    const to = wireRecipient(m.to);
+    const head = recipientHead(t, parts, m.to);
     const id = wireAttribute(m.id);
     const body = wireText(m.body);
     const stanzaId = wireAttribute(m.stanzaId);
-    return withSerialization(lazyGroupchat(m), parts[0] + to + parts[1] + id + parts[2] + body + parts[3] + stanzaId + parts[4], copySafe);
+    return withSerialization(lazyGroupchat(m), head + id + parts[2] + body + parts[3] + stanzaId + parts[4], copySafe);
   }
 }
 
@@ -249,13 +262,23 @@ function lazyGroupchat(m: GroupchatInput): Element {
   return el;
 }
 
+/** Where a caller keeps the template it used last (`GroupchatTemplates#ownMessage`). */
+export interface TemplateMemo {
+  template?: object;
+}
+
+/** Whether `t` was made for inputs of `m`'s shape: the same values besides recipient, ids and body. */
+function sameShape(t: Template, m: GroupchatInput): boolean {
+  return t.from === m.from && t.roomJid === m.roomJid && t.occupantId === m.occupantId && t.delay === m.delay;
+}
+
 /** `m`'s template, found under `key` (made when missing); sets `copySafe` from it. */
 function findTemplate(templates: Map<string, Template[]>, key: string, m: GroupchatInput, cutBody: boolean): Template {
   let variants = templates.get(key);
   let found: Template | undefined;
   if (variants !== undefined) {
     for (const t of variants) {
-      if (t.from === m.from && t.roomJid === m.roomJid && t.occupantId === m.occupantId && t.delay === m.delay) {
+      if (sameShape(t, m)) {
         found = t;
         break;
       }
@@ -287,6 +310,32 @@ function lineId(t: Template, id: string): string {
   }
   if (!t.idSafe) copySafe = false;
   return t.idText;
+}
+
+/** Recipients whose head a reflection template keeps: a user's own resources, rarely more than a few. */
+const MAX_HEADS = 8;
+
+/**
+ * `parts[0] + to + parts[1]` of a reflection, kept on its template per recipient: a user's
+ * messages all go to the same resources from the same occupant, so the text up to the id
+ * is the same for every message to one resource (issue 11 §2: the recipient's lookup and
+ * two concatenations per message saved).
+ */
+function recipientHead(t: Template, parts: readonly string[], to: string): string {
+  const heads = (t.heads ??= []);
+  for (const h of heads) {
+    if (h.to !== to) continue;
+    if (!h.safe) copySafe = false;
+    return h.text;
+  }
+  const before = copySafe;
+  copySafe = true;
+  const text = parts[0] + wireRecipient(to) + parts[1];
+  const safe = copySafe;
+  copySafe = before && safe;
+  if (heads.length >= MAX_HEADS) heads.shift();
+  heads.push({ to, text, safe });
+  return text;
 }
 
 /** Cleared when a value of the copy being written holds a character `xmlSafe` replaces. */
@@ -336,13 +385,23 @@ function templateOf(m: GroupchatInput, cutBody: boolean): readonly string[] | nu
  * body (rebuilt), what the room itself stamps (stanza-id, occupant-id, delay: XEP-0359 §3
  * and XEP-0421 §4 have the room strip any a client sent) and MUC protocol payloads.
  */
-export function reflectedPayload(message: Element): Element[] {
-  return message.getChildElements().filter((c) => {
-    const ns = c.attrs.xmlns;
-    if (c.name === 'body' || c.name === 'subject') return false;
-    if (ns === NS_STANZA_ID) return c.name === 'origin-id'; // the client's own id stays
-    return ns !== NS_OCCUPANT_ID && ns !== NS_DELAY && ns !== NS_MUC_USER && ns !== NS_MUC;
-  });
+export function reflectedPayload(message: Element): readonly Element[] {
+  // One pass and no array for a message of a body alone (the common one), instead of
+  // getChildElements' array and filter's (issue 11 §2).
+  let kept: Element[] | undefined;
+  for (const c of message.children) {
+    if (!(c instanceof xml.Element) || !keptInReflection(c)) continue;
+    (kept ??= []).push(c);
+  }
+  return kept ?? NO_PAYLOAD;
+}
+const NO_PAYLOAD: readonly Element[] = Object.freeze([]);
+
+function keptInReflection(c: Element): boolean {
+  const ns = c.attrs.xmlns;
+  if (c.name === 'body' || c.name === 'subject') return false;
+  if (ns === NS_STANZA_ID) return c.name === 'origin-id'; // the client's own id stays
+  return ns !== NS_OCCUPANT_ID && ns !== NS_DELAY && ns !== NS_MUC_USER && ns !== NS_MUC;
 }
 
 /** A join refused, XEP-0045 §7.2.6–§7.2.9: error presence echoing the MUC `<x/>`. */

@@ -39,15 +39,15 @@ export function lineTime(ctx: BridgeContext, m: IrcMessage | undefined): number 
 }
 
 /**
- * Archives one channel line and returns the stanza-id for its live copy: the archive's id
- * (the server's msgid when it gave one, else the one the archive names it by) or, with no
- * archive, the msgid or a fresh id.
+ * Archives one channel line (said at `at`; undefined: now) and returns the stanza-id for its
+ * live copy: the archive's id (the server's msgid when it gave one, else the one the archive
+ * names it by) or, with no archive, the msgid or a fresh id.
  */
 export function recordLine(
   ctx: BridgeContext,
   s: Session,
   channel: Channel,
-  line: { msgid: string | undefined; at: number; nick: string; kind: ArchiveKind; body: string; statusPrefix?: string | undefined; source?: object },
+  line: { msgid: string | undefined; at: number | undefined; nick: string; kind: ArchiveKind; body: string; statusPrefix?: string | undefined; source?: object },
 ): string {
   const archive = ctx.o.archive;
   if (!archive || channel.noRecord) return line.msgid ?? liveId(ctx, s, line.source);
@@ -56,7 +56,7 @@ export function recordLine(
     serverId: line.msgid !== undefined,
     network: s.network,
     channel: channel.name,
-    at: line.at,
+    at: line.at ?? ctx.o.now(),
     nick: line.nick,
     kind: line.kind,
     body: line.body,

@@ -14,6 +14,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import type { FullJid } from '../jid.js';
+import type { TemplateMemo } from '../muc-stanzas.js';
 import type { Channel, PendingEcho, Session } from '../session.js';
 import type { BridgeContext } from './context.js';
 import { recordLine } from './history.js';
@@ -30,13 +31,13 @@ export function expectReflection(
 ): void {
   const pending: PendingEcho = { id: sent.id ?? ctx.o.newId(), body: sent.body, linesLeft: sent.lines, from: sent.from, payload: sent.payload };
   if (!s.caps.has('echo-message')) {
-    reflect(ctx, s, channel, pending, undefined, ctx.o.now());
+    reflect(ctx, s, channel, pending, undefined, undefined);
     return;
   }
   channel.echoes.push(pending);
   if (channel.echoes.length > MAX_PENDING_ECHOES) {
     // An echo the server never sent: reflect the oldest now rather than never.
-    reflect(ctx, s, channel, channel.echoes.shift()!, undefined, ctx.o.now());
+    reflect(ctx, s, channel, channel.echoes.shift()!, undefined, undefined);
   }
 }
 
@@ -55,26 +56,54 @@ export function echoed(ctx: BridgeContext, s: Session, channel: Channel, body: s
   reflect(ctx, s, channel, pending, msgid, at);
 }
 
-/** Archives our message (issue 10: the user's own messages too) and reflects it with that stanza-id. */
-function reflect(ctx: BridgeContext, s: Session, channel: Channel, m: Pick<PendingEcho, 'id' | 'body' | 'payload'>, msgid: string | undefined, at: number): void {
+/**
+ * Archives our message (issue 10: the user's own messages too) and reflects it with that
+ * stanza-id. `at` is when it was said, undefined for now (read only when it is archived).
+ */
+function reflect(ctx: BridgeContext, s: Session, channel: Channel, m: Pick<PendingEcho, 'id' | 'body' | 'payload'>, msgid: string | undefined, at: number | undefined): void {
   const stanzaId = recordLine(ctx, s, channel, { msgid, at, nick: s.nick, kind: m.body.startsWith('/me ') ? 'action' : 'privmsg', body: m.body });
-  const occupantId = ownOccupantId(ctx, s, channel);
-  ctx.broadcast(channel, (to, room) =>
-    ctx.groupchat.ownMessage({ from: ctx.occupantJid(s, room, s.nick), to, id: m.id, body: m.body, stanzaId, roomJid: ctx.roomJid(s, room), payload: m.payload, ...occupantId }),
-  );
+  const own = ownAddressing(ctx, s, channel);
+  ctx.broadcast(channel, (to, room) => {
+    if (room !== own.room || s.nick !== own.nick) {
+      own.room = room;
+      own.nick = s.nick;
+      own.from = ctx.occupantJid(s, room, s.nick);
+      own.roomJid = ctx.roomJid(s, room);
+    }
+    return ctx.groupchat.ownMessage({ from: own.from, to, id: m.id, body: m.body, stanzaId, roomJid: own.roomJid, payload: m.payload, occupantId: own.occupantId }, own);
+  });
 }
 
 /**
- * Our occupant id in each channel, kept on the channel (a session's own, so user and
- * network never change) while its case mapping stands: the seed string and its lookup
- * were about 2 % of XMPP → IRC's CPU (issue 11 §2).
+ * What our reflections in a channel are addressed with, kept on the channel (a session's
+ * own, so user and network never change): our occupant id while the case mapping stands
+ * (the seed string and its lookup were about 2 % of XMPP → IRC's CPU, issue 11 §2), and our
+ * occupant JID and the room JID for the last room spelling and nick they were made for
+ * (five lookups in the JID cache per message otherwise; `ctx.occupantJid` and
+ * `ctx.roomJid` give the same strings for the same parts), and the reflection's template.
  */
-const OWN_OCCUPANT_IDS = new WeakMap<Channel, { readonly casemapping: string; readonly id: { occupantId?: string } }>();
+interface OwnAddressing extends TemplateMemo {
+  readonly casemapping: string;
+  readonly occupantId: string | undefined;
+  room: string | undefined;
+  nick: string;
+  from: string;
+  roomJid: string;
+}
+const OWN_ADDRESSING = new WeakMap<Channel, OwnAddressing>();
 
-function ownOccupantId(ctx: BridgeContext, s: Session, channel: Channel): { occupantId?: string } {
-  const known = OWN_OCCUPANT_IDS.get(channel);
-  if (known !== undefined && known.casemapping === s.support.casemapping) return known.id;
-  const id = selfOccupantId(ctx, s, channel);
-  OWN_OCCUPANT_IDS.set(channel, { casemapping: s.support.casemapping, id });
-  return id;
+function ownAddressing(ctx: BridgeContext, s: Session, channel: Channel): OwnAddressing {
+  const known = OWN_ADDRESSING.get(channel);
+  if (known !== undefined && known.casemapping === s.support.casemapping) return known;
+  const own: OwnAddressing = {
+    casemapping: s.support.casemapping,
+    occupantId: selfOccupantId(ctx, s, channel).occupantId,
+    room: undefined,
+    nick: '',
+    from: '',
+    roomJid: '',
+    template: undefined,
+  };
+  OWN_ADDRESSING.set(channel, own);
+  return own;
 }

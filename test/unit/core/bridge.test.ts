@@ -357,6 +357,31 @@ describe('groupchat messages (XEP-0045 §7.4)', () => {
     }
   });
 
+  it('reflects each message from the occupant and room JIDs of the moment: each resource its own spelling of the room, and the new nick after a change', () => {
+    const s = new Scenario();
+    s.joinChannel(alice, '#foo[]', { names: 'alice bob' });
+    s.join(phone, '#foo{}');
+    const check = (id: string, nick: string) => {
+      const sent = groupchat(s, alice, '#foo[]', `hi ${id}`, id);
+      for (const [u, room] of [[alice, '#foo[]'], [phone, '#foo{}']] as const) {
+        const m = only(sent, u.full);
+        expect(m.attrs).toMatchObject({ id, from: s.occupant(room, nick) });
+        expect(m.getChild('stanza-id', NS_STANZA_ID)?.attrs.by).toBe(s.room(room));
+      }
+    };
+    check('r1', 'alice');
+    check('r2', 'alice');
+    s.irc(alice, ':alice!a@h NICK alice2');
+    check('r3', 'alice2');
+    check('r4', 'alice2');
+
+    const one = inChannel();
+    const from = (id: string) => only(groupchat(one, alice, '#chan', 'hi', id), alice.full).attrs.from;
+    expect([from('o1'), from('o2')]).toEqual([one.occupant('#chan', 'alice'), one.occupant('#chan', 'alice')]);
+    one.irc(alice, ':alice!a@h NICK alice2');
+    expect([from('o3'), from('o4')]).toEqual([one.occupant('#chan', 'alice2'), one.occupant('#chan', 'alice2')]);
+  });
+
   it('relays a message from IRC to every joined resource, from the occupant, with a stanza-id', () => {
     const s = inChannel();
     s.join(phone, '#chan');

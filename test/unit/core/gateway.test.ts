@@ -159,6 +159,18 @@ describe('GatewayCore: routing and access', () => {
     expect(r.attrs.to).toBe('mallory@evil.example/x');
   });
 
+  it('applies a new list of allowed domains to senders it has seen before (a reload)', () => {
+    const core = makeCore();
+    const ping = (from: string) => replies(iq('get', xml('ping', { xmlns: NS_PING }), { from }), core)[0]!;
+    expect(ping(USER).attrs.type).toBe('result');
+    expectError(ping('bob@other.example/x'), 'forbidden', 'auth');
+    core.setAllowedDomains(['other.example']);
+    expectError(ping(USER), 'forbidden', 'auth');
+    expect(ping('bob@other.example/x').attrs.type).toBe('result');
+    core.setAllowedDomains(['example.org']);
+    expect(ping(USER).attrs.type).toBe('result');
+  });
+
   it('compares the allowed domain without regard to case', () => {
     const r = reply(iq('get', xml('ping', { xmlns: NS_PING }), { from: 'alice@Example.ORG/x' }));
     expect(r.attrs.type).toBe('result');

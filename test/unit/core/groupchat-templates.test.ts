@@ -31,10 +31,14 @@ describe('GroupchatTemplates', () => {
   it.each([
     ['a channel line', 'message'],
     ['a reflection', 'ownMessage'],
+    ['a reflection whose caller keeps the template it used last', 'ownMessageMemo'],
   ] as const)('writes each copy of %s as its element serialises, and to the wire what xmlSafe makes of it, however copies interleave', (_what, method) => {
     fc.assert(
       fc.property(fc.array(inputOf(text), { minLength: 1, maxLength: 12 }), text, text, (inputs, other, otherBody) => {
         const templates = new GroupchatTemplates();
+        const memo = {};
+        const build = (m: GroupchatInput) =>
+          method === 'ownMessageMemo' ? templates.ownMessage(m, memo) : templates[method](m);
         // Each input again with other recipients and ids (the shared path), twice with its
         // stanza-id as its id (the live path), once with another body (a reflection's next message).
         const all: GroupchatInput[] = inputs.flatMap((m) => [
@@ -46,7 +50,7 @@ describe('GroupchatTemplates', () => {
         ]);
         for (const m of all) {
           const plain = serializeElement(groupchatMessage(m));
-          const copy = templates[method](m);
+          const copy = build(m);
           expect(serializeElement(copy)).toBe(plain);
           // The tree the core's readers see (built when first read) is the element's too.
           expect(copy.toString()).toBe(plain);

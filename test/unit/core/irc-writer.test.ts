@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CTCP_ACTION_OVERHEAD_BYTES,
@@ -137,6 +138,19 @@ describe('messagePayloadBudget', () => {
     const input = { command: 'PRIVMSG', target: '#c', sender: { nick: 'a' } } as const;
     expect(CTCP_ACTION_OVERHEAD_BYTES).toBe(9);
     expect(messagePayloadBudget({ ...input, action: true })).toBe(messagePayloadBudget(input) - 9);
+  });
+
+  it('counts the relayed line by bytes, whatever the target holds (lone surrogates too)', () => {
+    // The budget counts ` COMMAND target :` part by part; it must equal the count of the
+    // relayed text as one string, as the server sends it.
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    fc.assert(
+      fc.property(fc.constantFrom('PRIVMSG' as const, 'NOTICE' as const), text, text, (command, target, nick) => {
+        const relayed = `:${nick}!${'u'.repeat(10)}@${'h'.repeat(63)} ${command} ${target} :`;
+        expect(messagePayloadBudget({ command, target, sender: { nick } })).toBe(512 - utf8ByteLength(relayed) - 2);
+      }),
+      { seed: 11, numRuns: 2000 },
+    );
   });
 });
 

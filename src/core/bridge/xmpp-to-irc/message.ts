@@ -110,7 +110,7 @@ function sendText(
   body: string,
   id: string | undefined,
   from: FullJid,
-  where: { channel: Channel; payload: Element[] } | { to: string | undefined },
+  where: { channel: Channel; payload: readonly Element[] } | { to: string | undefined },
 ): void {
   const action = body.startsWith('/me ');
   const text = action ? body.slice(4) : body;
