@@ -83,6 +83,10 @@ const ARCHIVE_RATE_MS = 250;
 const ARCHIVE_AA = process.env.BENCH_ARCHIVE_AA === '1';
 /** BENCH_SECTIONS=5: section 5 alone (~1 min instead of ~3), e.g. to repeat the archive's cost several times. */
 const ONLY_ARCHIVE = process.env.BENCH_SECTIONS === '5';
+if (process.env.BENCH_SECTIONS !== undefined && !ONLY_ARCHIVE) {
+  console.error(`BENCH_SECTIONS=${process.env.BENCH_SECTIONS}: only 5 is known (section 5 alone); unset it for every section`);
+  process.exit(2);
+}
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 
 interface Figure {

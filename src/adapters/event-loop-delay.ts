@@ -14,8 +14,8 @@
  * - only while the loop is busy: once a second (one unref'd timer) the loop's
  *   utilisation over that second decides; above `busyUtilisation` (20 %, well above
  *   what the sampler's own wake-ups cost) the sampling timer runs, below it stops. An
- *   idle gateway holding thousands of connections thus does not wake up 100 times a
- *   second (that alone cost 0.8 % of a core on a 2-core VM), and the figures describe
+ *   idle gateway holding thousands of connections thus does not wake up for it (100
+ *   wake-ups a second alone cost 0.8 % of a core on a 2-core VM), and the figures describe
  *   the seconds that had work, not the quiet ones;
  * - never keeps the process alive.
  */
