@@ -209,6 +209,12 @@ describe.each(XMPP_SERVERS)('Jabirc on %s', (_name, startServer) => {
         return { to, id, reply };
       }),
     );
+    // A barrier: the log reaches the test by a pipe, the replies by the XMPP server, so the
+    // last bad address's log line can still be in the pipe here. A ping sent after them all
+    // arrives after them on the component stream; once its line is read, theirs are too.
+    const barrier = `barrier-${randomBytes(3).toString('hex')}`;
+    await user.iq(ping(GW, barrier));
+    await jabirc.waitForLog('xmpp in', 15_000, (l) => typeof l.xml === 'string' && l.xml.includes(barrier));
     let reachedJabirc = 0;
     const seen = receivedIds(jabirc);
     for (const { to, id, reply } of results) {
