@@ -31,3 +31,15 @@ export class BoundedCache<K, V> {
     return value;
   }
 }
+
+/**
+ * `s` as a string of its own, for a key or value a long-lived cache keeps. A substring of 13
+ * or more characters is, in V8, a view into the string it was cut from (a SlicedString): an
+ * attribute value the XML parser cut from a socket read keeps that whole read alive for as
+ * long as the cache keeps the value, and every substring cut from it later (the parts of a
+ * JID) does too. Prepending a character makes a new string that the slice then copies flat,
+ * so what is kept is the value's own characters. Only on a cache miss: a few hundred ns.
+ */
+export function detached(s: string): string {
+  return (' ' + s).slice(1);
+}

@@ -13,7 +13,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import { parseAddress, type Address, type AddressError } from './address.js';
-import { BoundedCache } from './bounded-cache.js';
+import { BoundedCache, detached } from './bounded-cache.js';
 import type { Bridge } from './bridge/index.js';
 import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
@@ -136,9 +136,10 @@ export class GatewayCore {
   #sender(attr: string): Sender | undefined {
     const known = this.#senders.get(attr);
     if (known !== undefined) return known;
-    const parts = splitJid(attr);
+    const key = detached(attr);
+    const parts = splitJid(key);
     if (parts === undefined) return undefined;
-    return this.#senders.set(attr, { parts, full: fullOf(parts), allowed: false, allowedAt: -1 });
+    return this.#senders.set(key, { parts, full: fullOf(parts), allowed: false, allowedAt: -1 });
   }
 
   #route(stanza: Element, sender: Sender): Effect[] {
@@ -164,7 +165,8 @@ export class GatewayCore {
   #target(attr: string): Address {
     const known = this.#targets.get(attr);
     if (known !== undefined) return known;
-    const to = splitJid(attr);
+    const key = detached(attr);
+    const to = splitJid(key);
     if (to === undefined) throw new StanzaError('jid-malformed', 'the destination address is malformed');
     if (to.domain !== this.#opts.domain.toLowerCase()) {
       throw new StanzaError('item-not-found', `${to.domain} is not served here`);
@@ -174,7 +176,7 @@ export class GatewayCore {
         ? { kind: 'gateway' }
         : parseAddress(to, { gatewayDomain: this.#opts.domain, fixedNetwork: this.#opts.fixedNetwork });
     if (address.kind === 'error') throw new StanzaError(address.condition, address.text);
-    return this.#targets.set(attr, address);
+    return this.#targets.set(key, address);
   }
 
   /** What the network and room entities need: the bridge, and the accounts when there are any. */
