@@ -20,6 +20,7 @@
 import type { Element } from '@xmpp/xml';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConnKey, Effect, IrcConnEvent } from '../core/effects.js';
+import { hasBodyChild } from '../core/muc-stanzas.js';
 import type { EventLoopDelaySummary } from './event-loop-delay.js';
 import type { IrcConnectionInfo } from './irc-pool.js';
 
@@ -344,7 +345,7 @@ export class GatewayMetrics {
         const { stanza } = effect;
         this.#stanzasOut.inc(STANZA_KINDS.has(stanza.name) ? stanza.name : 'other');
         if (stanza.attrs.type === 'error') this.#stanzaErrors.inc(errorCondition(stanza));
-        else if (stanza.name === 'message' && stanza.getChild('body') !== undefined) this.#relayed.inc('irc_to_xmpp');
+        else if (stanza.name === 'message' && hasBodyChild(stanza)) this.#relayed.inc('irc_to_xmpp');
         // XmppLink keeps at most 10,000 (its default maxQueued), dropping the oldest.
         if (!this.#sources.componentOnline()) this.#offlineQueued = Math.min(this.#offlineQueued + 1, 10_000);
         return;

@@ -262,6 +262,16 @@ function lazyGroupchat(m: GroupchatInput): Element {
   return el;
 }
 
+/**
+ * Whether `el` has a `<body/>` child, as `el.getChild('body') !== undefined` says, without
+ * building the children of a groupchat copy (`lazyGroupchat`: `groupchatMessage` always
+ * gives it one). For observers of every outgoing stanza (the metrics), which would otherwise
+ * build, for each copy and reflection, the tree the lazy copy exists to avoid.
+ */
+export function hasBodyChild(el: Element): boolean {
+  return el instanceof LazyGroupchat || el.getChild('body') !== undefined;
+}
+
 /** Where a caller keeps the template it used last (`GroupchatTemplates#ownMessage`). */
 export interface TemplateMemo {
   template?: object;

@@ -79,6 +79,8 @@ export interface Channel {
   noRecord?: boolean;
   /** The id of the armed join timer, while the join waits for the server. */
   joinTimer?: string | undefined;
+  /** How our own messages are reflected here (bridge/reflection.ts), from the first one on. */
+  ownAddressing: import('./bridge/reflection.js').OwnAddressing | undefined;
 }
 
 export interface ChannelList {
@@ -179,5 +181,6 @@ export function newChannel(name: string, mapping: ServerSupport['casemapping']):
     echoes: [],
     recentBans: [],
     key: undefined,
+    ownAddressing: undefined,
   };
 }

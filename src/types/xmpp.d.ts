@@ -32,6 +32,7 @@ declare module '@xmpp/xml' {
     toString(): string;
   }
 
+  /** @xmpp/xml lib/Parser.js: builds elements from ltx's tokenizer (ltx/lib/parsers/ltx.js) events. */
   export class Parser {
     constructor();
     write(data: string): void;
@@ -39,6 +40,15 @@ declare module '@xmpp/xml' {
     on(event: 'element', cb: (el: Element) => void): this;
     on(event: 'start', cb: (el: Element) => void): this;
     on(event: 'error', cb: (err: Error) => void): this;
+    emit(event: string, ...args: unknown[]): boolean;
+    /** The ltx tokenizer; it reports `startElement`, `endElement` and `text` by emitting them on itself. */
+    parser: { emit(event: string, ...args: unknown[]): boolean };
+    /** The stream's root element, and the element being built. */
+    root: Element | null;
+    cursor: Element | null;
+    onStartElement(name: string, attrs: Record<string, string>): void;
+    onEndElement(name: string): void;
+    onText(text: string): void;
   }
 
   export class XMLError extends Error {}
@@ -58,7 +68,7 @@ declare module '@xmpp/xml' {
 
 declare module '@xmpp/component-core' {
   import type { EventEmitter } from 'node:events';
-  import type { Element } from '@xmpp/xml';
+  import type { Element, Parser } from '@xmpp/xml';
 
   export type Status =
     | 'offline'
@@ -97,6 +107,8 @@ declare module '@xmpp/component-core' {
     socket: { destroy(): void } | null;
     /** @xmpp/connection: the stream parser, null once detached (after a parse error or close). */
     parser: unknown;
+    /** @xmpp/connection: the class `open` makes each stream's parser from (`new this.Parser()`). */
+    Parser: new () => Parser;
     /** @xmpp/connection: a socket 'data' chunk, fed to the parser synchronously. */
     _onData(data: Buffer): void;
     /** @xmpp/connection: sends `<bad-format/>`, closes the stream, detaches the parser, emits 'error'. */

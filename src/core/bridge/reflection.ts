@@ -82,7 +82,7 @@ function reflect(ctx: BridgeContext, s: Session, channel: Channel, m: Pick<Pendi
  * (five lookups in the JID cache per message otherwise; `ctx.occupantJid` and
  * `ctx.roomJid` give the same strings for the same parts), and the reflection's template.
  */
-interface OwnAddressing extends TemplateMemo {
+export interface OwnAddressing extends TemplateMemo {
   readonly casemapping: string;
   readonly occupantId: string | undefined;
   room: string | undefined;
@@ -90,10 +90,10 @@ interface OwnAddressing extends TemplateMemo {
   from: string;
   roomJid: string;
 }
-const OWN_ADDRESSING = new WeakMap<Channel, OwnAddressing>();
-
 function ownAddressing(ctx: BridgeContext, s: Session, channel: Channel): OwnAddressing {
-  const known = OWN_ADDRESSING.get(channel);
+  // On the channel itself, not in a WeakMap by it: the lookup hashed the channel and was
+  // ~0.4 % of XMPP → IRC's CPU, and a WeakMap entry is GC work at every scavenge (issue 11 §2).
+  const known = channel.ownAddressing;
   if (known !== undefined && known.casemapping === s.support.casemapping) return known;
   const own: OwnAddressing = {
     casemapping: s.support.casemapping,
@@ -104,6 +104,6 @@ function ownAddressing(ctx: BridgeContext, s: Session, channel: Channel): OwnAdd
     roomJid: '',
     template: undefined,
   };
-  OWN_ADDRESSING.set(channel, own);
+  channel.ownAddressing = own;
   return own;
 }

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { IrcConnectionInfo } from '../../../src/adapters/irc-pool.js';
 import { GatewayMetrics } from '../../../src/adapters/metrics.js';
 import { connKey, type IrcConnectParams } from '../../../src/core/effects.js';
+import { GroupchatTemplates } from '../../../src/core/muc-stanzas.js';
+import { wireText } from '../../../src/core/stanza.js';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
@@ -72,6 +74,22 @@ describe('GatewayMetrics', () => {
     expect(await value('jabirc_xmpp_stanza_errors_sent_total{condition="other"}')).toBe(1);
     expect(await value('jabirc_messages_relayed_total{direction="irc_to_xmpp"}')).toBe(1);
     expect(await value('jabirc_messages_relayed_total{direction="xmpp_to_irc"}')).toBe(3);
+  });
+
+  it('counts the gateway\'s templated channel lines and reflections as relayed, and leaves them as they are', async () => {
+    const { metrics, value } = setup();
+    const templates = new GroupchatTemplates();
+    const line = { from: '#c%irc@gw/bob', id: 'l1', body: 'hi all', stanzaId: 'l1', roomJid: '#c%irc@gw', occupantId: 'o1' };
+    const copies = [
+      templates.message({ ...line, to: 'alice@x/phone' }),
+      templates.message({ ...line, to: 'carol@x/pc' }),
+      templates.ownMessage({ ...line, from: '#c%irc@gw/alice', to: 'alice@x/phone', id: 'm1', stanzaId: 's1' }),
+    ];
+    const before = copies.map(wireText);
+    for (const stanza of copies) metrics.effect({ kind: 'send-stanza', stanza });
+    expect(await value('jabirc_messages_relayed_total{direction="irc_to_xmpp"}')).toBe(3);
+    expect(copies.map(wireText)).toEqual(before);
+    expect(copies.map((c) => c.getChildText('body'))).toEqual(['hi all', 'hi all', 'hi all']);
   });
 
   it('counts IRC lines and connections by network, unlisted networks under one label', async () => {
