@@ -191,8 +191,8 @@ export class XmppLink {
     // machine: 1.6 against 0.8 µs a stanza, the socket's reader included): the pieces stay in
     // the cache, the one big string did not. Still one system call.
     // A batch of one piece (a few private messages that came in one turn) is written as it
-    // is: corked, the stream would queue it, then write it from `uncork` (~2 % of a
-    // private message's CPU, perf on gwbench pm).
+    // is: corked, the stream would queue it, then write it from `uncork`, for the same one
+    // system call.
     let chunk = '';
     let corked = false;
     for (const xml of batch) {
