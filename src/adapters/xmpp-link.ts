@@ -230,17 +230,22 @@ export class XmppLink {
     // of pieces of about WRITE_CHUNK_CHARS corked into one writev (a micro-benchmark on this
     // machine: 1.6 against 0.8 µs a stanza, the socket's reader included): the pieces stay in
     // the cache, the one big string did not. Still one system call.
-    socket.cork();
+    // A batch of one piece (a few private messages that came in one turn) is written as it
+    // is: corked, the stream would queue it, then write it from `uncork`, for the same one
+    // system call.
     let chunk = '';
+    let corked = false;
     for (const xml of batch) {
       chunk += xml;
       if (chunk.length >= WRITE_CHUNK_CHARS) {
+        if (!corked) socket.cork();
+        corked = true;
         this.#writeChunk(entity, socket, chunk);
         chunk = '';
       }
     }
     if (chunk !== '') this.#writeChunk(entity, socket, chunk);
-    socket.uncork();
+    if (corked) socket.uncork();
   }
 
   #writeChunk(entity: Component, socket: Writable, data: string): void {
