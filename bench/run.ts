@@ -27,8 +27,10 @@
  *    (no msgid) received by each user's connection, so one archived row and FAN_USERS − 1
  *    copies the dedup window finds. Messages/s on/off is the cost in throughput; the
  *    process's CPU time per message (every thread: the event loop, the writer, the GC's
- *    helpers) on/off is the cost in work, which the machine's other load disturbs less.
- *    On 2 shared cores the writer thread competes with the event loop for the cores.
+ *    helpers) on/off is the cost in work, which the machine's other load disturbs less;
+ *    on Linux it is also given per thread: the event loop's CPU per message on/off (paired
+ *    like the rates), and the other threads' µs per message (threadCpu). On 2 shared cores
+ *    the writer thread competes with the event loop for the cores.
  *
  * How to read it: every rate is the median of REPS time-boxed runs (section 5: see
  * ARCHIVE_REPS, after one untimed round); the configurations of a comparison alternate
@@ -44,7 +46,7 @@
  * Needs `global.gc`: without `--expose-gc` the script runs itself again with it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -103,6 +105,35 @@ function figure(runs: number[]): Figure {
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (n: number): string => n.toFixed(2);
 const spread = (f: Figure): string => `${fmt(f.median)}  (${fmt(f.min)}–${fmt(f.max)})`;
+
+/**
+ * CPU time of this process's threads in ns, the event loop's (the main thread, whose task
+ * id is the pid) apart from all the others' (the archive's writer thread, the GC's and
+ * libuv's helpers), from Linux's /proc/self/task/<tid>/schedstat (time on a CPU, ns);
+ * undefined where there is no such file. Why: on 2 shared cores a throughput window
+ * also measures other processes' bursts; the event loop's own CPU per message is what the
+ * archive adds to the relay's work there, and the other threads' is what it asks of the
+ * second core.
+ */
+function threadCpu(): { loop: number; others: number } | undefined {
+  try {
+    let loop = 0;
+    let others = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      let ns: number;
+      try {
+        ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      if (tid === String(process.pid)) loop += ns;
+      else others += ns;
+    }
+    return { loop, others };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Runs each configuration once per repetition, alternating which goes first. */
 function compare(configs: Array<() => number>, reps = REPS): Figure[] {
@@ -307,14 +338,23 @@ function archiveSection(): Record<string, unknown> {
   // After each run the worker is waited for (a read syncs it), inside the CPU count but
   // outside the timed window: its commits of one run do not slow the next run.
   const cpuPerMessage: number[][] = archOps.map(() => []);
+  const loopPerMessage: number[][] = archOps.map(() => []);
+  const othersPerMessage: number[][] = archOps.map(() => []);
   const drained = (op: () => number, i: number) => (): number => {
     const t = performance.now();
     const c = process.cpuUsage();
+    const th = threadCpu();
     const r = rate(op, ARCHIVE_RATE_MS, 50);
     const ms = performance.now() - t;
     archive.newest(NET, on.members[1]!.channel);
     const cpu = process.cpuUsage(c);
-    cpuPerMessage[i]!.push((cpu.user + cpu.system) / ((r * ms) / 1000));
+    const th2 = threadCpu();
+    const messages = (r * ms) / 1000;
+    cpuPerMessage[i]!.push((cpu.user + cpu.system) / messages);
+    if (th && th2) {
+      loopPerMessage[i]!.push((th2.loop - th.loop) / 1000 / messages);
+      othersPerMessage[i]!.push((th2.others - th.others) / 1000 / messages);
+    }
     return r;
   };
   // One untimed round first, so that neither side of a comparison pays the JIT's warm-up.
@@ -328,6 +368,10 @@ function archiveSection(): Record<string, unknown> {
   const paired = (o: Figure, n: Figure): Figure => figure(n.runs.map((x, r) => x / o.runs[r]!));
   const pairs = [paired(off1, on1), paired(off5, on5), paired(offFan, onFan)] as const;
   const cpuPairs = [paired(cpuOff1, cpuOn1), paired(cpuOff5, cpuOn5), paired(cpuOffFan, cpuOnFan)] as const;
+  // Per thread (Linux): each repetition's on/off of the event loop's CPU per message, and the other threads' µs per message.
+  const perThread = loopPerMessage[0]!.length === ARCHIVE_REPS;
+  const loopPairs = perThread ? [0, 2, 4].map((k) => paired(figure(loopPerMessage[k]!), figure(loopPerMessage[k + 1]!))) : [];
+  const others = othersPerMessage.map((runs) => (runs.length > 0 ? figure(runs) : undefined));
   archive.flush();
   const countIn = (m: Member): number => {
     const r = archive.query(m.bare, NET, m.channel, { max: 0 });
@@ -344,15 +388,19 @@ function archiveSection(): Record<string, unknown> {
     const sorted = [...f.runs].sort((a, b) => a - b);
     return `${ratio(sorted[Math.floor(sorted.length / 4)]!)}–${ratio(sorted[Math.floor((3 * sorted.length) / 4)]!)}`;
   };
-  const row = (name: string, o: Figure, n: Figure, co: Figure, cn: Figure, pair: Figure, cpuPair: Figure): string =>
-    `   ${name}: off ${spread(o)}   on ${spread(n)}   on/off ${ratio(pair.median)} (quartiles ${quartiles(pair)});  CPU µs/message off ${us(co)} on ${us(cn)}, on/off ${ratio(cpuPair.median)}`;
+  const row = (name: string, o: Figure, n: Figure, co: Figure, cn: Figure, pair: Figure, cpuPair: Figure, k: number): string =>
+    `   ${name}: off ${spread(o)}   on ${spread(n)}   on/off ${ratio(pair.median)} (quartiles ${quartiles(pair)});  CPU µs/message off ${us(co)} on ${us(cn)}, on/off ${ratio(cpuPair.median)}` +
+    (perThread
+      ? `\n      event loop CPU on/off ${ratio(loopPairs[k]!.median)} (quartiles ${quartiles(loopPairs[k]!)}), µs/message off ${us(figure(loopPerMessage[2 * k]!))} on ${us(figure(loopPerMessage[2 * k + 1]!))};` +
+        ` other threads µs/message off ${us(others[2 * k]!)} on ${us(others[2 * k + 1]!)}`
+      : '');
   console.log(
     `5. archive cost on fan-out, history off vs on${ARCHIVE_AA ? ' — A/A: BOTH SIDES WITHOUT AN ARCHIVE (BENCH_ARCHIVE_AA=1), the bench\'s own noise' : ''}`,
   );
   console.log(`   (messages/s and process CPU per message; ${ARCHIVE_REPS} windows of ${ARCHIVE_RATE_MS} ms each side after an untimed round; on/off = median of the paired ratios)`);
-  console.log(row(`1 resource, ${fmt(ARCHIVE_USERS)} sessions`, off1, on1, cpuOff1, cpuOn1, pairs[0], cpuPairs[0]));
-  console.log(row(`5 resources, ${fmt(ARCHIVE_USERS)} sessions`, off5, on5, cpuOff5, cpuOn5, pairs[1], cpuPairs[1]));
-  console.log(row(`${FAN_USERS} users in one channel (${FAN_USERS} stanzas a line)`, offFan, onFan, cpuOffFan, cpuOnFan, pairs[2], cpuPairs[2]));
+  console.log(row(`1 resource, ${fmt(ARCHIVE_USERS)} sessions`, off1, on1, cpuOff1, cpuOn1, pairs[0], cpuPairs[0], 0));
+  console.log(row(`5 resources, ${fmt(ARCHIVE_USERS)} sessions`, off5, on5, cpuOff5, cpuOn5, pairs[1], cpuPairs[1], 1));
+  console.log(row(`${FAN_USERS} users in one channel (${FAN_USERS} stanzas a line)`, offFan, onFan, cpuOffFan, cpuOnFan, pairs[2], cpuPairs[2], 2));
   console.log(`   (${fmt(archivedCount)} and ${fmt(archivedFan)} lines archived; 1 = free, 0.90 = the 10 % budget)\n`);
   return {
     archiveCost: {
@@ -372,6 +420,13 @@ function archiveSection(): Record<string, unknown> {
       ratioOnOffFan: pairs[2].median,
       pairedRatios: { one: pairs[0], five: pairs[1], fan: pairs[2] },
       pairedCpuRatios: { one: cpuPairs[0], five: cpuPairs[1], fan: cpuPairs[2] },
+      ...(perThread
+        ? {
+            pairedEventLoopCpuRatios: { one: loopPairs[0], five: loopPairs[1], fan: loopPairs[2] },
+            eventLoopCpuMicrosPerMessage: loopPerMessage.map(figure),
+            otherThreadsCpuMicrosPerMessage: others,
+          }
+        : {}),
       linesArchivedFan: archivedFan,
       cpuMicrosPerMessage: { off1: cpuOff1, on1: cpuOn1, off5: cpuOff5, on5: cpuOn5, offFan: cpuOffFan, onFan: cpuOnFan },
       cpuRatioOnOff: { one: cpuOn1.median / cpuOff1.median, five: cpuOn5.median / cpuOff5.median, fan: cpuOnFan.median / cpuOffFan.median },
