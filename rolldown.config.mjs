@@ -29,11 +29,31 @@ const bundleCjsRequires = {
   },
 };
 
+/**
+ * The entry chunk's imports of Node's built-in modules and of better-sqlite3 as `require()`s:
+ * an ECMAScript import of a built-in makes Node build its module facade, which reads every
+ * export, getters included (node:crypto's `webcrypto` loads the Web Crypto modules, node:fs's
+ * `promises` the promise API with readline), and an import of a CommonJS package runs
+ * Node's CommonJS lexer over it. One line for one line, at the top of the chunk before any
+ * code, so the source map's lines still hold and every binding exists before it is used.
+ */
+const IMPORT_LINE = /^import (\{[^}]*\}|[\w$]+) from "((?:node:[\w/]+)|better-sqlite3)";$/gm;
+const requireImports = {
+  name: 'require-imports',
+  renderChunk(code, chunk) {
+    if (!chunk.isEntry || !code.includes('import { createRequire } from "node:module";')) return null;
+    const out = code.replace(IMPORT_LINE, (line, names, id) =>
+      id === 'node:module' ? line : `const ${names.replace(/ as /g, ': ')} = createRequire(import.meta.url)("${id}");`,
+    );
+    return { code: out, map: null };
+  },
+};
+
 export default {
   input: 'dist/src/main.js',
   platform: 'node',
   external: (id) => id.startsWith('node:') || EXTERNAL.some((p) => id === p || id.startsWith(`${p}/`)),
-  plugins: [bundleCjsRequires],
+  plugins: [bundleCjsRequires, requireImports],
   output: {
     dir: 'dist/src',
     entryFileNames: 'main.js',
