@@ -8,6 +8,8 @@
  * at start-up. `require()` skips the lexer: the value is the same `module.exports`, and the
  * gateway idles with less memory (issue 11 §3, base RSS; the figures are in the commit
  * that added this file). Types still come from `typeof import(…)`, which emits nothing.
+ * In the shipped bundle these calls are plain `require()`s that rolldown bundles
+ * (rolldown.config.mjs): nothing is lexed or resolved at run time there either.
  */
 import { createRequire } from 'node:module';
 

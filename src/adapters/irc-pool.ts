@@ -78,7 +78,7 @@ import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import dns from 'node:dns';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { ClientOptions, IrcErrorEvent, IrcTransport, RawEvent, RegisteredEvent } from 'irc-framework';
 // The client class alone, not the package index: that also loads the default transport
 // (socks, ip-address, iconv-lite) we never use, ~3 MB of RSS (issue 11 §3); through
@@ -94,6 +94,13 @@ import { lazyChild, type LevelLog, type Logger } from '../log.js';
 
 const Client = cjsRequire<typeof import('irc-framework/src/client.js').default>('irc-framework/src/client.js');
 type Client = InstanceType<typeof Client>;
+
+/**
+ * node:tls, loaded at the first TLS connection: a gateway whose networks are all plain TCP
+ * (its own ircd on loopback) never loads Node's TLS modules (0.2-0.5 MB of RSS at idle, issue 11 §3).
+ */
+let tlsModule: typeof tls | undefined;
+const tlsConnect = (options: tls.ConnectionOptions): tls.TLSSocket => (tlsModule ??= cjsRequire<typeof tls>('node:tls')).connect(options);
 
 export interface ResolvedAddress {
   address: string;
@@ -557,7 +564,7 @@ class PinnedTransport extends EventEmitter implements IrcTransport {
       },
     };
     socket = this.#target.tls
-      ? tls.connect({
+      ? tlsConnect({
           host: address,
           port,
           servername: this.#target.servername,

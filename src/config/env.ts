@@ -131,13 +131,14 @@ export function applyEnvironment(
   raw: Record<string, unknown>,
   env: Record<string, string | undefined>,
 ): { raw: Record<string, unknown>; sources: Map<string, string> } {
-  const table = envKeys();
   const sources = new Map<string, string>();
   const out: Record<string, unknown> = structuredClone(raw);
   const unknown: string[] = [];
   for (const [variable, text] of Object.entries(env)) {
     if (!variable.startsWith(ENV_PREFIX) || NOT_KEYS.has(variable) || text === undefined || text === '') continue;
-    const key = table.get(variable);
+    // The table (the schema as JSON Schema, walked) is built at the first variable that
+    // needs it: a gateway configured by its file alone never builds it (issue 11 §3).
+    const key = envKeys().get(variable);
     if (key === undefined) {
       unknown.push(variable);
       continue;

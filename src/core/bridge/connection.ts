@@ -17,6 +17,7 @@
  * - every line, after-connect commands included, is built by irc-writer.ts.
  */
 import xml, { type Element } from '@xmpp/xml';
+import { detached } from '../bounded-cache.js';
 import { parseIsupportTokens, type ServerSupport } from '../casemap.js';
 import { connKey } from '../effects.js';
 import { StanzaError } from '../errors.js';
@@ -185,7 +186,9 @@ export function isupport(ctx: BridgeContext, s: Session, tokens: string[]): void
     else if (t === '-MONITOR') s.monitor = undefined;
   }
   for (const t of tokens) {
-    if (t.startsWith('CHANMODES=')) s.chanmodes = parseChanmodes(t.slice('CHANMODES='.length));
+    // Its own copy: the groups are kept for the session's life, and a slice of the token keeps
+    // the whole 005 line (bounded-cache.ts `detached`).
+    if (t.startsWith('CHANMODES=')) s.chanmodes = parseChanmodes(detached(t.slice('CHANMODES='.length)));
     else if (t === '-CHANMODES') s.chanmodes = DEFAULT_CHANMODES;
   }
   if (s.support.casemapping !== before.casemapping) {
@@ -219,7 +222,7 @@ export function cap(ctx: BridgeContext, s: Session, p: string[]): void {
   if (sub === 'ACK') {
     for (const c of list) {
       if (c.startsWith('-')) s.caps.delete(c.slice(1));
-      else s.caps.add(c.split('=')[0]!);
+      else s.caps.add(ctx.shared(c.split('=')[0]!)); // one copy for every session, not a slice of each ACK line
     }
     if (s.caps.size > MAX_CAPS) dropForOverflow(ctx, s, 'capabilities');
   } else if (sub === 'DEL') {

@@ -17,7 +17,7 @@
 import { GroupchatTemplates } from '../muc-stanzas.js';
 import type { Element } from '@xmpp/xml';
 import { buildJid, type Address } from '../address.js';
-import { BoundedCache } from '../bounded-cache.js';
+import { BoundedCache, detached } from '../bounded-cache.js';
 import { foldCase } from '../casemap.js';
 import { sendStanza, type Effect } from '../effects.js';
 import { StanzaError } from '../errors.js';
@@ -180,7 +180,12 @@ export class BridgeContext {
    * shared channels held one copy each (issue 11 §3).
    */
   shared(name: string): string {
-    return this.#names.get(name) ?? this.#names.set(name, name);
+    const known = this.#names.get(name);
+    if (known !== undefined) return known;
+    // Kept while sessions keep it: its own characters, not a slice of the line it came in
+    // (bounded-cache.ts `detached`). Only on a miss.
+    const own = detached(name);
+    return this.#names.set(own, own);
   }
 
   occupantJid(s: Session, channel: string, nick: string): string {

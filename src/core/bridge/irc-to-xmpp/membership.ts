@@ -11,6 +11,7 @@
  * - state a peer can grow is bounded (NAMES entries, recent bans).
  */
 import xml from '@xmpp/xml';
+import { detached } from '../../bounded-cache.js';
 import { foldCase } from '../../casemap.js';
 import { JOIN_ERRORS, NICK_CHANGE_ERRORS } from '../../irc-numerics.js';
 import { parseModeChanges, parseNamesEntry, type IrcMessage } from '../../irc-message.js';
@@ -46,7 +47,9 @@ export function ircJoin(ctx: BridgeContext, s: Session, m: IrcMessage): void {
       ctx.sendLine(s, 'PART', [name]);
       return;
     }
-    channel.name = name; // IRC's spelling wins
+    // IRC's spelling wins, as a string of its own: the room keeps it as long as it is joined
+    // (bounded-cache.ts `detached`), and a slice would keep the whole JOIN line, tags and all.
+    if (name !== channel.name) channel.name = detached(name);
     channel.namesBuffer = [];
     spanOpens(ctx, s, channel, lineTime(ctx, m));
     return;
@@ -100,7 +103,7 @@ export function endOfNames(ctx: BridgeContext, s: Session, name: string): void {
 /** RPL_TOPIC (332) / RPL_NOTOPIC (331): the topic for the room state to come. */
 export function topicIs(ctx: BridgeContext, s: Session, name: string, topic: string): void {
   const ch = s.channels.get(name);
-  if (ch) ch.topic = ctx.text(topic);
+  if (ch) ch.topic = detached(ctx.text(topic));
 }
 
 /** TOPIC: a subject change (XEP-0045 §8.1) from the occupant who set it. */
@@ -108,7 +111,7 @@ export function ircTopic(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   const channel = s.channels.get(m.params[0] ?? '');
   if (!channel) return;
   const by = m.source?.nick ?? '';
-  channel.topic = ctx.text(m.params[1] ?? '');
+  channel.topic = detached(ctx.text(m.params[1] ?? ''));
   const id = recordLine(ctx, s, channel, { msgid: m.tags.msgid, at: lineTime(ctx, m), nick: by, kind: 'topic', body: channel.topic });
   ctx.broadcast(channel, (to, room) => subjectMessage(by ? ctx.occupantJid(s, room, by) : ctx.roomJid(s, room), to, channel.topic, id));
 }
@@ -215,7 +218,7 @@ export function ircAway(ctx: BridgeContext, s: Session, nick: string, message: s
   for (const [, channel] of s.channels) {
     const o = channel.occupants.get(nick);
     if (!o) continue;
-    o.away = message !== undefined && message !== '' ? ctx.text(message) : undefined;
+    o.away = message !== undefined && message !== '' ? detached(ctx.text(message)) : undefined;
     ctx.broadcast(channel, (to, room) => occupantPresence({ from: ctx.occupantJid(s, room, o.nick), to, ...mucStanding(o.prefixes), ...awayOf(o), ...occupantIdOf(ctx, s, channel, o, o.nick) }));
   }
 }
