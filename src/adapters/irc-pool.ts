@@ -464,6 +464,19 @@ interface Conn {
 }
 
 /** Socket errors in words a user can act on. */
+/**
+ * A line `send` refuses, logged: CR, LF or NUL, or over MAX_SEND_BYTES. A bug upstream
+ * (irc-writer refuses these); the text may be a user's, so it stays out of the log.
+ */
+function refusedLine(conn: Conn, line: string): boolean {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short lines need no count.
+  const long = line.length * 3 > MAX_SEND_BYTES && utf8ByteLength(line) > MAX_SEND_BYTES;
+  const bad = /[\r\n\0]/.test(line) ? 'contains CR, LF or NUL' : long ? 'too long' : null;
+  if (bad === null) return false;
+  conn.log.error({ command: line.split(' ', 1)[0]?.slice(0, 20), bytes: utf8ByteLength(line), problem: bad }, 'refusing to send a malformed IRC line');
+  return true;
+}
+
 function describeSocketError(err: Error & { code?: string }): string {
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -1118,21 +1131,27 @@ export class IrcPool {
       conn.log.warn({ queued: conn.queue.length, lines: lines.length }, 'send queue full; lines dropped');
       return;
     }
+    // Nothing waiting and no pacer: lines that all pass go straight to `#write`, as `#pump`
+    // would write them, without passing through the queue (a push and a new queue array per
+    // message, issue 11 §4).
+    let direct = conn.queue.length === 0 && conn.pacer === null && this.#writableNow(conn);
     for (const line of lines) {
-      // A UTF-16 unit is at most 3 UTF-8 bytes: short lines need no count.
-      const long = line.length * 3 > MAX_SEND_BYTES && utf8ByteLength(line) > MAX_SEND_BYTES;
-      const bad = /[\r\n\0]/.test(line) ? 'contains CR, LF or NUL' : long ? 'too long' : null;
-      if (bad !== null) {
-        // A bug upstream (irc-writer refuses these): the text may be a user's, so it stays out of the log.
-        conn.log.error(
-          { command: line.split(' ', 1)[0]?.slice(0, 20), bytes: utf8ByteLength(line), problem: bad },
-          'refusing to send a malformed IRC line',
-        );
+      if (refusedLine(conn, line)) {
+        direct = false;
         continue;
       }
-      conn.queue.push(line);
+      if (!direct) conn.queue.push(line);
+    }
+    if (direct) {
+      this.#write(conn, lines);
+      return;
     }
     this.#pump(conn);
+  }
+
+  /** Whether `#pump` would write now rather than wait for a timer, the connection or the client. */
+  #writableNow(conn: Conn): boolean {
+    return conn.pumpTimer === undefined && (conn.state === 'open' || conn.state === 'registered') && conn.client !== undefined;
   }
 
   /**
@@ -1144,9 +1163,7 @@ export class IrcPool {
    * paced, the lines the pacer lets go together are one write. FIFO order holds either way.
    */
   #pump(conn: Conn): void {
-    if (conn.pumpTimer !== undefined) return;
-    if (conn.state !== 'open' && conn.state !== 'registered') return;
-    if (conn.client === undefined) return;
+    if (!this.#writableNow(conn)) return;
     const { pacer } = conn;
     if (pacer === null) {
       if (conn.queue.length === 0) return;
