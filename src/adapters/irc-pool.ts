@@ -463,7 +463,6 @@ interface Conn {
   resolveDone(): void;
 }
 
-/** Socket errors in words a user can act on. */
 /**
  * A line `send` refuses, logged: CR, LF or NUL, or over MAX_SEND_BYTES. A bug upstream
  * (irc-writer refuses these); the text may be a user's, so it stays out of the log.
@@ -477,6 +476,7 @@ function refusedLine(conn: Conn, line: string): boolean {
   return true;
 }
 
+/** Socket errors in words a user can act on. */
 function describeSocketError(err: Error & { code?: string }): string {
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -1134,18 +1134,19 @@ export class IrcPool {
     // Nothing waiting and no pacer: lines that all pass go straight to `#write`, as `#pump`
     // would write them, without passing through the queue (a push and a new queue array per
     // message, issue 11 §4).
-    let direct = conn.queue.length === 0 && conn.pacer === null && this.#writableNow(conn);
-    for (const line of lines) {
-      if (refusedLine(conn, line)) {
-        direct = false;
-        continue;
-      }
-      if (!direct) conn.queue.push(line);
+    // `accepted` stays undefined while every line so far passed (then `lines` itself goes).
+    let accepted: string[] | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (refusedLine(conn, line)) accepted ??= lines.slice(0, i);
+      else accepted?.push(line);
     }
-    if (direct) {
-      this.#write(conn, lines);
+    const out = accepted ?? lines;
+    if (conn.queue.length === 0 && conn.pacer === null && this.#writableNow(conn)) {
+      if (out.length > 0) this.#write(conn, out);
       return;
     }
+    for (const line of out) conn.queue.push(line);
     this.#pump(conn);
   }
 

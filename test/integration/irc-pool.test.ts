@@ -536,6 +536,27 @@ describe('IrcPool connection policy and failures', () => {
     for (const secret of [serverPassword, saslPassword, b64]) expect(logs).not.toContain(secret);
   });
 
+  it('unpaced: a refused line among good ones drops only itself, the good lines go out in order', async () => {
+    const srv = await scriptedServer((sock, line) => {
+      if (line.startsWith('USER ')) sock.write(':irc.local 001 nobody :Welcome\r\n');
+    });
+    cleanups.push(srv.close);
+    const r = newRecorder({ pacerFor: () => null });
+    const key = keyFor(uniqueNick());
+    r.pool.connect(key, params(LOOPBACK, srv.port, 'nobody'));
+    await r.waitForEvent(key, 'registered', 5_000);
+    r.pool.send(key, ['PRIVMSG x :first', 'PRIVMSG x :second', 'PRIVMSG x :bad\r\nQUIT :x', 'PRIVMSG x :third']);
+    r.pool.send(key, ['PRIVMSG x :nul\0', 'PRIVMSG x :fourth']);
+    await waitFor('PRIVMSG fourth', () => (srv.received.includes('PRIVMSG x :fourth') ? true : undefined));
+    expect(srv.received.filter((l) => l.startsWith('PRIVMSG') || l.startsWith('QUIT'))).toEqual([
+      'PRIVMSG x :first',
+      'PRIVMSG x :second',
+      'PRIVMSG x :third',
+      'PRIVMSG x :fourth',
+    ]);
+    expect(r.logs.join('')).toContain('refusing to send a malformed IRC line');
+  });
+
   it('closeAll quits everything and destroys what has not closed by the deadline', async () => {
     const srv = await scriptedServer((sock, line) => {
       if (line.startsWith('USER ')) sock.write(':irc.local 001 nobody :Welcome\r\n');
