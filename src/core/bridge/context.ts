@@ -297,7 +297,8 @@ export class BridgeContext {
  */
 export function chatMessage(from: string, to: string, id: string, body: string): Element {
   const el = element('message', { from, to, type: 'chat', id }, [element('body', {}, body === '' ? [] : [body])]);
-  if (!isPlainAttribute(from) || !isPlainAttribute(to) || !isPlainAttribute(id) || !isPlainText(body)) return el;
+  // An empty `from` is filled in by the link (the component's domain): leave that to serialisation.
+  if (from === '' || !isPlainAttribute(from) || !isPlainAttribute(to) || !isPlainAttribute(id) || !isPlainText(body)) return el;
   const head = `<message from="${from}" to="${to}" type="chat" id="${id}">`;
   return withSerialization(el, body === '' ? `${head}<body/></message>` : `${head}<body>${body}</body></message>`, true);
 }

@@ -31,6 +31,12 @@ describe('chatMessage', () => {
     );
   });
 
+  it('leaves a message without a sender to serialisation, so the sender the link fills in is what goes out', () => {
+    const msg = chatMessage('', 'user@example.org', 'id-2', 'hi');
+    msg.attrs.from = 'gw.example';
+    expect(wireText(msg)).toBe('<message from="gw.example" to="user@example.org" type="chat" id="id-2"><body>hi</body></message>');
+  });
+
   it('writes a plain message as ltx does', () => {
     const msg = chatMessage('nick%irc.example@gw.example', 'user@example.org', 'id-1', "it's 5 \"o'clock\"");
     expect(wireText(msg)).toBe(
