@@ -1131,10 +1131,10 @@ export class IrcPool {
       conn.log.warn({ queued: conn.queue.length, lines: lines.length }, 'send queue full; lines dropped');
       return;
     }
-    // Nothing waiting and no pacer: lines that all pass go straight to `#write`, as `#pump`
-    // would write them, without passing through the queue (a push and a new queue array per
-    // message, issue 11 §4).
-    // `accepted` stays undefined while every line so far passed (then `lines` itself goes).
+    // The lines that pass, in order: `accepted` stays undefined while every line so far
+    // passed (then `lines` itself goes). With nothing waiting and no pacer they go straight
+    // to `#write`, as `#pump` would write them, without passing through the queue (a push and
+    // a new queue array per message, issue 11 §4).
     let accepted: string[] | undefined;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
