@@ -23,7 +23,7 @@
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { configSchema } from './schema.js';
+import { configSchemas } from './schema.js';
 
 export const ENV_PREFIX = 'JABIRC_';
 
@@ -39,8 +39,8 @@ export interface JsonSchema {
   required?: string[];
 }
 
-export function configJsonSchema(): JsonSchema {
-  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+export function configJsonSchema(schema: z.ZodType = configSchemas().config): JsonSchema {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }
 
 interface EnvKey {
@@ -68,12 +68,10 @@ function collect(schema: JsonSchema, path: string[], out: Map<string, EnvKey>): 
   }
 }
 
-let keys: Map<string, EnvKey> | undefined;
-function envKeys(): Map<string, EnvKey> {
-  if (keys === undefined) {
-    keys = new Map();
-    collect(configJsonSchema(), [], keys);
-  }
+/** Built per use, not kept: a running gateway needs the table only while it loads its configuration. */
+function envKeys(schema?: z.ZodType): Map<string, EnvKey> {
+  const keys = new Map<string, EnvKey>();
+  collect(configJsonSchema(schema), [], keys);
   return keys;
 }
 
@@ -125,12 +123,15 @@ function valueOf(variable: string, text: string, schema: JsonSchema): unknown {
 
 /**
  * The parsed file with the environment's overrides written in; `sources` maps each
- * overridden dotted path to its variable, for error messages.
+ * overridden dotted path to its variable, for error messages. `schema` is the config
+ * schema the caller validates with (built here when not given).
  */
 export function applyEnvironment(
   raw: Record<string, unknown>,
   env: Record<string, string | undefined>,
+  schema?: z.ZodType,
 ): { raw: Record<string, unknown>; sources: Map<string, string> } {
+  let keys: Map<string, EnvKey> | undefined;
   const sources = new Map<string, string>();
   const out: Record<string, unknown> = structuredClone(raw);
   const unknown: string[] = [];
@@ -138,7 +139,7 @@ export function applyEnvironment(
     if (!variable.startsWith(ENV_PREFIX) || NOT_KEYS.has(variable) || text === undefined || text === '') continue;
     // The table (the schema as JSON Schema, walked) is built at the first variable that
     // needs it: a gateway configured by its file alone never builds it (issue 11 §3).
-    const key = envKeys().get(variable);
+    const key = (keys ??= envKeys(schema)).get(variable);
     if (key === undefined) {
       unknown.push(variable);
       continue;

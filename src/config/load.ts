@@ -14,7 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { applyEnvironment, EnvError } from './env.js';
-import { configSchema, secretKeySchema, type Config } from './schema.js';
+import { configSchemas, type Config } from './schema.js';
 
 export const SECRET_ENV = 'JABIRC_COMPONENT_SECRET';
 /** Key of the stored secrets; wins over `database.secret_key`, like SECRET_ENV over `component.secret`. */
@@ -72,14 +72,15 @@ export function parseConfig(text: string, source: string, env: Record<string, st
     }
     throw err;
   }
+  const schemas = configSchemas();
   let merged;
   try {
-    merged = applyEnvironment(raw as Record<string, unknown>, env);
+    merged = applyEnvironment(raw as Record<string, unknown>, env, schemas.config);
   } catch (err) {
     if (err instanceof EnvError) throw new ConfigError(err.message);
     throw err;
   }
-  const result = configSchema.safeParse(merged.raw);
+  const result = schemas.config.safeParse(merged.raw);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => describeIssueFrom(issue, merged.sources));
     throw new ConfigError(`${source}: invalid configuration: ${lines.join('; ')}`);
@@ -94,7 +95,7 @@ export function parseConfig(text: string, source: string, env: Record<string, st
   const envKey = env[SECRET_KEY_ENV];
   let secretKey = cfg.database.secret_key;
   if (envKey !== undefined && envKey !== '') {
-    const checked = secretKeySchema.safeParse(envKey);
+    const checked = schemas.secretKey.safeParse(envKey);
     if (!checked.success) {
       throw new ConfigError(`environment variable ${SECRET_KEY_ENV}: ${checked.error.issues[0]?.message ?? 'invalid'}`);
     }
