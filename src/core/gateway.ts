@@ -75,6 +75,8 @@ const PARSED_CACHE_MAX = 4096;
 interface Sender {
   readonly parts: JidParts;
   readonly full: FullJid;
+  /** The user's bare JID, handed to the bridge with the full one: no lookup of it per stanza there. */
+  readonly bare: BareJid;
   /** Whether its domain may use the gateway, as of configuration `allowedAt` (`#isAllowed`). */
   allowed: boolean;
   allowedAt: number;
@@ -139,7 +141,7 @@ export class GatewayCore {
     const key = detached(attr);
     const parts = splitJid(key);
     if (parts === undefined) return undefined;
-    return this.#senders.set(key, { parts, full: fullOf(parts), allowed: false, allowedAt: -1 });
+    return this.#senders.set(key, { parts, full: fullOf(parts), bare: bareOf(parts), allowed: false, allowedAt: -1 });
   }
 
   #route(stanza: Element, sender: Sender): Effect[] {
@@ -153,12 +155,12 @@ export class GatewayCore {
     const address = this.#target(stanza.attrs.to ?? '');
     if (address.kind === 'gateway') return this.#toGateway(stanza, from);
     if (stanza.name === 'iq' && !isErrorStanza(stanza)) {
-      const user = bareOf({ ...from, resource: '' }) as BareJid;
+      const user = sender.bare;
       if (address.kind === 'network') return networkIq(stanza, sender.full, user, address.network, this.#entityDeps(from));
       if (address.kind === 'channel' || address.kind === 'occupant') return roomIq(stanza, sender.full, user, address, this.#entityDeps(from));
       throw new StanzaError('service-unavailable');
     }
-    return this.#opts.bridge.onStanza(stanza, sender.full, address);
+    return this.#opts.bridge.onStanza(stanza, sender.full, sender.bare, address);
   }
 
   /** What a `to` attribute addresses; throws the StanzaError a malformed or foreign one earns. */

@@ -253,12 +253,19 @@ Object.defineProperty(LazyGroupchat.prototype, 'children', {
   },
 });
 
-/** `groupchatMessage(m)` with its children built when first read. */
+/**
+ * `groupchatMessage(m)` with its children built when first read. Made without ltx's
+ * constructor, which gave it an empty children array and attributes object, both dropped at
+ * once (issue 11 §2: one per message and per copy): the fields are the constructor's, in
+ * its order, so every copy has the one shape.
+ */
 function lazyGroupchat(m: GroupchatInput): Element {
-  const el = new LazyGroupchat('message') as LazyGroupchat & LazyFields;
+  const el = Object.create(LazyGroupchat.prototype) as LazyGroupchat & LazyFields;
+  el.name = 'message';
+  el.parent = null;
   el[CHILDREN] = undefined;
-  el[INPUT] = m;
   el.attrs = { from: m.from, to: m.to, type: 'groupchat', id: m.id };
+  el[INPUT] = m;
   return el;
 }
 

@@ -82,9 +82,10 @@ export class Bridge {
   /**
    * A presence or message from an allowed user to a channel, occupant, IRC user or network
    * address, or an error bounce from one of their resources. Throws `StanzaError` for the
-   * error boundary; returns the effects otherwise.
+   * error boundary; returns the effects otherwise. `user` is `from`'s bare JID, which the
+   * gateway parsed already.
    */
-  onStanza(stanza: Element, from: FullJid, address: Address): Effect[] {
+  onStanza(stanza: Element, from: FullJid, user: BareJid, address: Address): Effect[] {
     return this.#refusable(() => {
       if (stanza.attrs.type === 'error') {
         // A bounce: the resource is gone (RFC 6120 §8.3; XEP-0045 §7.2 "ghost" users) —
@@ -100,7 +101,7 @@ export class Bridge {
         return;
       }
       if (stanza.name === 'presence') xmppPresenceToIrc(this.#ctx, stanza, from, address);
-      else if (stanza.name === 'message') xmppMessageToIrc(this.#ctx, stanza, from, address);
+      else if (stanza.name === 'message') xmppMessageToIrc(this.#ctx, stanza, from, user, address);
       else throw new StanzaError('service-unavailable');
     });
   }

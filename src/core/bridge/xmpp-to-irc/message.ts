@@ -15,7 +15,7 @@ import type { Address } from '../../address.js';
 import { StanzaError } from '../../errors.js';
 import { buildMessageLines, IrcLineRefusedError, oneLine, tryBuildRawLine } from '../../irc-writer.js';
 import { reflectedPayload } from '../../muc-stanzas.js';
-import type { FullJid } from '../../jid.js';
+import type { BareJid, FullJid } from '../../jid.js';
 import type { Channel, Session } from '../../session.js';
 import { refuseWith, type BridgeContext } from '../context.js';
 import { expectReflection } from '../reflection.js';
@@ -39,10 +39,11 @@ function bodyAndSubject(stanza: Element): { body: string | null; subject: Elemen
   return { body, subject };
 }
 
-export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, address: Address): void {
+/** `user` is `from`'s bare JID (the gateway's, kept per sender: no lookup per message here). */
+export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, user: BareJid, address: Address): void {
   const { body, subject } = bodyAndSubject(stanza);
   if (address.kind === 'channel') {
-    const s = ctx.registry.get(ctx.userOf(from), address.network);
+    const s = ctx.registry.get(user, address.network);
     const channel = s?.channels.get(address.channel);
     if (!s || !channel?.resources.get(from)?.joined) {
       // XEP-0045 §7.4: only occupants may send to the room.
@@ -64,7 +65,7 @@ export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: Full
   }
   if (address.kind === 'user' || address.kind === 'occupant') {
     if (body === null) return; // chat states alone are not turned into IRC noise
-    const s = ctx.registry.get(ctx.userOf(from), address.network);
+    const s = ctx.registry.get(user, address.network);
     if (!s || s.state !== 'registered') {
       throw new StanzaError('recipient-unavailable', `you are not connected to ${address.network}: join a room there first`);
     }
@@ -75,7 +76,7 @@ export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: Full
   }
   if (body === null) return;
   if (address.kind === 'network') {
-    rawCommand(ctx, address.network, body, from);
+    rawCommand(ctx, address.network, body, user);
     return;
   }
   throw new StanzaError('service-unavailable', 'this address takes no messages');
@@ -90,8 +91,8 @@ export const RAW_REPLY_WINDOW_MS = 30_000;
  * NUL still refuse; for RAW_REPLY_WINDOW_MS the replies no handler takes come back from
  * `net@gw` (irc-to-xmpp/dispatch.ts).
  */
-function rawCommand(ctx: BridgeContext, network: string, body: string, from: FullJid): void {
-  const s = ctx.registry.get(ctx.userOf(from), network);
+function rawCommand(ctx: BridgeContext, network: string, body: string, user: BareJid): void {
+  const s = ctx.registry.get(user, network);
   if (!s || s.state !== 'registered') {
     throw new StanzaError('recipient-unavailable', `you are not connected to ${network}: join a room there first`);
   }
