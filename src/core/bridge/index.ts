@@ -100,7 +100,7 @@ export class Bridge {
         removeResource(this.#ctx, from, 'error bounce');
         return;
       }
-      if (stanza.name === 'presence') xmppPresenceToIrc(this.#ctx, stanza, from, address);
+      if (stanza.name === 'presence') xmppPresenceToIrc(this.#ctx, stanza, from, user, address);
       else if (stanza.name === 'message') xmppMessageToIrc(this.#ctx, stanza, from, user, address);
       else throw new StanzaError('service-unavailable');
     });
