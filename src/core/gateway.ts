@@ -14,7 +14,7 @@
 import type { Element } from '@xmpp/xml';
 import { parseAddress, type Address, type AddressError } from './address.js';
 import { BoundedCache, detached } from './bounded-cache.js';
-import type { Bridge } from './bridge/index.js';
+import type { Bridge, RouteMemo } from './bridge/index.js';
 import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
@@ -77,6 +77,8 @@ interface Sender {
   readonly full: FullJid;
   /** The user's bare JID, handed to the bridge with the full one: no lookup of it per stanza there. */
   readonly bare: BareJid;
+  /** What the bridge keeps for this sender (bridge/index.ts `RouteMemo`). */
+  readonly memo: RouteMemo;
   /** Whether its domain may use the gateway, as of configuration `allowedAt` (`#isAllowed`). */
   allowed: boolean;
   allowedAt: number;
@@ -141,7 +143,7 @@ export class GatewayCore {
     const key = detached(attr);
     const parts = splitJid(key);
     if (parts === undefined) return undefined;
-    return this.#senders.set(key, { parts, full: fullOf(parts), bare: bareOf(parts), allowed: false, allowedAt: -1 });
+    return this.#senders.set(key, { parts, full: fullOf(parts), bare: bareOf(parts), memo: {}, allowed: false, allowedAt: -1 });
   }
 
   #route(stanza: Element, sender: Sender): Effect[] {
@@ -160,7 +162,7 @@ export class GatewayCore {
       if (address.kind === 'channel' || address.kind === 'occupant') return roomIq(stanza, sender.full, user, address, this.#entityDeps(from));
       throw new StanzaError('service-unavailable');
     }
-    return this.#opts.bridge.onStanza(stanza, sender.full, sender.bare, address);
+    return this.#opts.bridge.onStanza(stanza, sender.full, sender.bare, address, sender.memo);
   }
 
   /** What a `to` attribute addresses; throws the StanzaError a malformed or foreign one earns. */

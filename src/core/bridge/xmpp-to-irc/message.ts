@@ -16,7 +16,8 @@ import { StanzaError } from '../../errors.js';
 import { buildMessageLines, IrcLineRefusedError, oneLine, tryBuildRawLine } from '../../irc-writer.js';
 import { reflectedPayload } from '../../muc-stanzas.js';
 import type { BareJid, FullJid } from '../../jid.js';
-import type { Channel, Session } from '../../session.js';
+import type { Channel, JoinedResource, Session } from '../../session.js';
+import type { RouteMemo } from '../index.js';
 import { refuseWith, type BridgeContext } from '../context.js';
 import { expectReflection } from '../reflection.js';
 
@@ -39,16 +40,51 @@ function bodyAndSubject(stanza: Element): { body: string | null; subject: Elemen
   return { body, subject };
 }
 
-/** `user` is `from`'s bare JID (the gateway's, kept per sender: no lookup per message here). */
-export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, user: BareJid, address: Address): void {
+/**
+ * What a groupchat message from one resource to one room goes through: the session, the
+ * channel and the resource as joined. `RouteMemo.route` keeps the last one per sender.
+ */
+interface RoomRoute {
+  readonly from: FullJid;
+  readonly address: Address;
+  /** `SessionRegistry#version` when it was found: any session, channel or resource since makes it stale. */
+  readonly version: number;
+  readonly s: Session;
+  readonly channel: Channel;
+  readonly res: JoinedResource;
+}
+
+/**
+ * The session, channel and joined resource of a message from `from` to the room at `address`,
+ * as the registry, the session's channels and the channel's resources give them; undefined
+ * when one is missing. Kept in `memo` (the gateway keeps one per sender) while nothing came or
+ * went: a user's messages to a room come one after another, and the four lookups and the case
+ * folding of the channel name were a tenth of the XMPP → IRC path (bench/xmpp2irc-ab.mjs,
+ * issue 11 §2). Whether the resource is joined, and the session's state, are read each time.
+ */
+function roomRoute(ctx: BridgeContext, from: FullJid, user: BareJid, address: Address & { kind: 'channel' }, memo: RouteMemo | undefined): RoomRoute | undefined {
+  const known = memo?.route as RoomRoute | undefined;
+  const version = ctx.registry.version;
+  if (known !== undefined && known.address === address && known.from === from && known.version === version) return known;
+  const s = ctx.registry.get(user, address.network);
+  const channel = s?.channels.get(address.channel);
+  const res = channel?.resources.get(from);
+  if (!s || !channel || !res) return undefined;
+  const route: RoomRoute = { from, address, version, s, channel, res };
+  if (memo) memo.route = route;
+  return route;
+}
+
+/** `user` is `from`'s bare JID, and `memo` its sender's (the gateway's, kept per sender: no lookups per message here). */
+export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, user: BareJid, address: Address, memo?: RouteMemo): void {
   const { body, subject } = bodyAndSubject(stanza);
   if (address.kind === 'channel') {
-    const s = ctx.registry.get(user, address.network);
-    const channel = s?.channels.get(address.channel);
-    if (!s || !channel?.resources.get(from)?.joined) {
+    const route = roomRoute(ctx, from, user, address, memo);
+    if (!route?.res.joined) {
       // XEP-0045 §7.4: only occupants may send to the room.
       throw new StanzaError('not-acceptable', 'join the room before sending messages to it');
     }
+    const { s, channel } = route;
     if (stanza.attrs.type !== 'groupchat' && stanza.attrs.type !== undefined) {
       throw new StanzaError('bad-request', 'messages to a room must be of type groupchat');
     }
