@@ -11,7 +11,8 @@
  *   §8.3.3 conditions (else `other`), directions, connection states, and network names
  *   that the configuration lists — any other network (`irc.allow_unlisted`) is
  *   `unlisted`. Never a user, a nick or a channel;
- * - children are cached per label value, so the hot path is a Map lookup and an add;
+ * - children are cached per label value, and counters add up in plain numbers that reach
+ *   prom-client at the scrape, so the hot path is a Map lookup and an add;
  * - gauges of current state (connections, queues, sessions, joined channels) are read
  *   from the adapters and the core when scraped, so they cannot drift;
  * - a reconnect attempt is a connect for a key whose last connection ended without the
@@ -108,16 +109,43 @@ class Children<C> {
   }
 }
 
-/** A counter whose children are cached per label value. */
+/**
+ * A counter whose children are cached per label value, and whose increments are added up
+ * here and handed to prom-client when it is read (its `collect`, at every scrape): prom-client's
+ * own `inc` makes the label key string and looks it up at each call, and the four or five
+ * counters a relayed message moves cost 1.3 µs a message (issue 11 §2). A scrape shows what
+ * it showed before: `collect` runs first.
+ */
 class CachedCounter {
-  readonly #children: Children<Counter.Internal>;
+  readonly #counts = new Map<string, { n: number; pending: boolean; readonly child: Counter.Internal }>();
+  readonly #counter: Counter;
 
-  constructor(counter: Counter) {
-    this.#children = new Children((label) => counter.labels(label));
+  constructor(name: string, help: string, label: string, registers: Registry[]) {
+    const counts = this.#counts;
+    this.#counter = new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers,
+      collect() {
+        for (const c of counts.values()) {
+          if (!c.pending) continue;
+          c.child.inc(c.n);
+          c.n = 0;
+          c.pending = false;
+        }
+      },
+    });
   }
 
   inc(label: string, by = 1): void {
-    this.#children.of(label).inc(by);
+    let c = this.#counts.get(label);
+    if (c === undefined) {
+      c = { n: 0, pending: false, child: this.#counter.labels(label) };
+      this.#counts.set(label, c);
+    }
+    c.n += by;
+    c.pending = true;
   }
 }
 
@@ -151,8 +179,7 @@ export class GatewayMetrics {
   constructor(sources: MetricsSources) {
     this.#sources = sources;
     const registers = [this.registry];
-    const counter = (name: string, help: string, label: string): CachedCounter =>
-      new CachedCounter(new Counter({ name, help, labelNames: [label], registers }));
+    const counter = (name: string, help: string, label: string): CachedCounter => new CachedCounter(name, help, label, registers);
     this.#stanzasIn = counter('jabirc_xmpp_stanzas_received_total', 'Stanzas the XMPP server routed to the gateway, by kind.', 'kind');
     this.#stanzasOut = counter('jabirc_xmpp_stanzas_sent_total', 'Stanzas the gateway sent, by kind.', 'kind');
     this.#stanzaErrors = counter(

@@ -14,7 +14,7 @@
 import type { Element } from '@xmpp/xml';
 import { parseAddress, type Address, type AddressError } from './address.js';
 import { BoundedCache, detached } from './bounded-cache.js';
-import type { Bridge } from './bridge/index.js';
+import type { Bridge, RouteMemo } from './bridge/index.js';
 import { sendStanza, type ConnKey, type Effect, type IrcConnEvent } from './effects.js';
 import { withErrorBoundary } from './error-boundary.js';
 import { StanzaError } from './errors.js';
@@ -75,6 +75,10 @@ const PARSED_CACHE_MAX = 4096;
 interface Sender {
   readonly parts: JidParts;
   readonly full: FullJid;
+  /** The user's bare JID, handed to the bridge with the full one: no lookup of it per stanza there. */
+  readonly bare: BareJid;
+  /** What the bridge keeps for this sender (bridge/index.ts `RouteMemo`). */
+  readonly memo: RouteMemo;
   /** Whether its domain may use the gateway, as of configuration `allowedAt` (`#isAllowed`). */
   allowed: boolean;
   allowedAt: number;
@@ -139,7 +143,7 @@ export class GatewayCore {
     const key = detached(attr);
     const parts = splitJid(key);
     if (parts === undefined) return undefined;
-    return this.#senders.set(key, { parts, full: fullOf(parts), allowed: false, allowedAt: -1 });
+    return this.#senders.set(key, { parts, full: fullOf(parts), bare: bareOf(parts), memo: {}, allowed: false, allowedAt: -1 });
   }
 
   #route(stanza: Element, sender: Sender): Effect[] {
@@ -153,12 +157,12 @@ export class GatewayCore {
     const address = this.#target(stanza.attrs.to ?? '');
     if (address.kind === 'gateway') return this.#toGateway(stanza, from);
     if (stanza.name === 'iq' && !isErrorStanza(stanza)) {
-      const user = bareOf({ ...from, resource: '' }) as BareJid;
+      const user = sender.bare;
       if (address.kind === 'network') return networkIq(stanza, sender.full, user, address.network, this.#entityDeps(from));
       if (address.kind === 'channel' || address.kind === 'occupant') return roomIq(stanza, sender.full, user, address, this.#entityDeps(from));
       throw new StanzaError('service-unavailable');
     }
-    return this.#opts.bridge.onStanza(stanza, sender.full, address);
+    return this.#opts.bridge.onStanza(stanza, sender.full, sender.bare, address, sender.memo);
   }
 
   /** What a `to` attribute addresses; throws the StanzaError a malformed or foreign one earns. */

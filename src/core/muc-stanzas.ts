@@ -223,43 +223,53 @@ export class GroupchatTemplates {
 const CHILDREN = Symbol('children');
 const INPUT = Symbol('input');
 
-interface LazyFields {
-  [CHILDREN]: Element['children'] | undefined;
-  [INPUT]: GroupchatInput;
-}
-
 /**
  * A groupchat message whose children are built the first time someone reads them: a
  * copy with a shared text (`withSerialization`) is written from that text, so in the
  * gateway nothing reads its children, and building body, stanza-id and occupant-id for
  * every copy was the fan-out's largest cost after the socket (issue 11 §2). The core's
  * tests and the effect log still read the same tree `groupchatMessage` builds. `children`
- * is an accessor on the prototype: ltx's constructor assigns `[]` through its setter, and
- * every ltx method reads it through `this.children`.
+ * is an accessor on the prototype, which every ltx method reads through `this.children`.
+ *
+ * An ltx Element (its prototype is ltx's) with a constructor of its own, not ltx's: that
+ * one made a children array and an attributes object per copy, both dropped at once, and
+ * an object made by `Object.create` keeps only four fields in itself (issue 11 §2). This
+ * one sets ltx's four fields in ltx's order, and the input.
  */
-class LazyGroupchat extends xml.Element {}
+class LazyGroupchat {
+  declare name: string;
+  declare parent: Element | null;
+  declare attrs: Element['attrs'];
+  declare [CHILDREN]: Element['children'] | undefined;
+  declare [INPUT]: GroupchatInput;
+
+  constructor(m: GroupchatInput) {
+    this.name = 'message';
+    this.parent = null;
+    this[CHILDREN] = undefined;
+    this.attrs = { from: m.from, to: m.to, type: 'groupchat', id: m.id };
+    this[INPUT] = m;
+  }
+}
+Object.setPrototypeOf(LazyGroupchat.prototype, xml.Element.prototype);
 Object.defineProperty(LazyGroupchat.prototype, 'children', {
-  get(this: LazyGroupchat & LazyFields): Element['children'] {
+  get(this: LazyGroupchat): Element['children'] {
     let children = this[CHILDREN];
     if (children === undefined) {
       children = groupchatMessage(this[INPUT]).children;
-      for (const child of children) if (typeof child !== 'string') child.parent = this;
+      for (const child of children) if (typeof child !== 'string') child.parent = this as unknown as Element;
       this[CHILDREN] = children;
     }
     return children;
   },
-  set(this: LazyGroupchat & LazyFields, children: Element['children']) {
+  set(this: LazyGroupchat, children: Element['children']) {
     this[CHILDREN] = children;
   },
 });
 
 /** `groupchatMessage(m)` with its children built when first read. */
 function lazyGroupchat(m: GroupchatInput): Element {
-  const el = new LazyGroupchat('message') as LazyGroupchat & LazyFields;
-  el[CHILDREN] = undefined;
-  el[INPUT] = m;
-  el.attrs = { from: m.from, to: m.to, type: 'groupchat', id: m.id };
-  return el;
+  return new LazyGroupchat(m) as unknown as Element;
 }
 
 /**

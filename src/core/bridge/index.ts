@@ -51,6 +51,14 @@ export type { BridgeOptions, NetworkSettings } from './context.js';
 export type { RoomView } from './xmpp-to-irc/room-iq.js';
 export { ircSafeNick } from './connection.js';
 
+/**
+ * What the gateway keeps for the bridge per sender (one `from` text) and never reads: the
+ * route of its last groupchat message (xmpp-to-irc/message.ts).
+ */
+export interface RouteMemo {
+  route?: object;
+}
+
 /** Error conditions that blame the stanza we sent, not the recipient's presence (RFC 6120 §8.3.3). */
 const STANZA_FAULTS = new Set(['bad-request', 'jid-malformed', 'not-acceptable', 'policy-violation']);
 
@@ -82,9 +90,10 @@ export class Bridge {
   /**
    * A presence or message from an allowed user to a channel, occupant, IRC user or network
    * address, or an error bounce from one of their resources. Throws `StanzaError` for the
-   * error boundary; returns the effects otherwise.
+   * error boundary; returns the effects otherwise. `user` is `from`'s bare JID, which the
+   * gateway parsed already, and `memo` what the bridge keeps per sender (`RouteMemo`).
    */
-  onStanza(stanza: Element, from: FullJid, address: Address): Effect[] {
+  onStanza(stanza: Element, from: FullJid, user: BareJid, address: Address, memo?: RouteMemo): Effect[] {
     return this.#refusable(() => {
       if (stanza.attrs.type === 'error') {
         // A bounce: the resource is gone (RFC 6120 §8.3; XEP-0045 §7.2 "ghost" users) —
@@ -99,8 +108,8 @@ export class Bridge {
         removeResource(this.#ctx, from, 'error bounce');
         return;
       }
-      if (stanza.name === 'presence') xmppPresenceToIrc(this.#ctx, stanza, from, address);
-      else if (stanza.name === 'message') xmppMessageToIrc(this.#ctx, stanza, from, address);
+      if (stanza.name === 'presence') xmppPresenceToIrc(this.#ctx, stanza, from, user, address);
+      else if (stanza.name === 'message') xmppMessageToIrc(this.#ctx, stanza, from, user, address, memo);
       else throw new StanzaError('service-unavailable');
     });
   }

@@ -16,6 +16,21 @@ export class SessionRegistry {
   readonly #sessions = new Map<ConnKey, Session>();
   /** Per-user index: bare JID → network → session. */
   readonly #byUser = new Map<BareJid, Map<string, Session>>();
+  #version = 0;
+
+  /**
+   * Changes whenever a session, a session's channel or a channel's resource comes or goes
+   * (`changed()`; `add` and `forget` call it): what was found for a message before is then
+   * looked up again (xmpp-to-irc/message.ts `roomRoute`).
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Says that a channel or a resource came or went (rooms.ts, presence.ts, a remap in connection.ts). */
+  changed(): void {
+    this.#version++;
+  }
 
   get size(): number {
     return this.#sessions.size;
@@ -55,6 +70,7 @@ export class SessionRegistry {
   }
 
   add(s: Session): Session {
+    this.#version++;
     this.#sessions.set(s.key, s);
     let mine = this.#byUser.get(s.user);
     if (!mine) this.#byUser.set(s.user, (mine = new Map()));
@@ -63,6 +79,7 @@ export class SessionRegistry {
   }
 
   forget(s: Session): void {
+    this.#version++;
     this.#sessions.delete(s.key);
     const mine = this.#byUser.get(s.user);
     mine?.delete(s.network);

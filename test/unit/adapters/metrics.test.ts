@@ -76,6 +76,27 @@ describe('GatewayMetrics', () => {
     expect(await value('jabirc_messages_relayed_total{direction="xmpp_to_irc"}')).toBe(3);
   });
 
+  it('shows every count at every scrape: what was counted since the last one is added to it', async () => {
+    const { metrics, value } = setup();
+    const key = connKey('a@b', 'localhost');
+    metrics.stanzaIn(xml('message', {}, xml('body', {}, 'hi')));
+    metrics.ircLineOut(key);
+    expect(await value('jabirc_xmpp_stanzas_received_total{kind="message"}')).toBe(1);
+    // A second read with nothing new in between: the same totals, not counted twice.
+    expect(await value('jabirc_xmpp_stanzas_received_total{kind="message"}')).toBe(1);
+    expect(await value('jabirc_irc_lines_sent_total{network="localhost"}')).toBe(1);
+    for (let i = 0; i < 3; i++) metrics.stanzaIn(xml('message', {}, xml('body', {}, 'hi')));
+    metrics.ircLineOut(key);
+    metrics.effect({ kind: 'irc-send', key, lines: ['PRIVMSG #c :one', 'PRIVMSG #c :two'] });
+    expect(await value('jabirc_xmpp_stanzas_received_total{kind="message"}')).toBe(4);
+    expect(await value('jabirc_irc_lines_sent_total{network="localhost"}')).toBe(2);
+    expect(await value('jabirc_messages_relayed_total{direction="xmpp_to_irc"}')).toBe(2);
+    // prom-client's JSON reads the same values.
+    const json = await metrics.registry.getMetricsAsJSON();
+    const received = json.find((m) => m.name === 'jabirc_xmpp_stanzas_received_total');
+    expect(received?.values).toEqual([{ value: 4, labels: { kind: 'message' } }]);
+  });
+
   it('counts the gateway\'s templated channel lines and reflections as relayed, and leaves them as they are', async () => {
     const { metrics, value } = setup();
     const templates = new GroupchatTemplates();

@@ -357,6 +357,35 @@ describe('groupchat messages (XEP-0045 §7.4)', () => {
     }
   });
 
+  it('sends each message by the room as it is now: refused once its resource is gone, sent again once it rejoined, by the new session after the last one left', () => {
+    const s = inChannel();
+    s.join(phone, '#chan');
+    expect(ircLines(groupchat(s, alice, '#chan', 'one'))).toEqual(['PRIVMSG #chan one']);
+    // A bounce from the laptop takes it out of the room (RFC 6120 §8.3); the phone stays.
+    s.stanza(xml('message', { from: alice.full, to: s.room('#chan'), type: 'error' }, xml('error', { type: 'cancel' }, xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }))));
+    const gone = groupchat(s, alice, '#chan', 'two');
+    expect(ircLines(gone)).toEqual([]);
+    expect(errorCondition(stanzasTo(gone, alice.full)[0]!)).toBe('not-acceptable');
+    expect(ircLines(groupchat(s, phone, '#chan', 'three'))).toEqual(['PRIVMSG #chan three']);
+    s.join(alice, '#chan');
+    expect(ircLines(groupchat(s, alice, '#chan', 'four'))).toEqual(['PRIVMSG #chan four']);
+    s.leave(phone, '#chan');
+    const left = groupchat(s, phone, '#chan', 'five');
+    expect(ircLines(left)).toEqual([]);
+    expect(errorCondition(stanzasTo(left, phone.full)[0]!)).toBe('not-acceptable');
+    // The last resource leaves: PART, QUIT, the session is gone; a new join makes a new one.
+    const last = s.leave(alice, '#chan');
+    expect(ircLines(last)).toEqual(['PART #chan']);
+    expect(ofKind(last, 'irc-quit')).toHaveLength(1);
+    s.event(alice, { kind: 'closed', reason: 'disconnected after QUIT' });
+    expect(errorCondition(stanzasTo(groupchat(s, alice, '#chan', 'six'), alice.full)[0]!)).toBe('not-acceptable');
+    s.joinChannel(alice, '#chan', { names: '@bob alice' });
+    const again = groupchat(s, alice, '#chan', 'seven');
+    expect(ircLines(again)).toEqual(['PRIVMSG #chan seven']);
+    expect(ofKind(again, 'irc-send')[0]?.key).toBe(s.key(alice));
+    expect(only(again, alice.full).getChildText('body')).toBe('seven');
+  });
+
   it('reflects each message from the occupant and room JIDs of the moment: each resource its own spelling of the room, and the new nick after a change', () => {
     const s = new Scenario();
     s.joinChannel(alice, '#foo[]', { names: 'alice bob' });

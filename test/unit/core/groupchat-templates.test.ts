@@ -2,6 +2,7 @@
  * `GroupchatTemplates` gives each copy of a channel line the text its own element would
  * serialise to: the wire must not change because the text is shared (issue 11 §2).
  */
+import xml from '@xmpp/xml';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GroupchatTemplates, groupchatMessage, type GroupchatInput } from '../../../src/core/muc-stanzas.js';
@@ -55,6 +56,9 @@ describe('GroupchatTemplates', () => {
           // The tree the core's readers see (built when first read) is the element's too.
           expect(copy.toString()).toBe(plain);
           expect(copy.getChildText('body')).toBe(m.body);
+          // An element as ltx's constructor makes one (the copies are made without it).
+          expect(copy).toBeInstanceOf(xml.Element);
+          expect({ name: copy.name, parent: copy.parent, attrs: copy.attrs }).toEqual({ name: 'message', parent: null, attrs: groupchatMessage(m).attrs });
           // Unscanned by the link only when nothing in it needed xmlSafe.
           expect(wireText(copy)).toBe(xmlSafe(plain));
         }

@@ -15,8 +15,9 @@ import type { Address } from '../../address.js';
 import { StanzaError } from '../../errors.js';
 import { buildMessageLines, IrcLineRefusedError, oneLine, tryBuildRawLine } from '../../irc-writer.js';
 import { reflectedPayload } from '../../muc-stanzas.js';
-import type { FullJid } from '../../jid.js';
-import type { Channel, Session } from '../../session.js';
+import type { BareJid, FullJid } from '../../jid.js';
+import type { Channel, JoinedResource, Session } from '../../session.js';
+import type { RouteMemo } from '../index.js';
 import { refuseWith, type BridgeContext } from '../context.js';
 import { expectReflection } from '../reflection.js';
 
@@ -39,15 +40,51 @@ function bodyAndSubject(stanza: Element): { body: string | null; subject: Elemen
   return { body, subject };
 }
 
-export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, address: Address): void {
+/**
+ * What a groupchat message from one resource to one room goes through: the session, the
+ * channel and the resource as joined. `RouteMemo.route` keeps the last one per sender.
+ */
+interface RoomRoute {
+  readonly from: FullJid;
+  readonly address: Address;
+  /** `SessionRegistry#version` when it was found: any session, channel or resource since makes it stale. */
+  readonly version: number;
+  readonly s: Session;
+  readonly channel: Channel;
+  readonly res: JoinedResource;
+}
+
+/**
+ * The session, channel and joined resource of a message from `from` to the room at `address`,
+ * as the registry, the session's channels and the channel's resources give them; undefined
+ * when one is missing. Kept in `memo` (the gateway keeps one per sender) while nothing came or
+ * went: a user's messages to a room come one after another, and the four lookups and the case
+ * folding of the channel name were a tenth of the XMPP → IRC path (bench/xmpp2irc-ab.mjs,
+ * issue 11 §2). Whether the resource is joined, and the session's state, are read each time.
+ */
+function roomRoute(ctx: BridgeContext, from: FullJid, user: BareJid, address: Address & { kind: 'channel' }, memo: RouteMemo | undefined): RoomRoute | undefined {
+  const known = memo?.route as RoomRoute | undefined;
+  const version = ctx.registry.version;
+  if (known !== undefined && known.address === address && known.from === from && known.version === version) return known;
+  const s = ctx.registry.get(user, address.network);
+  const channel = s?.channels.get(address.channel);
+  const res = channel?.resources.get(from);
+  if (!s || !channel || !res) return undefined;
+  const route: RoomRoute = { from, address, version, s, channel, res };
+  if (memo) memo.route = route;
+  return route;
+}
+
+/** `user` is `from`'s bare JID, and `memo` its sender's (the gateway's, kept per sender: no lookups per message here). */
+export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, user: BareJid, address: Address, memo?: RouteMemo): void {
   const { body, subject } = bodyAndSubject(stanza);
   if (address.kind === 'channel') {
-    const s = ctx.registry.get(ctx.userOf(from), address.network);
-    const channel = s?.channels.get(address.channel);
-    if (!s || !channel?.resources.get(from)?.joined) {
+    const route = roomRoute(ctx, from, user, address, memo);
+    if (!route?.res.joined) {
       // XEP-0045 §7.4: only occupants may send to the room.
       throw new StanzaError('not-acceptable', 'join the room before sending messages to it');
     }
+    const { s, channel } = route;
     if (stanza.attrs.type !== 'groupchat' && stanza.attrs.type !== undefined) {
       throw new StanzaError('bad-request', 'messages to a room must be of type groupchat');
     }
@@ -64,7 +101,7 @@ export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: Full
   }
   if (address.kind === 'user' || address.kind === 'occupant') {
     if (body === null) return; // chat states alone are not turned into IRC noise
-    const s = ctx.registry.get(ctx.userOf(from), address.network);
+    const s = ctx.registry.get(user, address.network);
     if (!s || s.state !== 'registered') {
       throw new StanzaError('recipient-unavailable', `you are not connected to ${address.network}: join a room there first`);
     }
@@ -75,7 +112,7 @@ export function xmppMessageToIrc(ctx: BridgeContext, stanza: Element, from: Full
   }
   if (body === null) return;
   if (address.kind === 'network') {
-    rawCommand(ctx, address.network, body, from);
+    rawCommand(ctx, address.network, body, user);
     return;
   }
   throw new StanzaError('service-unavailable', 'this address takes no messages');
@@ -90,8 +127,8 @@ export const RAW_REPLY_WINDOW_MS = 30_000;
  * NUL still refuse; for RAW_REPLY_WINDOW_MS the replies no handler takes come back from
  * `net@gw` (irc-to-xmpp/dispatch.ts).
  */
-function rawCommand(ctx: BridgeContext, network: string, body: string, from: FullJid): void {
-  const s = ctx.registry.get(ctx.userOf(from), network);
+function rawCommand(ctx: BridgeContext, network: string, body: string, user: BareJid): void {
+  const s = ctx.registry.get(user, network);
   if (!s || s.state !== 'registered') {
     throw new StanzaError('recipient-unavailable', `you are not connected to ${network}: join a room there first`);
   }

@@ -17,7 +17,7 @@ import { foldCase } from '../../casemap.js';
 import { StanzaError } from '../../errors.js';
 import { NO_HISTORY_REQUEST, parseHistoryRequest } from '../../history/on-join.js';
 import { oneLine, reasonText } from '../../irc-writer.js';
-import type { FullJid } from '../../jid.js';
+import type { BareJid, FullJid } from '../../jid.js';
 import { NS_MUC } from '../../namespaces.js';
 import type { Channel, Session } from '../../session.js';
 import { addSession, connect, connectNow, identityOf } from '../connection.js';
@@ -28,7 +28,12 @@ import { leaveRoom, openChannel, sendRoomState } from '../rooms.js';
 /** Bytes of an AWAY message we send (servers cut at AWAYLEN, often 200–300). */
 const MAX_AWAY_BYTES = 300;
 
-export function xmppPresenceToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, address: Address): void {
+/**
+ * `user` is `from`'s bare JID as the gateway keeps it per sender: a session made by a join
+ * is kept under that very string, so the lookups of the user's messages by it compare
+ * strings by identity, not by their characters.
+ */
+export function xmppPresenceToIrc(ctx: BridgeContext, stanza: Element, from: FullJid, user: BareJid, address: Address): void {
   const type = stanza.attrs.type;
   if (address.kind === 'channel' && type === undefined) {
     // XEP-0045 §7.2.1: a join without a nick.
@@ -39,7 +44,7 @@ export function xmppPresenceToIrc(ctx: BridgeContext, stanza: Element, from: Ful
     return;
   }
   if (address.kind !== 'occupant' && address.kind !== 'channel') return;
-  const s = ctx.registry.get(ctx.userOf(from), address.network);
+  const s = ctx.registry.get(user, address.network);
   const channel = s?.channels.get(address.channel);
   if (type === 'unavailable') {
     // The status text says why: it becomes the PART reason, and the QUIT message when this
@@ -52,14 +57,13 @@ export function xmppPresenceToIrc(ctx: BridgeContext, stanza: Element, from: Ful
     presenceUpdate(ctx, s, channel, from, address.nick, stanza);
     return;
   }
-  join(ctx, stanza, from, address.network, address.channel, address.nick);
+  join(ctx, stanza, from, user, address.network, address.channel, address.nick);
 }
 
-function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: string, channelName: string, nick: string): void {
+function join(ctx: BridgeContext, stanza: Element, from: FullJid, user: BareJid, network: string, channelName: string, nick: string): void {
   if (ctx.stopping) throw new StanzaError('service-unavailable', 'the gateway is shutting down; join again once it is back');
   const settings = ctx.o.network(network);
   if (!settings) throw new StanzaError('not-allowed', `the IRC network ${network} is not open on this gateway`);
-  const user = ctx.userOf(from);
   let s = ctx.registry.get(user, network);
   if (s && !isValidChannelName(channelName, s.support.chantypes)) {
     throw new StanzaError('jid-malformed', `${channelName} is not a channel name on ${network}`);
@@ -87,6 +91,7 @@ function join(ctx: BridgeContext, stanza: Element, from: FullJid, network: strin
   const resource = { jid: from, requestedNick: nick, joined: false, room: channelName, historyRequest };
   if (existing) {
     existing.resources.set(from, resource);
+    ctx.registry.changed();
     if (existing.state === 'joined') sendRoomState(ctx, s, existing, from);
     return;
   }
