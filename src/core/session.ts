@@ -139,6 +139,13 @@ export interface Session {
   history?: import('./bridge/catch-up.js').LinkHistory | undefined;
   /** Nick changes requested from XMPP and not yet confirmed, by resource. */
   pendingNick: { from: FullJid; nick: string; room: string } | undefined;
+  /**
+   * Bumped whenever one of this session's channels or one of their resources comes or goes,
+   * and when the registry forgets or replaces the session (SessionRegistry `changed`): a route
+   * found for a message before (xmpp-to-irc/message.ts `roomRoute`) is then looked up again.
+   * Per session, so other users' joins and parts leave this user's routes valid.
+   */
+  routes: number;
 }
 
 export function newSession(key: ConnKey, user: BareJid, network: string, nick: string): Session {
@@ -167,6 +174,7 @@ export function newSession(key: ConnKey, user: BareJid, network: string, nick: s
     saslDone: false,
     dialQueued: false,
     afterConnect: [],
+    routes: 0,
   };
 }
 

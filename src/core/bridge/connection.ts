@@ -193,7 +193,7 @@ export function isupport(ctx: BridgeContext, s: Session, tokens: string[]): void
   }
   if (s.support.casemapping !== before.casemapping) {
     s.channels.remap(s.support.casemapping);
-    ctx.registry.changed();
+    ctx.registry.changed(s);
     s.pendingPrivate.remap(s.support.casemapping);
     for (const [, ch] of s.channels) ch.occupants.remap(s.support.casemapping);
     s.contacts?.remap(s.support.casemapping);

@@ -16,20 +16,15 @@ export class SessionRegistry {
   readonly #sessions = new Map<ConnKey, Session>();
   /** Per-user index: bare JID → network → session. */
   readonly #byUser = new Map<BareJid, Map<string, Session>>();
-  #version = 0;
 
   /**
-   * Changes whenever a session, a session's channel or a channel's resource comes or goes
-   * (`changed()`; `add` and `forget` call it): what was found for a message before is then
-   * looked up again (xmpp-to-irc/message.ts `roomRoute`).
+   * Says that one of `s`'s channels or resources came or went (rooms.ts, presence.ts, a
+   * remap in connection.ts): `s.routes` changes, so what was found for its messages before
+   * is looked up again (xmpp-to-irc/message.ts `roomRoute`). `forget` calls it too, and
+   * `add` for a session it replaces.
    */
-  get version(): number {
-    return this.#version;
-  }
-
-  /** Says that a channel or a resource came or went (rooms.ts, presence.ts, a remap in connection.ts). */
-  changed(): void {
-    this.#version++;
+  changed(s: Session): void {
+    s.routes++;
   }
 
   get size(): number {
@@ -70,7 +65,8 @@ export class SessionRegistry {
   }
 
   add(s: Session): Session {
-    this.#version++;
+    const replaced = this.#sessions.get(s.key);
+    if (replaced !== undefined && replaced !== s) this.changed(replaced);
     this.#sessions.set(s.key, s);
     let mine = this.#byUser.get(s.user);
     if (!mine) this.#byUser.set(s.user, (mine = new Map()));
@@ -79,7 +75,7 @@ export class SessionRegistry {
   }
 
   forget(s: Session): void {
-    this.#version++;
+    this.changed(s);
     this.#sessions.delete(s.key);
     const mine = this.#byUser.get(s.user);
     mine?.delete(s.network);

@@ -51,7 +51,7 @@ export function openChannel(ctx: BridgeContext, s: Session, name: string, key: s
   channel.noRecord = ctx.o.roomEncodings?.recording?.(s.user, s.network, name) === false;
   if (resource) channel.resources.set(resource.jid, resource);
   s.channels.set(name, channel);
-  ctx.registry.changed();
+  ctx.registry.changed(s);
   if (s.state === 'registered') sendJoin(ctx, s, channel);
   // Registered or about to be: the timer bounds the wait. A session waiting to reconnect
   // arms it on registration (connection.ts), so a back-off is not counted as the join.
@@ -78,7 +78,7 @@ export function closeChannel(ctx: BridgeContext, s: Session, channel: Channel, w
   spanCloses(ctx, s, channel, why.kind === 'ended' && ctx.stopping && isPersistent(ctx, s, channel));
   channel.resources.clear();
   s.channels.delete(channel.name);
-  ctx.registry.changed();
+  ctx.registry.changed(s);
   ctx.disarmJoinTimer(channel);
   if (why.kind === 'ended') return;
   const reason = why.kind === 'left' && why.reason !== undefined ? reasonText(why.reason) : '';
@@ -109,7 +109,7 @@ export function leaveRoom(ctx: BridgeContext, s: Session, channel: Channel, from
   const res = channel.resources.get(from);
   if (!res) return;
   channel.resources.delete(from);
-  ctx.registry.changed();
+  ctx.registry.changed(s);
   ctx.send(
     occupantPresence({
       from: ctx.occupantJid(s, res.room, s.nick),
@@ -129,7 +129,7 @@ export function removeResource(ctx: BridgeContext, from: FullJid, why: string): 
   for (const s of ctx.registry.ofUser(ctx.userOf(from))) {
     for (const [, channel] of [...s.channels]) {
       if (!channel.resources.delete(from)) continue;
-      ctx.registry.changed();
+      ctx.registry.changed(s);
       ctx.log.debug({ network: s.network, channel: channel.name, why }, 'removed resource from room');
       if (channel.resources.size === 0 && !isPersistent(ctx, s, channel)) closeChannel(ctx, s, channel, { kind: 'left' });
     }

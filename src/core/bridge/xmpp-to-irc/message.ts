@@ -47,7 +47,7 @@ function bodyAndSubject(stanza: Element): { body: string | null; subject: Elemen
 interface RoomRoute {
   readonly from: FullJid;
   readonly address: Address;
-  /** `SessionRegistry#version` when it was found: any session, channel or resource since makes it stale. */
+  /** `s.routes` when it was found: a channel or resource of `s` since, or `s` forgotten, makes it stale. */
   readonly version: number;
   readonly s: Session;
   readonly channel: Channel;
@@ -57,20 +57,20 @@ interface RoomRoute {
 /**
  * The session, channel and joined resource of a message from `from` to the room at `address`,
  * as the registry, the session's channels and the channel's resources give them; undefined
- * when one is missing. Kept in `memo` (the gateway keeps one per sender) while nothing came or
- * went: a user's messages to a room come one after another, and the four lookups and the case
- * folding of the channel name were a tenth of the XMPP → IRC path (bench/xmpp2irc-ab.mjs,
+ * when one is missing. Kept in `memo` (the gateway keeps one per sender) while none of the
+ * session's channels or resources came or went (`Session.routes`; other users' joins and parts
+ * do not count): a user's messages to a room come one after another, and the four lookups and
+ * the case folding of the channel name were a tenth of the XMPP → IRC path (bench/xmpp2irc-ab.mjs,
  * issue 11 §2). Whether the resource is joined, and the session's state, are read each time.
  */
 function roomRoute(ctx: BridgeContext, from: FullJid, user: BareJid, address: Address & { kind: 'channel' }, memo: RouteMemo | undefined): RoomRoute | undefined {
   const known = memo?.route as RoomRoute | undefined;
-  const version = ctx.registry.version;
-  if (known !== undefined && known.address === address && known.from === from && known.version === version) return known;
+  if (known !== undefined && known.address === address && known.from === from && known.version === known.s.routes) return known;
   const s = ctx.registry.get(user, address.network);
   const channel = s?.channels.get(address.channel);
   const res = channel?.resources.get(from);
   if (!s || !channel || !res) return undefined;
-  const route: RoomRoute = { from, address, version, s, channel, res };
+  const route: RoomRoute = { from, address, version: s.routes, s, channel, res };
   if (memo) memo.route = route;
   return route;
 }

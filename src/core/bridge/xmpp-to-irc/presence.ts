@@ -91,7 +91,7 @@ function join(ctx: BridgeContext, stanza: Element, from: FullJid, user: BareJid,
   const resource = { jid: from, requestedNick: nick, joined: false, room: channelName, historyRequest };
   if (existing) {
     existing.resources.set(from, resource);
-    ctx.registry.changed();
+    ctx.registry.changed(s);
     if (existing.state === 'joined') sendRoomState(ctx, s, existing, from);
     return;
   }
