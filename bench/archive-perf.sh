@@ -5,7 +5,7 @@
 #   npm run build && bench/archive-perf.sh <built dir> [one|five] [tag]
 # Prints the main thread's samples (0.67 ms each at -F 1500): all, under
 # node::worker::Message::Serialize (the part's text copied flat), in String::WriteToFlat,
-# and under archive-store.js / archive-writer.js. Run two builds alternately and compare
+# and under archive-store.js / archive-writer.js outside the setup (populate). Run two builds alternately and compare
 # (issue 10 §7; see the commit that added CHUNK_LINES). Needs perf and root.
 set -euo pipefail
 dir=$(cd "$1" && pwd); mode=${2:-one}; tag=${3:-$(basename "$dir")}
@@ -21,7 +21,7 @@ for s in sys.stdin.read().split("\n\n"):
     tot += 1; st = "\n".join(L[1:])
     ser += "Message::Serialize" in st
     flat += "WriteToFlat" in L[1]
-    arch += "archive-writer.js" in st or "archive-store.js" in st
+    arch += ("archive-writer.js" in st or "archive-store.js" in st) and "populate" not in st and "addMember" not in st
 print(f"'"$tag"' {sys.argv[1]}: main-thread samples {tot}, Message::Serialize {ser}, WriteToFlat (self) {flat}, under archive js {arch}")
 ' "$mode"
 rm -f "$data" "/tmp/perf-$tid.map"; rmdir "$(dirname "$data")"

@@ -167,10 +167,8 @@ export class BatchBuilder {
     n[o + 6] = body.length;
     n[o + 7] = hasPrefix ? prefix.length : -1;
     this.#used = o + LINE_NUMS;
-    this.#chunk += id;
-    this.#chunk += nick;
-    this.#chunk += body;
-    if (hasPrefix) this.#chunk += prefix;
+    // One store into the builder (an old object: each store of a new string is a write barrier).
+    this.#chunk += hasPrefix ? id + nick + body + prefix : id + nick + body;
     if (++this.#partLines % CHUNK_LINES === 0) this.#seal();
     if (this.#partLines === PART_LINES) this.#full.push(this.#part(false));
   }
