@@ -10,7 +10,8 @@
 set -euo pipefail
 dir=$(cd "$1" && pwd); mode=${2:-one}; tag=${3:-$(basename "$dir")}
 here=$(cd "$(dirname "$0")" && pwd); data=$(mktemp -d)/perf-$tag.data
-perf record -g -F 1500 -o "$data" -- node --perf-basic-prof --expose-gc "$here/archive-world.mjs" "$dir" "$mode" 300000 on > /dev/null 2>&1
+# In the temporary directory: --perf-basic-prof leaves isolate-*-v8.log files in the working one.
+(cd "$(dirname "$data")" && perf record -g -F 1500 -o "$data" -- node --perf-basic-prof --expose-gc "$here/archive-world.mjs" "$dir" "$mode" 300000 on > /dev/null 2>&1)
 tid=$(perf report -i "$data" --no-children --sort pid --stdio 2>/dev/null | grep -o '[0-9]*:node' | head -1 | cut -d: -f1)
 perf script -i "$data" --tid "$tid" 2>/dev/null | python3 -c '
 import sys
@@ -24,4 +25,4 @@ for s in sys.stdin.read().split("\n\n"):
     arch += ("archive-writer.js" in st or "archive-store.js" in st) and "populate" not in st and "addMember" not in st
 print(f"'"$tag"' {sys.argv[1]}: main-thread samples {tot}, Message::Serialize {ser}, WriteToFlat (self) {flat}, under archive js {arch}")
 ' "$mode"
-rm -f "$data" "/tmp/perf-$tid.map"; rmdir "$(dirname "$data")"
+rm -rf "$(dirname "$data")" "/tmp/perf-$tid.map"
