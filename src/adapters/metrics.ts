@@ -117,7 +117,7 @@ class Children<C> {
  * it showed before: `collect` runs first.
  */
 class CachedCounter {
-  readonly #counts = new Map<string, { n: number; pending: boolean; readonly child: Counter.Internal }>();
+  readonly #counts = new Map<string, { n: number; readonly child: Counter.Internal }>();
   readonly #counter: Counter;
 
   constructor(name: string, help: string, label: string, registers: Registry[]) {
@@ -129,10 +129,9 @@ class CachedCounter {
       registers,
       collect() {
         for (const c of counts.values()) {
-          if (!c.pending) continue;
+          if (c.n === 0) continue;
           c.child.inc(c.n);
           c.n = 0;
-          c.pending = false;
         }
       },
     });
@@ -141,11 +140,10 @@ class CachedCounter {
   inc(label: string, by = 1): void {
     let c = this.#counts.get(label);
     if (c === undefined) {
-      c = { n: 0, pending: false, child: this.#counter.labels(label) };
+      c = { n: 0, child: this.#counter.labels(label) };
       this.#counts.set(label, c);
     }
     c.n += by;
-    c.pending = true;
   }
 }
 
