@@ -7,13 +7,9 @@
 // Core only: no sockets, no XML serialisation of the effects.
 //   node bench/core-ab.mjs <dir with a built copy> [<another> ...]   (each: npm run build done there)
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { body64, buildDirs, turns } from './ab-turns.mjs';
 
-const dirs = process.argv.slice(2).map((d) => resolve(d));
-if (dirs.length === 0) {
-  console.error('usage: core-ab.mjs DIR [DIR ...]');
-  process.exit(2);
-}
+const dirs = buildDirs('core-ab.mjs');
 const parse = createRequire(import.meta.url)('@xmpp/xml/lib/parse.js');
 const worlds = [];
 for (const d of dirs) {
@@ -26,19 +22,15 @@ const batch = (w, seq0) =>
   Array.from({ length: N }, (_, i) => {
     const m = w.members[i % 50];
     const n = seq0 + i;
-    const body = `${String(n).padStart(10, '0')} ${1733000000000000 + n} ${'abcdefghijklmnopqrstuvwxyz'.repeat(2)}`.slice(0, 64);
-    return parse(`<message from='${m.resources[0]}' to='${m.room}' type='groupchat' id='g${n}'><body>${body}</body></message>`);
+    return parse(`<message from='${m.resources[0]}' to='${m.room}' type='groupchat' id='g${n}'><body>${body64(n)}</body></message>`);
   });
 const best = dirs.map(() => Infinity);
 let seq = 0;
-for (let r = 0; r < RUNS; r++) {
-  for (let k = 0; k < worlds.length; k++) {
-    const i = (k + r) % worlds.length;
-    const stanzas = batch(worlds[i], seq);
-    seq += N;
-    const t0 = process.hrtime.bigint();
-    for (const st of stanzas) worlds[i].core.onStanza(st);
-    best[i] = Math.min(best[i], Number(process.hrtime.bigint() - t0) / N);
-  }
+for (const i of turns(RUNS, worlds.length)) {
+  const stanzas = batch(worlds[i], seq);
+  seq += N;
+  const t0 = process.hrtime.bigint();
+  for (const st of stanzas) worlds[i].core.onStanza(st);
+  best[i] = Math.min(best[i], Number(process.hrtime.bigint() - t0) / N);
 }
 dirs.forEach((d, i) => console.log(`${d}: ${best[i].toFixed(0)} ns per stanza (min of ${RUNS} runs of ${N})`));

@@ -7,13 +7,9 @@
 // 2,000 messages, the builds taking turns, so a shared machine's load hits both alike.
 //   node bench/pm-core-ab.mjs <dir with a built copy> [<another> ...]   (each: npm run build done there)
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { body64 as body, buildDirs, turns } from './ab-turns.mjs';
 
-const dirs = process.argv.slice(2).map((d) => resolve(d));
-if (dirs.length === 0) {
-  console.error('usage: pm-core-ab.mjs DIR [DIR ...]');
-  process.exit(2);
-}
+const dirs = buildDirs('pm-core-ab.mjs');
 const parse = createRequire(import.meta.url)('@xmpp/xml/lib/parse.js');
 const builds = [];
 for (const d of dirs) {
@@ -23,7 +19,6 @@ for (const d of dirs) {
 }
 const N = 2000;
 const RUNS = 150;
-const body = (n) => `${String(n).padStart(10, '0')} ${1733000000000000 + n} ${'abcdefghijklmnopqrstuvwxyz'.repeat(2)}`.slice(0, 64);
 const i2x = (b, seq0) =>
   Array.from({ length: N }, (_, i) => {
     const m = b.world.members[i % 50];
@@ -37,24 +32,21 @@ const x2i = (b, seq0) =>
 const best = builds.map(() => ({ i2x: Infinity, x2i: Infinity }));
 let seq = 0;
 let sink = 0;
-for (let r = 0; r < RUNS; r++) {
-  for (let k = 0; k < builds.length; k++) {
-    const i = (k + r) % builds.length;
-    const b = builds[i];
-    const lines = i2x(b, seq);
-    const stanzas = x2i(b, seq);
-    seq += N;
-    let t0 = process.hrtime.bigint();
-    for (const [key, line] of lines) {
-      for (const e of b.world.core.onIrcLine(key, line)) if (e.kind === 'send-stanza') sink += b.wireText(e.stanza).length;
-    }
-    let t1 = process.hrtime.bigint();
-    best[i].i2x = Math.min(best[i].i2x, Number(t1 - t0) / N / 1000);
-    t0 = process.hrtime.bigint();
-    for (const st of stanzas) sink += b.world.core.onStanza(st).length;
-    t1 = process.hrtime.bigint();
-    best[i].x2i = Math.min(best[i].x2i, Number(t1 - t0) / N / 1000);
+for (const i of turns(RUNS, builds.length)) {
+  const b = builds[i];
+  const lines = i2x(b, seq);
+  const stanzas = x2i(b, seq);
+  seq += N;
+  let t0 = process.hrtime.bigint();
+  for (const [key, line] of lines) {
+    for (const e of b.world.core.onIrcLine(key, line)) if (e.kind === 'send-stanza') sink += b.wireText(e.stanza).length;
   }
+  let t1 = process.hrtime.bigint();
+  best[i].i2x = Math.min(best[i].i2x, Number(t1 - t0) / N / 1000);
+  t0 = process.hrtime.bigint();
+  for (const st of stanzas) sink += b.world.core.onStanza(st).length;
+  t1 = process.hrtime.bigint();
+  best[i].x2i = Math.min(best[i].x2i, Number(t1 - t0) / N / 1000);
 }
 if (sink === 0) console.error('nothing was sent: the world is not what this bench expects');
 for (let k = 0; k < dirs.length; k++) {

@@ -7,13 +7,9 @@
 // socket read to the hand-off of the lines. The time per stanza is the minimum over runs,
 // the builds taking turns, so a shared machine's load hits both alike.
 //   node bench/xmpp2irc-ab.mjs <dir with a built copy> [<another> ...]   (each: npm run build done there)
-import { resolve } from 'node:path';
+import { body64, buildDirs, turns } from './ab-turns.mjs';
 
-const dirs = process.argv.slice(2).map((d) => resolve(d));
-if (dirs.length === 0) {
-  console.error('usage: xmpp2irc-ab.mjs DIR [DIR ...]');
-  process.exit(2);
-}
+const dirs = buildDirs('xmpp2irc-ab.mjs');
 const HEADER = "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='x'>";
 const PER_READ = 78;
 const READS = 40;
@@ -42,30 +38,26 @@ const reads = (w) =>
     let s = '';
     for (let i = 0; i < PER_READ; i++, seq++) {
       const m = w.members[seq % 50];
-      const body = `${String(seq).padStart(10, '0')} ${1733000000000000 + seq} ${'abcdefghijklmnopqrstuvwxyz'.repeat(2)}`.slice(0, 64);
-      s += `<message from='${m.resources[0]}' to='${m.room}' type='groupchat' id='g${seq}'><body>${body}</body></message>`;
+      s += `<message from='${m.resources[0]}' to='${m.room}' type='groupchat' id='g${seq}'><body>${body64(seq)}</body></message>`;
     }
     return Buffer.from(s); // a socket read: decoded by the run, as the link does
   });
 const best = dirs.map(() => Infinity);
 let written = 0;
-for (let r = 0; r < RUNS; r++) {
-  for (let k = 0; k < builds.length; k++) {
-    const i = (k + r) % builds.length;
-    const b = builds[i];
-    const input = reads(b.world);
-    const stanzas = b.stanzas;
-    const lines = b.lines;
-    const t0 = process.hrtime.bigint();
-    for (const read of input) {
-      b.parser.write(read.toString('utf8'));
-      written += b.out.join('').length; // the batch, as one string
-      b.out.length = 0;
-    }
-    const ns = Number(process.hrtime.bigint() - t0) / (READS * PER_READ);
-    if (b.stanzas - stanzas !== READS * PER_READ || b.lines - lines !== READS * PER_READ) throw new Error(`${dirs[i]}: ${b.stanzas - stanzas} stanzas, ${b.lines - lines} lines`);
-    best[i] = Math.min(best[i], ns);
+for (const i of turns(RUNS, builds.length)) {
+  const b = builds[i];
+  const input = reads(b.world);
+  const stanzas = b.stanzas;
+  const lines = b.lines;
+  const t0 = process.hrtime.bigint();
+  for (const read of input) {
+    b.parser.write(read.toString('utf8'));
+    written += b.out.join('').length; // the batch, as one string
+    b.out.length = 0;
   }
+  const ns = Number(process.hrtime.bigint() - t0) / (READS * PER_READ);
+  if (b.stanzas - stanzas !== READS * PER_READ || b.lines - lines !== READS * PER_READ) throw new Error(`${dirs[i]}: ${b.stanzas - stanzas} stanzas, ${b.lines - lines} lines`);
+  best[i] = Math.min(best[i], ns);
 }
 dirs.forEach((d, i) => console.log(`${d}: ${best[i].toFixed(0)} ns per stanza (min of ${RUNS} runs of ${READS * PER_READ})`));
 if (written === 0) throw new Error('nothing written');
