@@ -21,7 +21,7 @@ import type { IrcMessage } from '../../irc-message.js';
 import { ircToXep0393 } from '../../formatting.js';
 import { parseCtcp } from '../../irc-writer.js';
 import { chatMessage } from '../context.js';
-import type { Session } from '../../session.js';
+import type { Channel, Session } from '../../session.js';
 import type { BridgeContext } from '../context.js';
 import { errorChild, ircError } from '../irc-errors.js';
 import { occupantIdOf } from '../occupant-id.js';
@@ -99,13 +99,14 @@ function readLineText(m: IrcMessage): LineText | null {
   return { target, raw, nick, fromServer, ctcp, body, statusPrefix, statusChannel, markedBody, kind };
 }
 
-/** What a PRIVMSG or NOTICE says, as the room shows it; undefined for a CTCP query. */
-function readText(s: Session, m: IrcMessage) {
-  const t = lineText(m);
-  if (t === null) return undefined;
-  const channel = s.channels.get(t.statusChannel ?? t.target);
-  const body = t.statusPrefix && channel ? t.markedBody! : t.body;
-  return { target: t.target, raw: t.raw, nick: t.nick, fromServer: t.fromServer, ctcp: t.ctcp, body, statusPrefix: t.statusPrefix, channel, kind: t.kind };
+/** The session's channel a line is for (a STATUSMSG line's too), if it is in it. */
+function channelOfLine(s: Session, t: LineText): Channel | undefined {
+  return s.channels.get(t.statusChannel ?? t.target);
+}
+
+/** A line's body as `channel` (the line's, or undefined for a private line) shows it: a STATUSMSG line marked. */
+function shownBody(t: LineText, channel: Channel | undefined): string {
+  return t.statusPrefix && channel ? t.markedBody! : t.body;
 }
 
 export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
@@ -115,12 +116,11 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
   // name with a STATUSMSG mark (`mayReachSeveral`), so only a channel of that very name
   // could take the line, as below.
   if (!mayReachSeveral(to) && !s.channels.has(to) && ctx.isMe(s, m.source?.nick)) return;
-  // `readText`'s reading without its copy of the fields (one object less per message).
   const t = lineText(m);
   if (t === null) return;
   const { target, raw, nick, fromServer, ctcp, statusPrefix, kind } = t;
-  const channel = s.channels.get(t.statusChannel ?? target);
-  const body = statusPrefix && channel ? t.markedBody! : t.body;
+  const channel = channelOfLine(s, t);
+  const body = shownBody(t, channel);
   if (channel) {
     if (ctx.isMe(s, nick)) {
       echoed(ctx, s, channel, body, m.tags.msgid, lineTime(ctx, m));
@@ -165,8 +165,9 @@ export function ircText(ctx: BridgeContext, s: Session, m: IrcMessage): void {
  * (no reflection: nothing of ours is waiting for it).
  */
 export function ircReplayedText(ctx: BridgeContext, s: Session, m: IrcMessage, batch: OpenBatch): void {
-  const read = readText(s, m);
-  if (!read?.channel) return;
+  const read = lineText(m);
+  const channel = read === null ? undefined : channelOfLine(s, read);
+  if (read === null || channel === undefined) return;
   const msgid = m.tags.msgid;
   let at = lineTime(ctx, m);
   const until = batch.archivedUntil;
@@ -176,9 +177,9 @@ export function ircReplayedText(ctx: BridgeContext, s: Session, m: IrcMessage, b
     // A new line stamped to the whole second (InspIRCd 3's m_chanhistory) in the second of
     // the newest archived one was said after it, while nobody listened: had it been said
     // before, it would be archived. It goes after it, not before.
-    if (at % 1000 === 0 && until - at < 1000 && !ctx.o.archive?.has(s.network, read.channel.name, msgid)) at = until;
+    if (at % 1000 === 0 && until - at < 1000 && !ctx.o.archive?.has(s.network, channel.name, msgid)) at = until;
   }
-  recordLine(ctx, s, read.channel, { msgid, at, nick: read.fromServer ? '' : read.nick!, kind: read.kind, body: read.body, statusPrefix: read.statusPrefix });
+  recordLine(ctx, s, channel, { msgid, at, nick: read.fromServer ? '' : read.nick!, kind: read.kind, body: shownBody(read, channel), statusPrefix: read.statusPrefix });
 }
 
 /** ERR_NOSUCHNICK (401) / ERR_CANNOTSENDTOCHAN (404): the message comes back as an error. */
